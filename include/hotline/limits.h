@@ -1,0 +1,46 @@
+// Every protocol limit in one place (after wireguard-go's constants):
+// first those the specifications fix, then our own choices.
+//
+// Thread safety: constants. Changing one of "our choices" is a protocol
+// change: update docs/PROTOCOL.md in the same commit.
+#ifndef HOTLINE_LIMITS_H_
+#define HOTLINE_LIMITS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace hotline::limits {
+
+// --- From the specifications ---------------------------------------------
+inline constexpr size_t kNoiseMaxMessage = 65535;  // Noise §3
+inline constexpr size_t kNoiseTagLen = 16;         // ChaChaPoly
+inline constexpr size_t kWireLengthPrefix = 2;     // Noise §13: u16 BE length
+
+// --- Our choices ----------------------------------------------------------
+// Largest LinkFrame plaintext carried by one Noise transport message.
+inline constexpr size_t kMaxFramePlaintext = kNoiseMaxMessage - kNoiseTagLen;
+// Fragment payload size: a FLASH frame waits at most one of these.
+inline constexpr size_t kFragmentBytes = 16 * 1024;
+// Largest reassembled LinkFrame (a big envelope plus framing).
+inline constexpr size_t kMaxReassembledFrame = 1024 * 1024 + 4096;
+inline constexpr size_t kMaxEnvelopeBytes = 1024 * 1024;
+inline constexpr size_t kMaxBodyBytes = kMaxEnvelopeBytes - 4096;
+inline constexpr size_t kMaxHeaderBytes = 1024;
+inline constexpr size_t kMaxRecipients = 3;
+inline constexpr size_t kMaxCertificateBytes = 2048;
+inline constexpr size_t kMaxRevocationListBytes = 64 * 1024;
+inline constexpr size_t kMaxHandshakePayload = 4096;
+inline constexpr size_t kMaxReceiptBytes = 1024;
+inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
+
+inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
+inline constexpr std::chrono::milliseconds kHeartbeatInterval{250};
+inline constexpr std::chrono::milliseconds kIdleTimeout{1000};
+inline constexpr size_t kMaxConnections = 256;
+inline constexpr size_t kMaxHandshakingPerAddress = 8;
+inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;
+
+}  // namespace hotline::limits
+
+#endif  // HOTLINE_LIMITS_H_
