@@ -1,0 +1,85 @@
+// The end-to-end envelope (docs/PROTOCOL.md §Envelope): the body is
+// encrypted once with a random content key (XChaCha20-Poly1305, header as
+// associated data), the content key is wrapped for each recipient with a
+// precomputed sender-recipient crypto_box key, and the sender signs header,
+// wraps and ciphertext with Ed25519 under a domain tag.
+//
+// Thread safety: EnvelopeKeys is immutable after construction and may be
+// shared between threads. Error contract: Seal/Open return Status; Open
+// names the first check that failed (for the local log and audit only).
+#ifndef HOTLINE_ENVELOPE_H_
+#define HOTLINE_ENVELOPE_H_
+
+#include <map>
+#include <memory>
+
+#include "hotline/crypto.h"
+#include "hotline/v1/body.pb.h"
+#include "hotline/v1/envelope.pb.h"
+
+namespace hotline {
+
+inline constexpr std::string_view kEnvelopeTag = "hotline.v1.envelope";
+inline constexpr std::string_view kBodyAdTag = "hotline.v1.body";
+inline constexpr uint32_t kEnvelopeVersion = 1;
+inline constexpr size_t kMessageIdLen = 16;
+inline constexpr size_t kContentKeyLen = 32;
+inline constexpr size_t kBoxNonceLen = 24;
+inline constexpr size_t kWrappedKeyLen = kContentKeyLen + 16;
+
+// Checks the header's structure: version, id length, sender, 1..3 distinct
+// recipients that exclude the sender, channel and precedence set.
+Status ValidateHeader(const v1::EnvelopeHeader& header);
+
+// What a relay may learn: the parsed, validated header. No signature check
+// (the relay compares the sender with its authenticated peer instead).
+struct RoutedEnvelope {
+  v1::Envelope envelope;
+  v1::EnvelopeHeader header;
+};
+StatusOr<RoutedEnvelope> ParseEnvelopeForRouting(ByteView encoded);
+
+// SHA-256 of the serialized envelope: the digest receipts and audit records bind.
+Sha256Digest EnvelopeDigest(ByteView encoded);
+
+struct OpenedEnvelope {
+  v1::EnvelopeHeader header;
+  v1::Body body;
+  Sha256Digest digest{};
+};
+
+struct PeerKeys {
+  Ed25519Public signing_public_key{};
+  X25519Public e2e_public_key{};
+};
+
+// One nation's end-to-end keys and the public keys of the other nations.
+class EnvelopeKeys {
+ public:
+  EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing, const X25519KeyPair& e2e,
+               const std::map<v1::Nation, PeerKeys>& peers);
+  ~EnvelopeKeys();
+  EnvelopeKeys(const EnvelopeKeys&) = delete;
+  EnvelopeKeys& operator=(const EnvelopeKeys&) = delete;
+
+  v1::Nation self() const { return self_; }
+
+  // Seals `body` under `header` (whose sender must be self()). Returns the
+  // serialized Envelope.
+  StatusOr<Bytes> Seal(const v1::EnvelopeHeader& header, const v1::Body& body) const;
+  // Verifies, unwraps and decrypts an envelope addressed to self().
+  StatusOr<OpenedEnvelope> Open(ByteView encoded) const;
+
+ private:
+  struct Peer;
+  v1::Nation self_;
+  Ed25519KeyPair signing_;
+  std::map<v1::Nation, std::unique_ptr<Peer>> peers_;
+};
+
+// The exact bytes the sender signs (exposed for tests and docs).
+Bytes EnvelopeSigningInput(const v1::Envelope& envelope);
+
+}  // namespace hotline
+
+#endif  // HOTLINE_ENVELOPE_H_
