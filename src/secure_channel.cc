@@ -1,0 +1,116 @@
+#include "hotline/secure_channel.h"
+
+#include "hotline/limits.h"
+#include "hotline/v1/link.pb.h"
+
+namespace hotline {
+
+SecureChannel::SecureChannel(SecureChannelConfig config) : config_(std::move(config)) {
+  noise::HandshakeConfig hc;
+  hc.pattern = noise::Pattern::kXX;
+  hc.initiator = config_.initiator;
+  hc.prologue = ToBytes(kLinkPrologue);
+  hc.local_static = config_.noise_static;
+  auto hs = noise::HandshakeState::Create(std::move(hc));
+  if (hs.ok()) {
+    handshake_.emplace(std::move(hs).value());
+  } else {
+    (void)Fail("cannot create handshake: " + hs.status().message());
+  }
+}
+
+Status SecureChannel::Fail(std::string reason) {
+  dead_ = true;
+  if (failure_reason_.empty()) failure_reason_ = std::move(reason);
+  return PermissionDeniedError(failure_reason_);
+}
+
+Status SecureChannel::Start(Bytes& out) {
+  if (dead_) return Fail("channel is dead");
+  if (!config_.initiator || !handshake_->IsMyTurn()) return Fail("Start() called out of turn");
+  Status st = handshake_->WriteMessage({}, out);  // XX message 1: "-> e", empty payload
+  if (!st.ok()) return Fail("noise: " + st.message());
+  return Status::Ok();
+}
+
+Status SecureChannel::WritePayloadMessage(Bytes& out) {
+  v1::HandshakePayload payload;
+  payload.set_version(1);
+  payload.set_certificate(ToString(config_.certificate));
+  payload.set_software("hotline/0.1.0");
+  Status st = handshake_->WriteMessage(AsBytes(payload.SerializeAsString()), out);
+  if (!st.ok()) return Fail("noise: " + st.message());
+  return Status::Ok();
+}
+
+Status SecureChannel::CheckPeer(ByteView payload) {
+  if (payload.size() > limits::kMaxHandshakePayload) return Fail("handshake payload too large");
+  v1::HandshakePayload p;
+  if (!p.ParseFromArray(payload.data(), static_cast<int>(payload.size())) || p.version() != 1) {
+    return Fail("handshake payload is not a valid hotline.v1.HandshakePayload");
+  }
+  const auto& rs = handshake_->remote_static();
+  if (!rs) return Fail("peer static key missing");
+  CertExpectations expect;
+  expect.now_unix = config_.now_unix();
+  expect.allowed_skew_seconds = config_.allowed_skew_seconds;
+  expect.role = config_.expected_peer_role;
+  expect.nation = config_.expected_peer_nation;
+  expect.noise_public_key = *rs;
+  CertCheck check = config_.trust->Verify(AsBytes(p.certificate()), expect);
+  if (!check.ok()) return Fail(check.message);
+  peer_ = check.cert->details;
+  peer_known_ = true;
+  return Status::Ok();
+}
+
+Status SecureChannel::FinishIfComplete() {
+  if (!handshake_->IsComplete()) return Status::Ok();
+  auto split = handshake_->Split();
+  if (!split.ok()) return Fail("noise: " + split.status().message());
+  transport_ = std::move(split).value();
+  return Status::Ok();
+}
+
+Status SecureChannel::OnHandshakeMessage(ByteView message, Bytes& out) {
+  if (dead_) return Fail("channel is dead");
+  if (established()) return Fail("handshake message after the handshake completed");
+  Bytes payload;
+  Status st = handshake_->ReadMessage(message, payload);
+  if (!st.ok()) return Fail("noise: " + st.message());
+  if (config_.initiator) {
+    // Read XX message 2 (<- e, ee, s, es): the responder's certificate.
+    HOTLINE_RETURN_IF_ERROR(CheckPeer(payload));
+    HOTLINE_RETURN_IF_ERROR(WritePayloadMessage(out));  // message 3: -> s, se
+  } else if (!handshake_->IsComplete()) {
+    // Read XX message 1 (-> e): its payload must be empty (nothing unauthenticated).
+    if (!payload.empty()) return Fail("unexpected payload in handshake message 1");
+    HOTLINE_RETURN_IF_ERROR(WritePayloadMessage(out));  // message 2
+  } else {
+    HOTLINE_RETURN_IF_ERROR(CheckPeer(payload));  // message 3: the initiator's certificate
+  }
+  return FinishIfComplete();
+}
+
+Status SecureChannel::Encrypt(ByteView plaintext, Bytes& out) {
+  if (dead_ || !established()) return FailedPreconditionError("channel not established");
+  if (plaintext.size() > limits::kMaxFramePlaintext) {
+    return InvalidArgumentError("link frame larger than one Noise message");
+  }
+  Status st = transport_->send.EncryptWithAd({}, plaintext, out);
+  if (!st.ok()) return Fail("noise transport: " + st.message());
+  return Status::Ok();
+}
+
+Status SecureChannel::Decrypt(ByteView message, Bytes& plaintext) {
+  if (dead_ || !established()) return FailedPreconditionError("channel not established");
+  Status st = transport_->receive.DecryptWithAd({}, message, plaintext);
+  if (!st.ok()) return Fail("noise transport: " + st.message());
+  return Status::Ok();
+}
+
+bool SecureChannel::NeedsRekey() const {
+  return transport_ && (transport_->send.NeedsRekey() || transport_->receive.NeedsRekey());
+}
+
+}  // namespace hotline
