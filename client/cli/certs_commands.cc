@@ -1,0 +1,120 @@
+#include "cli/certs_commands.h"
+
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "hotline/trust_dir.h"
+
+namespace hotline::cli {
+namespace {
+
+int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
+
+int Report(const Status& st) {
+  if (st.ok()) return 0;
+  std::cerr << "hotline: " << st.message() << "\n";
+  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+struct CertsOptions {
+  std::string dir = "certs";
+  int relays = 2;
+  int64_t days = 365;
+  std::string subject, role = "node", nation;
+  int64_t not_before = 0, not_after = 0;
+  std::string file;
+  uint64_t serial = 0;
+  int64_t now = 0;
+};
+
+}  // namespace
+
+void AddCertsCommands(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<CertsOptions>();
+  CLI::App* certs = app.add_subcommand("certs", "Create and inspect trust material (certs/)");
+  certs->require_subcommand(1);
+
+  CLI::App* init = certs->add_subcommand("init", "Create a trilateral root and every certificate");
+  init->add_option("--dir", opts->dir, "Trust folder")->capture_default_str();
+  init->add_option("--relays", opts->relays, "Number of relay certificates")
+      ->capture_default_str()->check(CLI::Range(1, 16));
+  init->add_option("--days", opts->days, "Validity in days")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{36500}));
+  init->callback([opts, &exit_code] {
+    Status st = InitTrustDirectory(opts->dir, {opts->relays, NowUnix(), opts->days});
+    exit_code = Report(st);
+    if (st.ok()) {
+      std::cout << "created root, node-us, node-jp, node-kr and " << opts->relays
+                << " relay certificate(s) in " << opts->dir
+                << " (private keys *.key are mode 0600)\n";
+    }
+  });
+
+  CLI::App* show = certs->add_subcommand("show", "Print a certificate readably");
+  show->add_option("file", opts->file, "A .cert file, or a subject name with --dir")->required();
+  show->add_option("--dir", opts->dir, "Trust folder for verification")->capture_default_str();
+  show->callback([opts, &exit_code] {
+    std::filesystem::path path = opts->file;
+    if (!std::filesystem::exists(path)) path = std::filesystem::path(opts->dir) / (opts->file + ".cert");
+    auto cert = LoadCertificateFile(path);
+    if (!cert.ok()) {
+      exit_code = Report(cert.status());
+      return;
+    }
+    std::cout << DescribeCertificate(*cert);
+    auto trust = LoadTrustStore(opts->dir);
+    if (!trust.ok()) {
+      std::cout << "verification:   not checked (" << trust.status().message() << ")\n";
+      return;
+    }
+    if (cert->details.role() == v1::ROLE_ROOT) {
+      bool same = cert->details.serial() == trust->root().serial();
+      std::cout << "verification:   " << (same ? "this folder's root" : "a different root") << "\n";
+      return;
+    }
+    auto bytes = cert->certificate.SerializeAsString();
+    CertExpectations expect;
+    expect.now_unix = NowUnix();
+    CertCheck check = trust->Verify(AsBytes(bytes), expect);
+    std::cout << "verification:   " << (check.ok() ? "valid" : check.message) << "\n";
+    exit_code = check.ok() ? 0 : 1;
+  });
+
+  CLI::App* issue = certs->add_subcommand("issue", "Issue one certificate with fresh keys");
+  issue->add_option("--dir", opts->dir, "Trust folder")->capture_default_str();
+  issue->add_option("--subject", opts->subject, "Subject, e.g. node-us")->required();
+  issue->add_option("--role", opts->role, "node or relay")->check(CLI::IsMember({"node", "relay"}));
+  issue->add_option("--nation", opts->nation, "US, JP or KR (nodes)");
+  issue->add_option("--not-before", opts->not_before, "Unix seconds (default: now)");
+  issue->add_option("--not-after", opts->not_after, "Unix seconds (default: now + --days)");
+  issue->add_option("--days", opts->days, "Validity in days")->capture_default_str();
+  issue->callback([opts, &exit_code] {
+    IssueOptions o;
+    o.subject = opts->subject;
+    o.role = opts->role == "relay" ? v1::ROLE_RELAY : v1::ROLE_NODE;
+    if (!opts->nation.empty()) {
+      auto n = ParseNation(opts->nation);
+      if (!n.ok()) {
+        exit_code = Report(n.status());
+        return;
+      }
+      o.nation = *n;
+    }
+    o.not_before_unix = opts->not_before ? opts->not_before : NowUnix();
+    o.not_after_unix = opts->not_after ? opts->not_after : o.not_before_unix + opts->days * 86400;
+    auto serial = IssueCertificate(opts->dir, o);
+    exit_code = Report(serial.status());
+    if (serial.ok()) std::cout << "issued " << o.subject << " serial " << *serial << "\n";
+  });
+
+  CLI::App* revoke = certs->add_subcommand("revoke", "Add a serial to the revocation list");
+  revoke->add_option("--dir", opts->dir, "Trust folder")->capture_default_str();
+  revoke->add_option("serial", opts->serial, "Certificate serial")->required();
+  revoke->callback([opts, &exit_code] {
+    exit_code = Report(RevokeSerial(opts->dir, opts->serial, NowUnix()));
+    if (exit_code == 0) std::cout << "revoked serial " << opts->serial << "\n";
+  });
+}
+
+}  // namespace hotline::cli

@@ -1,0 +1,23 @@
+// hotline: the operator and auditor command line.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/certs_commands.h"
+#include "hotline/crypto.h"
+
+int main(int argc, char** argv) {
+  if (!hotline::InitCrypto().ok()) {
+    std::cerr << "hotline: libsodium failed to initialise\n";
+    return 1;
+  }
+  CLI::App app{"Trilateral Hotline: operator and auditor command line", "hotline"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  hotline::cli::AddCertsCommands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}
