@@ -42,6 +42,7 @@ class SecureChannel {
   // Consumes one handshake message from the peer; may append our reply to `out`.
   Status OnHandshakeMessage(ByteView message, Bytes& out);
 
+  bool initiator() const { return config_.initiator; }
   bool established() const { return transport_.has_value(); }
   bool dead() const { return dead_; }
   const std::string& failure_reason() const { return failure_reason_; }

@@ -1,0 +1,52 @@
+// The append-only audit log of one node or relay, stored in that process's
+// SQLite database. Each record is a serialized AuditRecord (metadata and
+// digests only, never plaintext or keys) and a leaf of an RFC 6962 Merkle
+// tree: leaf_hash = SHA-256(0x00 || record).
+//
+// Thread safety: one thread. Error contract: Append must run inside a
+// transaction (normally a GroupCommitter write) and fails with the
+// database's Status; the index is re-read from the table each time, so a
+// rolled-back append leaves no gap.
+#ifndef HOTLINE_AUDIT_LOG_H_
+#define HOTLINE_AUDIT_LOG_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "hotline/sqlite_db.h"
+#include "hotline/v1/audit.pb.h"
+
+namespace hotline {
+
+inline constexpr std::string_view kAuditSchema = R"sql(
+CREATE TABLE IF NOT EXISTS audit_log(
+  idx INTEGER PRIMARY KEY,   -- 0-based leaf index
+  record BLOB NOT NULL,      -- serialized hotline.v1.AuditRecord
+  leaf_hash BLOB NOT NULL    -- SHA-256(0x00 || record)
+);
+)sql";
+
+class AuditLog {
+ public:
+  // `db` must outlive the log and already hold kAuditSchema.
+  AuditLog(Database& db, std::string actor, std::function<int64_t()> now_ms);
+
+  // Fills version, index, at_ms (if 0) and actor, then inserts.
+  Status Append(v1::AuditRecord record);
+  StatusOr<uint64_t> Size();
+
+  const std::string& actor() const { return actor_; }
+
+ private:
+  Database& db_;
+  std::string actor_;
+  std::function<int64_t()> now_ms_;
+  std::optional<Statement> insert_, max_;
+};
+
+Bytes AuditLeafHash(ByteView record);
+
+}  // namespace hotline
+
+#endif  // HOTLINE_AUDIT_LOG_H_

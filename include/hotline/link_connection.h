@@ -1,0 +1,97 @@
+// One node-relay TCP connection: the Noise XX handshake with certificate
+// check, then LinkFrames both ways. A thin coroutine shell around the
+// sans-I/O SecureChannel, FrameDecoder, Reassembler and FrameQueue.
+//
+// Exactly one writer per socket pops the priority FrameQueue (FLASH first)
+// and coalesces queued pieces into one write; the kernel's unsent buffer is
+// kept small with TCP_NOTSENT_LOWAT so that the queue decides what goes next.
+// Watchdogs: a handshake deadline, an idle timeout, and (initiator side)
+// periodic heartbeats.
+//
+// Thread safety: all calls on the connection's executor thread.
+// Error contract: any failure closes the connection and reports the reason
+// once through Callbacks::closed; the peer learns nothing but the close.
+#ifndef HOTLINE_LINK_CONNECTION_H_
+#define HOTLINE_LINK_CONNECTION_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hotline/asio.h"
+#include "hotline/frame_codec.h"
+#include "hotline/limits.h"
+#include "hotline/link_codec.h"
+#include "hotline/secure_channel.h"
+
+namespace hotline {
+
+struct LinkOptions {
+  std::chrono::milliseconds handshake_timeout = limits::kHandshakeTimeout;
+  std::chrono::milliseconds idle_timeout = limits::kIdleTimeout;
+  // Zero: never send heartbeats (the relay side only answers them).
+  std::chrono::milliseconds heartbeat_interval{0};
+  size_t max_queue_bytes = limits::kMaxQueuedBytesPerConnection;
+  bool fifo = false;  // ignore precedence (benchmark comparison only)
+  int not_sent_lowat = 16 * 1024;
+};
+
+class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
+ public:
+  using Ptr = std::shared_ptr<LinkConnection>;
+  struct Callbacks {
+    std::function<void(const Ptr&)> established;
+    std::function<void(const Ptr&, v1::LinkFrame&)> frame;
+    // `authenticated` tells whether the handshake had completed.
+    std::function<void(const Ptr&, const std::string& reason, bool authenticated)> closed;
+  };
+
+  static Ptr Create(asio::ip::tcp::socket socket, SecureChannelConfig channel, Callbacks callbacks,
+                    LinkOptions options);
+
+  void Start();
+  // Queues `frame` at `precedence` (a v1::Precedence value; control frames
+  // use FLASH + 1). Fails when the queue is full, unless `force`.
+  Status Send(const v1::LinkFrame& frame, int precedence, bool force = false);
+  void Close(const std::string& reason);
+
+  bool established() const { return channel_.established(); }
+  bool closed() const { return closed_; }
+  const v1::CertificateDetails& peer() const { return channel_.peer(); }
+  const std::string& remote_address() const { return remote_; }
+  size_t queued_bytes() const { return queue_.bytes(); }
+
+  static constexpr int kControlPrecedence = 5;  // above FLASH: heartbeats, acks
+
+ private:
+  LinkConnection(asio::ip::tcp::socket socket, SecureChannelConfig channel, Callbacks callbacks,
+                 LinkOptions options);
+  awaitable<void> Reader();
+  awaitable<void> Writer();
+  awaitable<void> Watchdog();
+  awaitable<void> Heartbeats();
+  awaitable<bool> WriteRaw(ByteView message);
+  void OnEstablished();
+  bool HandleTransport(ByteView message);
+
+  asio::ip::tcp::socket socket_;
+  SecureChannel channel_;
+  Callbacks callbacks_;
+  LinkOptions options_;
+  FrameDecoder decoder_;
+  Reassembler reassembler_;
+  FrameQueue queue_;
+  asio::steady_timer wake_;
+  asio::steady_timer watchdog_;
+  std::chrono::steady_clock::time_point last_rx_;
+  std::chrono::steady_clock::time_point started_;
+  uint64_t next_stream_id_ = 1;
+  uint64_t heartbeat_nonce_ = 0;
+  bool closed_ = false;
+  std::string remote_;
+};
+
+}  // namespace hotline
+
+#endif  // HOTLINE_LINK_CONNECTION_H_

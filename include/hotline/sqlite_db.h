@@ -1,0 +1,84 @@
+// A small RAII wrapper over SQLite for durable state: WAL journal,
+// synchronous=FULL (a commit is on disk when Commit() returns), prepared
+// statements, and explicit transactions.
+//
+// Thread safety: a Database and its Statements belong to one thread.
+// Error contract: every fallible call returns Status; SQLITE_FULL and
+// SQLITE_IOERR map to kResourceExhausted / kUnavailable so callers can
+// refuse explicitly (disk full) instead of acknowledging.
+#ifndef HOTLINE_SQLITE_DB_H_
+#define HOTLINE_SQLITE_DB_H_
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "hotline/bytes.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hotline {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement();
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Bind by 1-based index. Returns *this for chaining.
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, ByteView blob);
+  Statement& BindText(int index, std::string_view text);
+  Statement& BindNull(int index);
+
+  // Steps once: true when a row is available, false when done.
+  StatusOr<bool> Step();
+  // Steps to completion (for INSERT/UPDATE/DELETE) and resets.
+  Status Run();
+  void Reset();
+
+  int64_t ColumnInt(int col) const;
+  Bytes ColumnBlob(int col) const;
+  std::string ColumnText(int col) const;
+  bool ColumnIsNull(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) with WAL and synchronous=FULL, then runs `schema`.
+  static StatusOr<std::unique_ptr<Database>> Open(const std::filesystem::path& path,
+                                                  std::string_view schema);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Status Exec(std::string_view sql);
+  StatusOr<Statement> Prepare(std::string_view sql);
+  int64_t LastInsertRowId() const;
+  int Changes() const;
+
+  Status Begin();   // BEGIN IMMEDIATE
+  Status Commit();  // durable on return
+  Status Rollback();
+  bool in_transaction() const;
+
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// Maps the last SQLite error on `db` to a Status with `what` as context.
+Status SqliteError(sqlite3* db, std::string_view what);
+
+}  // namespace hotline
+
+#endif  // HOTLINE_SQLITE_DB_H_
