@@ -1,0 +1,50 @@
+// hotline-relay: the store-and-forward relay daemon.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "hotline/crypto.h"
+#include "hotline/logging.h"
+#include "relay_server.h"
+
+int main(int argc, char** argv) {
+  hotline::relay::RelayConfig config;
+  std::string log_file;
+  bool log_json = false;
+  CLI::App app{"Trilateral Hotline relay: carries sealed envelopes between national nodes",
+               "hotline-relay"};
+  app.add_option("--certs", config.certs_dir, "Trust folder")->capture_default_str();
+  app.add_option("--name", config.subject, "This relay's certificate subject")->capture_default_str();
+  app.add_option("--listen", config.listen, "Address to listen on (HOST:PORT; port 0 = any)")
+      ->capture_default_str();
+  app.add_option("--data", config.data_dir, "Folder for relay.db (queue and audit log)")
+      ->capture_default_str();
+  app.add_option("--ready-file", config.ready_file, "Write the bound HOST:PORT here once listening");
+  app.add_option("--clock-skew", config.allowed_skew_seconds, "Allowed certificate clock skew (s)")
+      ->capture_default_str();
+  app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
+  app.add_option("--log-file", log_file, "Log to this file instead of stderr");
+  app.add_flag("--log-json", log_json, "Log as JSON lines");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!hotline::InitCrypto().ok()) return 1;
+  hotline::InitLogging(config.subject, log_file, log_json);
+  hotline::asio::io_context io(1);
+  hotline::relay::RelayServer server(io, config);
+  if (hotline::Status st = server.Start(); !st.ok()) {
+    spdlog::critical("cannot start: {}", st.ToString());
+    return 1;
+  }
+  hotline::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    server.Stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    io.stop();
+  });
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("relay crashed (a bug): {}", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,374 @@
+#include "relay_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "hotline/envelope.h"
+#include "hotline/file_util.h"
+#include "hotline/net_util.h"
+#include "hotline/receipt.h"
+
+namespace hotline::relay {
+
+using asio::ip::tcp;
+
+RelayServer::RelayServer(asio::io_context& io, RelayConfig config)
+    : io_(io), config_(std::move(config)), acceptor_(io) {}
+
+RelayServer::~RelayServer() = default;
+
+Status RelayServer::Start() {
+  HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(config_.certs_dir));
+  trust_.emplace(std::move(trust));
+  HOTLINE_ASSIGN_OR_RETURN(Identity id, LoadIdentity(config_.certs_dir, config_.subject));
+  if (id.details.role() != v1::ROLE_RELAY) {
+    return InvalidArgumentError(config_.subject + " is not a relay certificate");
+  }
+  CertExpectations self_check;
+  self_check.now_unix = NowUnix();
+  self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
+  self_check.role = v1::ROLE_RELAY;
+  CertCheck check = trust_->Verify(id.certificate, self_check);
+  if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
+  identity_.emplace(std::move(id));
+
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) return UnavailableError("cannot create " + config_.data_dir.string() + ": " + ec.message());
+  HOTLINE_ASSIGN_OR_RETURN(store_, RelayStore::Open(config_.data_dir / "relay.db"));
+  committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
+  audit_ = std::make_unique<AuditLog>(store_->db(), config_.subject, NowUnixMs);
+  size_t restored = 0;
+  HOTLINE_RETURN_IF_ERROR(store_->ForEach([&](const QueuedItem& item) {
+    Queue(item);
+    ++restored;
+  }));
+
+  HOTLINE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseEndpoint(config_.listen));
+  boost::system::error_code aec;
+  acceptor_.open(endpoint.protocol(), aec);
+  if (!aec) acceptor_.set_option(tcp::acceptor::reuse_address(true), aec);
+  if (!aec) acceptor_.bind(endpoint, aec);
+  if (!aec) acceptor_.listen(asio::socket_base::max_listen_connections, aec);
+  if (aec) return UnavailableError("cannot listen on " + config_.listen + ": " + aec.message());
+
+  v1::AuditRecord start;
+  start.set_event(v1::AUDIT_EVENT_START);
+  start.set_detail("listening on " + FormatEndpoint(local_endpoint()) + ", " +
+                   std::to_string(restored) + " queued items restored");
+  Audit(start);
+  committer_->FlushNow();
+  spdlog::info("{} listening on {} ({} queued items restored)", config_.subject,
+               FormatEndpoint(local_endpoint()), restored);
+  if (!config_.ready_file.empty()) {
+    std::string text = FormatEndpoint(local_endpoint()) + "\n";
+    HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(config_.ready_file, AsBytes(text), 0644));
+  }
+  asio::co_spawn(io_, AcceptLoop(), LogExceptions{"relay accept loop"});
+  return Status::Ok();
+}
+
+void RelayServer::Stop(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (const auto& link : std::set<LinkConnection::Ptr>(links_)) link->Close("relay shutting down");
+  if (committer_) {
+    v1::AuditRecord stop;
+    stop.set_event(v1::AUDIT_EVENT_STOP);
+    stop.set_detail(why);
+    Audit(stop);
+    committer_->FlushNow();
+  }
+  spdlog::info("{} stopped: {}", config_.subject, why);
+}
+
+void RelayServer::Audit(v1::AuditRecord record) {
+  committer_->Submit([this, record = std::move(record)]() { return audit_->Append(record); },
+                     [](const Status& st) {
+                       if (!st.ok()) spdlog::error("audit append failed: {}", st.ToString());
+                     });
+}
+
+awaitable<void> RelayServer::AcceptLoop() {
+  while (!stopping_) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    OnConnection(std::move(socket));
+  }
+}
+
+void RelayServer::OnConnection(tcp::socket socket) {
+  boost::system::error_code ec;
+  std::string address = socket.remote_endpoint(ec).address().to_string();
+  std::string refusal;
+  if (links_.size() >= config_.max_connections) {
+    refusal = "connection limit (" + std::to_string(config_.max_connections) + ") reached";
+  } else if (handshaking_by_address_[address] >= config_.max_handshaking_per_address) {
+    refusal = "too many unauthenticated connections from " + address;
+  }
+  if (!refusal.empty()) {
+    spdlog::warn("refused connection from {}: {}", address, refusal);
+    socket.close(ec);
+    v1::AuditRecord r;
+    r.set_event(v1::AUDIT_EVENT_INPUT_REJECTED);
+    r.set_reason(refusal);
+    Audit(r);
+    return;
+  }
+  ++handshaking_by_address_[address];
+  SecureChannelConfig channel;
+  channel.initiator = false;
+  channel.noise_static = identity_->keys.noise;
+  channel.certificate = identity_->certificate;
+  channel.trust = &*trust_;
+  channel.now_unix = NowUnix;
+  channel.allowed_skew_seconds = config_.allowed_skew_seconds;
+  channel.expected_peer_role = v1::ROLE_NODE;
+  LinkOptions options;
+  options.fifo = config_.fifo;
+  LinkConnection::Callbacks callbacks;
+  callbacks.established = [this, address](const LinkConnection::Ptr& link) {
+    if (--handshaking_by_address_[address] == 0) handshaking_by_address_.erase(address);
+    OnEstablished(link);
+  };
+  callbacks.frame = [this](const LinkConnection::Ptr& link, v1::LinkFrame& f) { OnFrame(link, f); };
+  callbacks.closed = [this, address](const LinkConnection::Ptr& link, const std::string& reason,
+                                     bool authenticated) {
+    if (!authenticated && --handshaking_by_address_[address] == 0) {
+      handshaking_by_address_.erase(address);
+    }
+    OnClosed(link, reason, authenticated);
+  };
+  auto link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(callbacks), options);
+  links_.insert(link);
+  link->Start();
+}
+
+v1::Nation RelayServer::PeerNation(const LinkConnection::Ptr& link) const {
+  return link->peer().nation();
+}
+
+void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
+  v1::Nation nation = PeerNation(link);
+  spdlog::info("node {} ({}) connected from {}", NationCode(nation), link->peer().subject(),
+               link->remote_address());
+  v1::AuditRecord r;
+  r.set_event(v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED);
+  r.set_peer(nation);
+  r.set_peer_subject(link->peer().subject());
+  r.set_detail(link->remote_address());
+  Audit(r);
+  NodeQueue& q = nodes_[nation];
+  if (q.link && q.link != link) q.link->Close("replaced by a newer connection from the same node");
+  q.link = link;
+  q.in_flight.clear();
+  Pump(nation);
+}
+
+void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& reason,
+                           bool authenticated) {
+  links_.erase(link);
+  if (!authenticated) {
+    spdlog::warn("handshake with {} failed: {}", link->remote_address(), reason);
+    v1::AuditRecord r;
+    r.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
+    r.set_reason(reason);
+    r.set_detail(link->remote_address());
+    Audit(r);
+    return;
+  }
+  v1::Nation nation = PeerNation(link);
+  spdlog::info("node {} disconnected: {}", NationCode(nation), reason);
+  auto it = nodes_.find(nation);
+  if (it != nodes_.end() && it->second.link == link) {
+    // Deliveries not yet taken go back to the queue; they are still stored.
+    for (int64_t id : it->second.in_flight) {
+      auto item = it->second.items.find(id);
+      if (item != it->second.items.end()) it->second.pending.insert({item->second.precedence, id});
+    }
+    it->second.in_flight.clear();
+    it->second.link.reset();
+  }
+}
+
+void RelayServer::Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code,
+                         const std::string& why, const std::string& message_id) {
+  spdlog::warn("rejected input from {} ({}): {}", link->peer().subject(), link->remote_address(), why);
+  v1::AuditRecord r;
+  r.set_event(v1::AUDIT_EVENT_INPUT_REJECTED);
+  r.set_peer(PeerNation(link));
+  r.set_peer_subject(link->peer().subject());
+  r.set_reason(why);
+  r.set_message_id(message_id);
+  Audit(r);
+  v1::LinkFrame f;
+  f.mutable_error()->set_code(code);
+  f.mutable_error()->set_message(why);
+  f.mutable_error()->set_message_id(message_id);
+  (void)link->Send(f, LinkConnection::kControlPrecedence, /*force=*/true);
+}
+
+void RelayServer::OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame) {
+  switch (frame.kind_case()) {
+    case v1::LinkFrame::kHello:
+      return;
+    case v1::LinkFrame::kSubmit:
+      return OnSubmit(link, frame.submit().envelope());
+    case v1::LinkFrame::kSubmitReceipt:
+      return OnSubmitReceipt(link, frame.submit_receipt());
+    case v1::LinkFrame::kTaken:
+      return OnTaken(link, frame.taken().delivery_id());
+    default:
+      Reject(link, v1::LinkError::CODE_MALFORMED,
+             "unexpected link frame kind " + std::to_string(frame.kind_case()) + " from a node");
+  }
+}
+
+void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& encoded) {
+  auto routed = ParseEnvelopeForRouting(AsBytes(encoded));
+  if (!routed.ok()) {
+    return Reject(link, v1::LinkError::CODE_MALFORMED, "envelope rejected: " + routed.status().message());
+  }
+  const v1::EnvelopeHeader& h = routed->header;
+  // The Noise handshake authenticated the peer's nation; a compare suffices
+  // here, and recipients verify the signature (PERFORMANCE.md §1).
+  if (h.sender() != PeerNation(link)) {
+    return Reject(link, v1::LinkError::CODE_FORBIDDEN,
+                  "envelope claims sender " + NationCode(h.sender()) + " but the link is " +
+                      NationCode(PeerNation(link)),
+                  h.message_id());
+  }
+  Sha256Digest digest = EnvelopeDigest(AsBytes(encoded));
+  auto items = std::make_shared<std::vector<QueuedItem>>();
+  int64_t now = NowUnixMs();
+  committer_->Submit(
+      [this, h, items, encoded, digest, now]() -> Status {
+        for (int r : h.recipients()) {
+          HOTLINE_ASSIGN_OR_RETURN(QueuedItem item,
+                                   store_->Enqueue(static_cast<v1::Nation>(r), ItemKind::kEnvelope,
+                                                   AsBytes(h.message_id()), h.sender(),
+                                                   h.precedence(), AsBytes(encoded), now));
+          items->push_back(std::move(item));
+        }
+        v1::AuditRecord rec;
+        rec.set_event(v1::AUDIT_EVENT_ACCEPTED);
+        rec.set_message_id(h.message_id());
+        rec.set_envelope_digest(ToString(digest));
+        rec.set_peer(h.sender());
+        rec.set_precedence(h.precedence());
+        rec.set_channel(h.channel());
+        return audit_->Append(rec);
+      },
+      [this, link, h, items](const Status& st) {
+        if (!st.ok()) {
+          spdlog::error("cannot store envelope: {}", st.ToString());
+          return Reject(link, v1::LinkError::CODE_STORAGE,
+                        "relay could not store the envelope durably: " + st.message(), h.message_id());
+        }
+        v1::LinkFrame ack;
+        ack.mutable_accepted()->set_message_id(h.message_id());
+        ack.mutable_accepted()->set_at_ms(NowUnixMs());
+        (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
+        for (const auto& item : *items) Queue(item);
+        for (const auto& item : *items) Pump(item.recipient);
+      });
+}
+
+void RelayServer::OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::SubmitReceipt& submit) {
+  auto parsed = ParseReceipt(AsBytes(submit.receipt()));
+  if (!parsed.ok()) {
+    return Reject(link, v1::LinkError::CODE_MALFORMED, "receipt rejected: " + parsed.status().message());
+  }
+  const auto& d = parsed->details;
+  if (d.recipient() != PeerNation(link) || d.sender() != submit.to()) {
+    return Reject(link, v1::LinkError::CODE_FORBIDDEN,
+                  "receipt signer or destination does not match the link", d.message_id());
+  }
+  Bytes receipt_id = ReceiptId(parsed->signed_receipt);
+  auto item = std::make_shared<QueuedItem>();
+  int64_t now = NowUnixMs();
+  std::string data = submit.receipt();
+  committer_->Submit(
+      [this, d, receipt_id, item, data, now]() -> Status {
+        HOTLINE_ASSIGN_OR_RETURN(*item, store_->Enqueue(d.sender(), ItemKind::kReceipt, receipt_id,
+                                                        d.recipient(), v1::PRECEDENCE_FLASH,
+                                                        AsBytes(data), now));
+        return Status::Ok();
+      },
+      [this, link, item, receipt_id, d](const Status& st) {
+        if (!st.ok()) {
+          return Reject(link, v1::LinkError::CODE_STORAGE,
+                        "relay could not store the receipt durably: " + st.message(), d.message_id());
+        }
+        v1::LinkFrame ack;
+        ack.mutable_receipt_accepted()->set_receipt_id(ToString(receipt_id));
+        (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
+        Queue(*item);
+        Pump(item->recipient);
+      });
+}
+
+void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id) {
+  NodeQueue& q = nodes_[PeerNation(link)];
+  auto id = static_cast<int64_t>(delivery_id);
+  auto it = q.items.find(id);
+  if (it == q.items.end() || q.in_flight.erase(id) == 0) {
+    return Reject(link, v1::LinkError::CODE_MALFORMED,
+                  "delivery id " + std::to_string(delivery_id) + " is not outstanding");
+  }
+  QueuedItem item = it->second;
+  q.items.erase(it);
+  committer_->Submit([this, item]() -> Status {
+    HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
+    if (item.kind != ItemKind::kEnvelope) return Status::Ok();
+    v1::AuditRecord rec;
+    rec.set_event(v1::AUDIT_EVENT_FORWARDED);
+    rec.set_message_id(ToString(item.item_id));
+    rec.set_peer(item.recipient);
+    rec.set_precedence(static_cast<v1::Precedence>(item.precedence));
+    return audit_->Append(rec);
+  });
+  Pump(PeerNation(link));
+}
+
+void RelayServer::Queue(const QueuedItem& item) {
+  NodeQueue& q = nodes_[item.recipient];
+  if (q.items.count(item.id)) return;  // already queued (a resubmission)
+  q.items[item.id] = item;
+  q.pending.insert({config_.fifo ? 0 : item.precedence, item.id});
+}
+
+void RelayServer::Pump(v1::Nation recipient) {
+  NodeQueue& q = nodes_[recipient];
+  if (!q.link || !q.link->established()) return;
+  while (!q.pending.empty() && q.in_flight.size() < config_.delivery_window) {
+    Pending next = *q.pending.begin();
+    const QueuedItem& item = q.items[next.id];
+    auto data = store_->LoadData(next.id);
+    if (!data.ok()) {
+      spdlog::error("cannot load queued item {}: {}", next.id, data.status().ToString());
+      q.pending.erase(q.pending.begin());
+      q.items.erase(next.id);
+      continue;
+    }
+    v1::LinkFrame f;
+    if (item.kind == ItemKind::kEnvelope) {
+      f.mutable_deliver()->set_envelope(ToString(*data));
+      f.mutable_deliver()->set_delivery_id(static_cast<uint64_t>(next.id));
+    } else {
+      f.mutable_deliver_receipt()->set_receipt(ToString(*data));
+      f.mutable_deliver_receipt()->set_delivery_id(static_cast<uint64_t>(next.id));
+    }
+    if (!q.link->Send(f, item.precedence).ok()) break;  // write queue full: resume on next take
+    q.pending.erase(q.pending.begin());
+    q.in_flight.insert(next.id);
+  }
+}
+
+}  // namespace hotline::relay

@@ -1,0 +1,97 @@
+// hotline-relay: accepts node connections (Noise XX with certificate check,
+// only NODE certificates), stores each envelope and receipt durably before
+// acknowledging it, and forwards it to its recipients' nodes in precedence
+// order when they are connected. A relay never holds a key that opens a body.
+//
+// Thread safety: everything runs on the io_context's single thread.
+// Error contract: Start() returns the first set-up error; bad input from a
+// peer is answered with a LinkError or a close, logged and audited, and
+// never affects other connections.
+#ifndef HOTLINE_SERVER_RELAY_SERVER_H_
+#define HOTLINE_SERVER_RELAY_SERVER_H_
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "hotline/asio.h"
+#include "hotline/audit_log.h"
+#include "hotline/group_commit.h"
+#include "hotline/link_connection.h"
+#include "hotline/trust_dir.h"
+#include "relay_store.h"
+
+namespace hotline::relay {
+
+struct RelayConfig {
+  std::filesystem::path certs_dir = "certs";
+  std::string subject = "relay-1";
+  std::string listen = "127.0.0.1:7401";
+  std::filesystem::path data_dir = "run/relay-1";
+  int64_t allowed_skew_seconds = 300;
+  size_t max_connections = limits::kMaxConnections;
+  size_t max_handshaking_per_address = limits::kMaxHandshakingPerAddress;
+  size_t delivery_window = 512;  // unacknowledged deliveries per node
+  bool fifo = false;             // ignore precedence (benchmark comparison only)
+  std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
+};
+
+class RelayServer {
+ public:
+  RelayServer(asio::io_context& io, RelayConfig config);
+  ~RelayServer();
+
+  Status Start();
+  // Stops accepting, closes links, flushes the store, audits STOP.
+  void Stop(const std::string& why);
+  asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+ private:
+  struct Pending {
+    int precedence;
+    int64_t id;
+    bool operator<(const Pending& o) const {
+      return precedence != o.precedence ? precedence > o.precedence : id < o.id;
+    }
+  };
+  struct NodeQueue {
+    std::set<Pending> pending;
+    std::map<int64_t, QueuedItem> items;   // every queued item, by id
+    std::set<int64_t> in_flight;           // sent on the current link, not yet taken
+    LinkConnection::Ptr link;
+  };
+
+  awaitable<void> AcceptLoop();
+  void OnConnection(asio::ip::tcp::socket socket);
+  void OnEstablished(const LinkConnection::Ptr& link);
+  void OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame);
+  void OnClosed(const LinkConnection::Ptr& link, const std::string& reason, bool authenticated);
+  void OnSubmit(const LinkConnection::Ptr& link, const std::string& encoded);
+  void OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::SubmitReceipt& submit);
+  void OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id);
+  void Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code, const std::string& why,
+              const std::string& message_id = "");
+  void Queue(const QueuedItem& item);
+  void Pump(v1::Nation recipient);
+  void Audit(v1::AuditRecord record);
+  v1::Nation PeerNation(const LinkConnection::Ptr& link) const;
+
+  asio::io_context& io_;
+  RelayConfig config_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::optional<TrustStore> trust_;
+  std::optional<Identity> identity_;
+  std::unique_ptr<RelayStore> store_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<AuditLog> audit_;
+  std::map<v1::Nation, NodeQueue> nodes_;
+  std::set<LinkConnection::Ptr> links_;
+  std::map<std::string, size_t> handshaking_by_address_;
+  bool stopping_ = false;
+};
+
+}  // namespace hotline::relay
+
+#endif  // HOTLINE_SERVER_RELAY_SERVER_H_
