@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/certs_commands.h"
+#include "cli/messaging_commands.h"
 #include "hotline/crypto.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   hotline::cli::AddCertsCommands(app, exit_code);
+  hotline::cli::AddMessagingCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

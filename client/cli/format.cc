@@ -1,0 +1,181 @@
+#include "cli/format.h"
+
+#include <ctime>
+#include <sstream>
+
+#include "hotline/bytes.h"
+#include "hotline/certs.h"
+
+namespace hotline::cli {
+
+std::string ChannelName(v1::Channel c) {
+  switch (c) {
+    case v1::CHANNEL_CRISIS: return "crisis";
+    case v1::CHANNEL_MISSILE_WARNING: return "missile-warning";
+    case v1::CHANNEL_CONSULT: return "consult";
+    case v1::CHANNEL_GENERAL: return "general";
+    default: return "unspecified";
+  }
+}
+
+std::string PrecedenceName(v1::Precedence p) {
+  switch (p) {
+    case v1::PRECEDENCE_FLASH: return "FLASH";
+    case v1::PRECEDENCE_IMMEDIATE: return "IMMEDIATE";
+    case v1::PRECEDENCE_PRIORITY: return "PRIORITY";
+    case v1::PRECEDENCE_ROUTINE: return "ROUTINE";
+    default: return "UNSPECIFIED";
+  }
+}
+
+StatusOr<v1::Channel> ParseChannel(std::string_view s) {
+  for (auto c : {v1::CHANNEL_CRISIS, v1::CHANNEL_MISSILE_WARNING, v1::CHANNEL_CONSULT, v1::CHANNEL_GENERAL}) {
+    if (s == ChannelName(c)) return c;
+  }
+  return InvalidArgumentError("unknown channel '" + std::string(s) +
+                              "' (expected crisis, missile-warning, consult or general)");
+}
+
+StatusOr<v1::Precedence> ParsePrecedence(std::string_view s) {
+  std::string upper(s);
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (auto p : {v1::PRECEDENCE_FLASH, v1::PRECEDENCE_IMMEDIATE, v1::PRECEDENCE_PRIORITY,
+                 v1::PRECEDENCE_ROUTINE}) {
+    if (upper == PrecedenceName(p)) return p;
+  }
+  return InvalidArgumentError("unknown precedence '" + std::string(s) +
+                              "' (expected flash, immediate, priority or routine)");
+}
+
+std::string FormatTimeMs(int64_t unix_ms) {
+  if (unix_ms <= 0) return "-";
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(unix_ms % 1000));
+  return out;
+}
+
+std::string FormatMissileWarning(const v1::MissileWarning& w) {
+  std::ostringstream o;
+  std::string banner;
+  switch (w.status()) {
+    case v1::MissileWarning::STATUS_ACTUAL:
+      banner = "!!! ACTUAL EVENT — REAL MISSILE WARNING !!!";
+      break;
+    case v1::MissileWarning::STATUS_EXERCISE:
+      banner = "*** EXERCISE EXERCISE EXERCISE — DRILL, NOT A REAL EVENT ***";
+      break;
+    case v1::MissileWarning::STATUS_TEST:
+      banner = "*** TEST TEST TEST — TECHNICAL TEST, NO ACTION ***";
+      break;
+    default:
+      banner = "??? STATUS NOT GIVEN — TREAT WITH CAUTION ???";
+  }
+  o << banner << "\n"
+    << "  event:      " << w.event_id() << "\n"
+    << "  launch:     " << FormatTimeMs(w.launch_time_ms()) << " at " << w.launch_latitude() << ", "
+    << w.launch_longitude() << "\n"
+    << "  azimuth:    " << w.azimuth_degrees() << " deg\n"
+    << "  impact:     " << w.predicted_impact_latitude() << ", " << w.predicted_impact_longitude()
+    << " (predicted)\n"
+    << "  confidence: " << w.confidence_percent() << "%\n"
+    << "  source:     " << w.source() << "\n";
+  if (!w.remarks().empty()) o << "  remarks:    " << w.remarks() << "\n";
+  o << banner << "\n";
+  return o.str();
+}
+
+std::string FormatBody(const v1::Body& body) {
+  std::ostringstream o;
+  if (!body.in_reply_to().empty()) o << "in reply to " << ToHex(AsBytes(body.in_reply_to())) << "\n";
+  switch (body.payload_case()) {
+    case v1::Body::kText: o << body.text().text() << "\n"; break;
+    case v1::Body::kMissileWarning: o << FormatMissileWarning(body.missile_warning()); break;
+    case v1::Body::kConsultRequest: {
+      const auto& c = body.consult_request();
+      o << "CONSULTATION REQUEST\n  topic:      " << c.topic() << "\n  question:   " << c.question()
+        << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
+      break;
+    }
+    case v1::Body::kConsultResponse: {
+      const auto& c = body.consult_response();
+      std::string pos = c.position() == v1::ConsultResponse::POSITION_CONCUR      ? "CONCUR"
+                        : c.position() == v1::ConsultResponse::POSITION_NEED_TIME ? "NEED TIME"
+                        : c.position() == v1::ConsultResponse::POSITION_DECLINE   ? "DECLINE"
+                                                                                  : "UNSPECIFIED";
+      o << "CONSULTATION RESPONSE to " << ToHex(AsBytes(c.consultation_id())) << ": " << pos << "\n  "
+        << c.text() << "\n";
+      break;
+    }
+    case v1::Body::kLinkTest: o << "link test\n"; break;
+    default: o << "(no content)\n";
+  }
+  return o.str();
+}
+
+static std::string OneLine(const v1::Body& body) {
+  std::string text = FormatBody(body);
+  auto nl = text.find('\n');
+  if (body.payload_case() == v1::Body::kMissileWarning) {
+    std::string status = body.missile_warning().status() == v1::MissileWarning::STATUS_ACTUAL ? "ACTUAL"
+                         : body.missile_warning().status() == v1::MissileWarning::STATUS_EXERCISE ? "EXERCISE"
+                         : body.missile_warning().status() == v1::MissileWarning::STATUS_TEST ? "TEST" : "?";
+    return "MISSILE WARNING [" + status + "] " + body.missile_warning().event_id();
+  }
+  text = text.substr(0, nl);
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+}
+
+std::string FormatInboxLine(const v1::InboxEntry& e) {
+  std::ostringstream o;
+  o << ToHex(AsBytes(e.message_id())) << "  " << FormatTimeMs(e.received_at_ms()) << "  from "
+    << NationCode(e.sender()) << "  " << PrecedenceName(e.precedence()) << "/" << ChannelName(e.channel())
+    << "  " << (e.acknowledged_at_ms() ? "acked " : "NEW   ") << OneLine(e.body());
+  return o.str();
+}
+
+std::string FormatInboxEntry(const v1::InboxEntry& e) {
+  std::ostringstream o;
+  o << "message:      " << ToHex(AsBytes(e.message_id())) << "\n"
+    << "from:         " << NationCode(e.sender()) << "\n"
+    << "channel:      " << ChannelName(e.channel()) << " #" << e.sequence() << "\n"
+    << "precedence:   " << PrecedenceName(e.precedence()) << "\n"
+    << "created:      " << FormatTimeMs(e.created_at_ms()) << "\n"
+    << "received:     " << FormatTimeMs(e.received_at_ms()) << "\n"
+    << "acknowledged: " << (e.acknowledged_at_ms() ? FormatTimeMs(e.acknowledged_at_ms()) : "not yet")
+    << "\n\n"
+    << FormatBody(e.body());
+  return o.str();
+}
+
+std::string FormatMessageStatus(const v1::MessageStatus& s) {
+  std::ostringstream o;
+  auto rel = [&](int64_t t) {
+    if (t <= 0) return std::string("-");
+    return "+" + std::to_string(t - s.created_at_ms()) + " ms";
+  };
+  o << ToHex(AsBytes(s.message_id())) << "  " << PrecedenceName(s.precedence()) << "/"
+    << ChannelName(s.channel()) << "  sent " << FormatTimeMs(s.created_at_ms()) << "  " << s.summary()
+    << "\n";
+  for (const auto& r : s.recipients()) {
+    o << "    " << NationCode(r.recipient()) << "  accepted " << rel(r.accepted_at_ms())
+      << "  delivered " << rel(r.delivered_at_ms()) << "  acknowledged " << rel(r.acknowledged_at_ms())
+      << (r.overdue() ? "  OVERDUE" : "") << "\n";
+  }
+  return o.str();
+}
+
+std::string FormatWatchEvent(const v1::WatchEvent& e) {
+  std::ostringstream o;
+  o << FormatTimeMs(e.at_ms()) << "  " << e.kind();
+  if (!e.message_id().empty()) o << "  " << ToHex(AsBytes(e.message_id()));
+  if (e.peer() != v1::NATION_UNSPECIFIED) o << "  " << NationCode(e.peer());
+  if (!e.text().empty()) o << "  " << e.text();
+  return o.str();
+}
+
+}  // namespace hotline::cli

@@ -1,0 +1,712 @@
+#include "node/node_daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "hotline/file_util.h"
+#include "hotline/limits.h"
+#include "hotline/net_util.h"
+#include "hotline/receipt.h"
+
+namespace hotline::node {
+
+using asio::ip::tcp;
+
+namespace {
+
+v1::ControlResponse Error(const Status& st) {
+  v1::ControlResponse r;
+  r.set_ok(false);
+  r.set_error(st.message());
+  return r;
+}
+
+v1::ControlResponse Ok() {
+  v1::ControlResponse r;
+  r.set_ok(true);
+  return r;
+}
+
+}  // namespace
+
+v1::Precedence DefaultPrecedence(v1::Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_CRISIS:
+    case v1::CHANNEL_MISSILE_WARNING: return v1::PRECEDENCE_FLASH;
+    case v1::CHANNEL_CONSULT: return v1::PRECEDENCE_IMMEDIATE;
+    default: return v1::PRECEDENCE_ROUTINE;
+  }
+}
+
+NodeDaemon::NodeDaemon(asio::io_context& io, NodeConfig config) : io_(io), config_(std::move(config)) {
+  if (config_.control_socket.empty()) config_.control_socket = config_.data_dir / "control.sock";
+}
+
+NodeDaemon::~NodeDaemon() = default;
+
+Status NodeDaemon::LoadPeers() {
+  std::map<v1::Nation, PeerKeys> peers;
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    if (n == config_.nation) continue;
+    auto path = config_.certs_dir / (NodeSubject(n) + ".cert");
+    HOTLINE_ASSIGN_OR_RETURN(Bytes cert, ReadFileBytes(path, limits::kMaxCertificateBytes));
+    CertExpectations expect;
+    expect.now_unix = NowUnix();
+    expect.allowed_skew_seconds = config_.allowed_skew_seconds;
+    expect.role = v1::ROLE_NODE;
+    expect.nation = n;
+    CertCheck check = trust_->Verify(cert, expect);
+    if (!check.ok()) return PermissionDeniedError(path.string() + ": " + check.message);
+    PeerKeys keys;
+    std::copy_n(check.cert->details.signing_public_key().begin(), kEd25519PublicLen,
+                keys.signing_public_key.begin());
+    std::copy_n(check.cert->details.e2e_public_key().begin(), kX25519Len, keys.e2e_public_key.begin());
+    peer_signing_keys_[n] = keys.signing_public_key;
+    peers[n] = keys;
+  }
+  keys_ = std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e,
+                                         peers);
+  return Status::Ok();
+}
+
+Status NodeDaemon::Start() {
+  if (config_.nation == v1::NATION_UNSPECIFIED) return InvalidArgumentError("--nation is required");
+  if (config_.relays.empty()) return InvalidArgumentError("at least one --relay is required");
+  for (const auto& r : config_.relays) HOTLINE_RETURN_IF_ERROR(ParseEndpoint(r).status());
+  HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(config_.certs_dir));
+  trust_.emplace(std::move(trust));
+  HOTLINE_ASSIGN_OR_RETURN(Identity id, LoadIdentity(config_.certs_dir, NodeSubject(config_.nation)));
+  identity_.emplace(std::move(id));
+  CertExpectations self_check;
+  self_check.now_unix = NowUnix();
+  self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
+  self_check.role = v1::ROLE_NODE;
+  self_check.nation = config_.nation;
+  CertCheck check = trust_->Verify(identity_->certificate, self_check);
+  if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
+  HOTLINE_RETURN_IF_ERROR(LoadPeers());
+
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) return UnavailableError("cannot create " + config_.data_dir.string() + ": " + ec.message());
+  std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all, ec);
+  HOTLINE_ASSIGN_OR_RETURN(store_, NodeStore::Open(config_.data_dir / "node.db"));
+  committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
+  audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), NowUnixMs);
+  HOTLINE_ASSIGN_OR_RETURN(next_sequence_, store_->LoadSequences());
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachOutstanding([this](OutboxRow&& row, std::vector<v1::Nation> missing) {
+    Outstanding o;
+    o.awaiting_delivery.insert(missing.begin(), missing.end());
+    Bytes message_id = row.message_id;
+    o.row = std::move(row);
+    outstanding_[message_id] = std::move(o);
+  }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacceptedReceipt([this](PendingReceipt&& r) {
+    Bytes receipt_id = r.receipt_id;
+    pending_receipts_[receipt_id] = std::move(r);
+  }));
+
+  v1::AuditRecord start;
+  start.set_event(v1::AUDIT_EVENT_START);
+  start.set_detail(std::to_string(outstanding_.size()) + " outstanding messages, " +
+                   std::to_string(pending_receipts_.size()) + " receipts to send");
+  AuditAsync(start);
+  committer_->FlushNow();
+
+  relays_.resize(config_.relays.size());
+  for (size_t i = 0; i < relays_.size(); ++i) {
+    relays_[i].address = config_.relays[i];
+    asio::co_spawn(io_, MaintainRelay(i), LogExceptions{"relay link " + relays_[i].address});
+  }
+  spdlog::info("node {} started: {} relay(s), {} outstanding message(s)", NationCode(config_.nation),
+               relays_.size(), outstanding_.size());
+  return Status::Ok();
+}
+
+void NodeDaemon::Stop(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& r : relays_) {
+    if (r.link) r.link->Close("node shutting down");
+  }
+  if (committer_) {
+    v1::AuditRecord stop;
+    stop.set_event(v1::AUDIT_EVENT_STOP);
+    stop.set_detail(why);
+    AuditAsync(stop);
+    committer_->FlushNow();
+  }
+  spdlog::info("node {} stopped: {}", NationCode(config_.nation), why);
+}
+
+void NodeDaemon::AuditAsync(v1::AuditRecord record) {
+  committer_->Submit([this, record = std::move(record)]() { return audit_->Append(record); },
+                     [](const Status& st) {
+                       if (!st.ok()) spdlog::error("audit append failed: {}", st.ToString());
+                     });
+}
+
+void NodeDaemon::RejectInput(const std::string& what, ByteView message_id, v1::Nation peer) {
+  spdlog::warn("rejected input: {}", what);
+  v1::AuditRecord r;
+  r.set_event(v1::AUDIT_EVENT_INPUT_REJECTED);
+  r.set_reason(what);
+  r.set_message_id(ToString(message_id));
+  r.set_peer(peer);
+  AuditAsync(r);
+  Emit("rejected", message_id, peer, what);
+}
+
+void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation peer,
+                      const std::string& text) {
+  if (watchers_.empty()) return;
+  v1::WatchEvent e;
+  e.set_at_ms(NowUnixMs());
+  e.set_kind(kind);
+  e.set_message_id(ToString(message_id));
+  e.set_peer(peer);
+  e.set_text(text);
+  for (auto& [id, w] : std::map<int, Watcher>(watchers_)) w(e);
+}
+
+int NodeDaemon::Subscribe(Watcher watcher) {
+  int id = next_watcher_++;
+  watchers_[id] = std::move(watcher);
+  return id;
+}
+
+void NodeDaemon::Unsubscribe(int id) { watchers_.erase(id); }
+
+// ---------------------------------------------------------------- relay links
+
+awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
+  std::mt19937_64 rng(std::random_device{}());
+  auto executor = co_await asio::this_coro::executor;
+  while (!stopping_) {
+    RelayLink& relay = relays_[index];
+    auto endpoint = ParseEndpoint(relay.address);
+    tcp::socket socket(executor);
+    boost::system::error_code ec;
+    asio::steady_timer connect_deadline(executor);
+    connect_deadline.expires_after(std::chrono::seconds(2));
+    connect_deadline.async_wait([&socket](const boost::system::error_code& e) {
+      if (!e) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      }
+    });
+    co_await socket.async_connect(*endpoint, asio::redirect_error(use_awaitable, ec));
+    connect_deadline.cancel();
+    if (!ec && !stopping_) {
+      SecureChannelConfig channel;
+      channel.initiator = true;
+      channel.noise_static = identity_->keys.noise;
+      channel.certificate = identity_->certificate;
+      channel.trust = &*trust_;
+      channel.now_unix = NowUnix;
+      channel.allowed_skew_seconds = config_.allowed_skew_seconds;
+      channel.expected_peer_role = v1::ROLE_RELAY;
+      LinkOptions options;
+      options.heartbeat_interval = limits::kHeartbeatInterval;
+      options.fifo = config_.fifo;
+      auto closed = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+      LinkConnection::Callbacks cb;
+      cb.established = [this, index](const LinkConnection::Ptr&) { OnRelayEstablished(index); };
+      cb.frame = [this, index](const LinkConnection::Ptr&, v1::LinkFrame& f) { OnRelayFrame(index, f); };
+      cb.closed = [this, index, closed](const LinkConnection::Ptr&, const std::string& reason,
+                                        bool authenticated) {
+        OnRelayClosed(index, reason, authenticated);
+        closed->cancel();
+      };
+      relay.link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(cb), options);
+      relay.link->Start();
+      boost::system::error_code wait_ec;
+      co_await closed->async_wait(asio::redirect_error(use_awaitable, wait_ec));
+    } else if (ec) {
+      relay.last_error = "connect: " + ec.message();
+    }
+    if (stopping_) break;
+    // Jittered exponential backoff; reset after a link that got established.
+    RelayLink& r = relays_[index];
+    r.backoff = r.backoff.count() == 0 ? config_.reconnect_min
+                                       : std::min(r.backoff * 2, config_.reconnect_max);
+    auto jitter = std::uniform_int_distribution<int64_t>(0, r.backoff.count() / 2)(rng);
+    asio::steady_timer wait(executor);
+    wait.expires_after(r.backoff + std::chrono::milliseconds(jitter));
+    boost::system::error_code wait_ec;
+    co_await wait.async_wait(asio::redirect_error(use_awaitable, wait_ec));
+  }
+}
+
+int NodeDaemon::PickRelay() const {
+  for (size_t i = 0; i < relays_.size(); ++i) {
+    if (relays_[i].link && relays_[i].link->established()) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void NodeDaemon::OnRelayEstablished(size_t index) {
+  RelayLink& r = relays_[index];
+  r.subject = r.link->peer().subject();
+  r.since_ms = NowUnixMs();
+  r.last_error.clear();
+  r.backoff = std::chrono::milliseconds(0);
+  spdlog::info("link to {} ({}) established", r.subject, r.address);
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED);
+  rec.set_peer_subject(r.subject);
+  rec.set_detail(r.address);
+  AuditAsync(rec);
+  Emit("link-up", {}, v1::NATION_UNSPECIFIED, r.subject + " at " + r.address);
+  // Everything not yet accepted by a live relay goes out again through this one.
+  for (auto& [id, entry] : outstanding_) {
+    bool via_live = entry.via >= 0 && relays_[static_cast<size_t>(entry.via)].link &&
+                    relays_[static_cast<size_t>(entry.via)].link->established() &&
+                    entry.via != static_cast<int>(index);
+    if (!via_live || !entry.accepted) Transmit(entry);
+  }
+  for (const auto& [id, receipt] : pending_receipts_) TransmitReceipt(receipt);
+}
+
+void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool authenticated) {
+  RelayLink& r = relays_[index];
+  r.last_error = reason;
+  r.link.reset();
+  if (!authenticated) {
+    spdlog::warn("handshake with relay {} failed: {}", r.address, reason);
+    v1::AuditRecord rec;
+    rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
+    rec.set_reason(reason);
+    rec.set_detail(r.address);
+    AuditAsync(rec);
+    return;
+  }
+  spdlog::info("link to {} ({}) lost: {}", r.subject, r.address, reason);
+  Emit("link-down", {}, v1::NATION_UNSPECIFIED, r.subject + ": " + reason);
+  // Messages that went out through this relay and were not yet accepted go
+  // out again through any other live relay.
+  for (auto& [id, entry] : outstanding_) {
+    if (entry.via == static_cast<int>(index)) {
+      entry.via = -1;
+      if (!entry.accepted) Transmit(entry);
+    }
+  }
+}
+
+void NodeDaemon::OnRelayFrame(size_t index, v1::LinkFrame& frame) {
+  switch (frame.kind_case()) {
+    case v1::LinkFrame::kAccepted:
+      return OnAccepted(index, frame.accepted());
+    case v1::LinkFrame::kDeliver:
+      return OnDeliver(index, frame.deliver());
+    case v1::LinkFrame::kDeliverReceipt:
+      return OnDeliverReceipt(index, frame.deliver_receipt());
+    case v1::LinkFrame::kReceiptAccepted: {
+      Bytes id = ToBytes(frame.receipt_accepted().receipt_id());
+      if (pending_receipts_.erase(id) == 0) return;
+      int64_t now = NowUnixMs();
+      committer_->Submit([this, id, now]() { return store_->MarkReceiptAccepted(id, now); });
+      return;
+    }
+    case v1::LinkFrame::kError: {
+      const auto& e = frame.error();
+      spdlog::warn("relay {} reported error {}: {}", relays_[index].subject, static_cast<int>(e.code()),
+                   e.message());
+      Emit("relay-error", AsBytes(e.message_id()), v1::NATION_UNSPECIFIED, e.message());
+      return;
+    }
+    default:
+      RejectInput("unexpected link frame kind " + std::to_string(frame.kind_case()) + " from relay " +
+                      relays_[index].subject,
+                  {}, v1::NATION_UNSPECIFIED);
+  }
+}
+
+void NodeDaemon::SendTaken(size_t index, uint64_t delivery_id) {
+  RelayLink& r = relays_[index];
+  if (!r.link) return;  // the relay will redeliver on the next link; we deduplicate
+  v1::LinkFrame taken;
+  taken.mutable_taken()->set_delivery_id(delivery_id);
+  (void)r.link->Send(taken, LinkConnection::kControlPrecedence, /*force=*/true);
+}
+
+void NodeDaemon::Transmit(Outstanding& entry) {
+  int index = PickRelay();
+  if (index < 0) return;  // sent when a relay link comes up
+  v1::LinkFrame f;
+  f.mutable_submit()->set_envelope(ToString(entry.row.envelope));
+  if (relays_[static_cast<size_t>(index)].link->Send(f, entry.row.header.precedence()).ok()) {
+    entry.via = index;
+  }
+}
+
+void NodeDaemon::TransmitReceipt(const PendingReceipt& receipt) {
+  int index = PickRelay();
+  if (index < 0) return;
+  v1::LinkFrame f;
+  auto* s = f.mutable_submit_receipt();
+  s->set_receipt(ToString(receipt.receipt));
+  s->set_to(receipt.to);
+  s->set_receipt_id(ToString(receipt.receipt_id));
+  (void)relays_[static_cast<size_t>(index)].link->Send(f, v1::PRECEDENCE_FLASH);
+}
+
+void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
+  Bytes id = ToBytes(accepted.message_id());
+  auto it = outstanding_.find(id);
+  if (it == outstanding_.end() || it->second.accepted) return;
+  it->second.accepted = true;
+  it->second.via = static_cast<int>(index);
+  int64_t now = NowUnixMs();
+  std::string relay = relays_[index].subject;
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_ACCEPTED);
+  rec.set_message_id(accepted.message_id());
+  rec.set_envelope_digest(ToString(it->second.row.digest));
+  rec.set_peer_subject(relay);
+  committer_->Submit([this, id, now, relay, rec]() -> Status {
+    HOTLINE_RETURN_IF_ERROR(store_->MarkAccepted(id, now, relay));
+    return audit_->Append(rec);
+  });
+  Emit("accepted", id, v1::NATION_UNSPECIFIED, "stored by " + relay);
+}
+
+// ---------------------------------------------------------------- receiving
+
+void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
+  uint64_t delivery_id = deliver.delivery_id();
+  auto opened = keys_->Open(AsBytes(deliver.envelope()));
+  if (!opened.ok()) {
+    auto routed = ParseEnvelopeForRouting(AsBytes(deliver.envelope()));
+    Bytes id = routed.ok() ? ToBytes(routed->header.message_id()) : Bytes();
+    RejectInput("envelope from relay " + relays_[index].subject + " rejected: " + opened.status().message(),
+                id, routed.ok() ? routed->header.sender() : v1::NATION_UNSPECIFIED);
+    SendTaken(index, delivery_id);  // it can never become valid; do not loop on it
+    return;
+  }
+  const v1::EnvelopeHeader& h = opened->header;
+  Bytes id = ToBytes(h.message_id());
+  auto known = store_->InboxHas(id);
+  if (inbox_in_progress_.count(id) || (known.ok() && *known)) {
+    // A duplicate (another relay, or a redelivery): take it once our copy is
+    // durable and send the receipt again, the same bytes as the first time.
+    committer_->Submit([]() { return Status::Ok(); },
+                       [this, index, delivery_id, id](const Status& st) {
+                         if (!st.ok()) return;
+                         SendTaken(index, delivery_id);
+                         auto receipt = store_->FindReceipt(id, v1::RECEIPT_KIND_DELIVERED);
+                         if (receipt.ok() && *receipt) {
+                           auto parsed = ParseReceipt(**receipt);
+                           if (parsed.ok()) {
+                             TransmitReceipt({ReceiptId(parsed->signed_receipt),
+                                              parsed->details.sender(), **receipt});
+                           }
+                         }
+                       });
+    return;
+  }
+  inbox_in_progress_.insert(id);
+  int64_t now = NowUnixMs();
+  v1::ReceiptDetails details;
+  details.set_version(1);
+  details.set_kind(v1::RECEIPT_KIND_DELIVERED);
+  details.set_message_id(h.message_id());
+  details.set_envelope_digest(ToString(opened->digest));
+  details.set_recipient(config_.nation);
+  details.set_sender(h.sender());
+  details.set_at_ms(now);
+  details.set_recipient_cert_serial(identity_->details.serial());
+  v1::SignedReceipt signed_receipt = SignReceipt(details, identity_->keys.signing.secret);
+  std::string receipt_bytes = signed_receipt.SerializeAsString();
+  PendingReceipt pending{ReceiptId(signed_receipt), h.sender(), ToBytes(receipt_bytes)};
+  auto opened_ptr = std::make_shared<OpenedEnvelope>(std::move(opened).value());
+  committer_->Submit(
+      [this, opened_ptr, pending, now]() -> Status {
+        const auto& hh = opened_ptr->header;
+        HOTLINE_RETURN_IF_ERROR(store_->InsertInbox(hh, opened_ptr->body, opened_ptr->digest, now));
+        HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, AsBytes(hh.message_id()),
+                                                      v1::RECEIPT_KIND_DELIVERED));
+        v1::AuditRecord rec;
+        rec.set_event(v1::AUDIT_EVENT_DELIVERED);
+        rec.set_message_id(hh.message_id());
+        rec.set_envelope_digest(ToString(opened_ptr->digest));
+        rec.set_peer(hh.sender());
+        rec.set_precedence(hh.precedence());
+        rec.set_channel(hh.channel());
+        return audit_->Append(rec);
+      },
+      [this, index, delivery_id, id, pending, opened_ptr](const Status& st) {
+        inbox_in_progress_.erase(id);
+        if (!st.ok()) {
+          // Not stored: do not take it; the relay keeps it and redelivers.
+          spdlog::error("cannot store incoming message {}: {}", ToHex(id), st.ToString());
+          return;
+        }
+        SendTaken(index, delivery_id);
+        pending_receipts_[pending.receipt_id] = pending;
+        TransmitReceipt(pending);
+        const auto& hh = opened_ptr->header;
+        Emit("arrived", id, hh.sender(),
+             v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(opened_ptr->body));
+      });
+}
+
+void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver) {
+  uint64_t delivery_id = deliver.delivery_id();
+  auto parsed = ParseReceipt(AsBytes(deliver.receipt()));
+  auto reject = [&](const std::string& why, ByteView id, v1::Nation peer) {
+    RejectInput("receipt rejected: " + why, id, peer);
+    SendTaken(index, delivery_id);
+  };
+  if (!parsed.ok()) return reject(parsed.status().message(), {}, v1::NATION_UNSPECIFIED);
+  const auto& d = parsed->details;
+  Bytes id = ToBytes(d.message_id());
+  if (d.sender() != config_.nation) return reject("addressed to another nation", id, d.recipient());
+  auto key = peer_signing_keys_.find(d.recipient());
+  if (key == peer_signing_keys_.end() || !VerifyReceiptSignature(*parsed, key->second)) {
+    return reject("signature does not verify for " + NationCode(d.recipient()), id, d.recipient());
+  }
+  auto row = store_->FindOutbox(id);
+  if (!row.ok() || !*row) return reject("unknown message id " + ToHex(id), id, d.recipient());
+  const OutboxRow& sent = **row;
+  bool is_recipient = false;
+  for (int r : sent.header.recipients()) is_recipient |= r == d.recipient();
+  if (!is_recipient) return reject(NationCode(d.recipient()) + " was not a recipient", id, d.recipient());
+  if (!ConstantTimeEqual(AsBytes(d.envelope_digest()), sent.digest)) {
+    return reject("envelope digest differs from what was sent", id, d.recipient());
+  }
+  bool delivered = d.kind() == v1::RECEIPT_KIND_DELIVERED;
+  Bytes receipt = ToBytes(deliver.receipt());
+  Bytes reply = ToBytes(d.reply_message_id());
+  int64_t at = d.at_ms();
+  v1::Nation from = d.recipient();
+  bool done = false;
+  if (delivered) {
+    auto it = outstanding_.find(id);
+    if (it != outstanding_.end()) {
+      it->second.awaiting_delivery.erase(from);
+      if (it->second.awaiting_delivery.empty()) {
+        outstanding_.erase(it);
+        done = true;
+      }
+    }
+  }
+  v1::AuditRecord rec;
+  rec.set_event(delivered ? v1::AUDIT_EVENT_RECEIPT_RECEIVED : v1::AUDIT_EVENT_ACKNOWLEDGED);
+  rec.set_message_id(d.message_id());
+  rec.set_envelope_digest(d.envelope_digest());
+  rec.set_peer(from);
+  rec.set_detail(delivered ? "delivery receipt" : "operator acknowledgment receipt");
+  committer_->Submit(
+      [this, id, from, at, receipt, reply, delivered, done, rec]() -> Status {
+        if (delivered) {
+          HOTLINE_RETURN_IF_ERROR(store_->MarkDelivered(id, from, at, receipt));
+        } else {
+          HOTLINE_RETURN_IF_ERROR(store_->MarkAcknowledged(id, from, at, receipt, reply));
+        }
+        if (done) HOTLINE_RETURN_IF_ERROR(store_->MarkDone(id));
+        return audit_->Append(rec);
+      },
+      [this, index, delivery_id, id, from, delivered](const Status& st) {
+        if (!st.ok()) {
+          spdlog::error("cannot record receipt for {}: {}", ToHex(id), st.ToString());
+          return;
+        }
+        SendTaken(index, delivery_id);
+        Emit(delivered ? "delivered" : "acknowledged", id, from,
+             delivered ? "signed delivery receipt verified" : "operator acknowledged (signed)");
+      });
+}
+
+// ---------------------------------------------------------------- control API
+
+void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
+                              std::function<void(const Status&, const Bytes&)> done) {
+  auto row = std::make_shared<OutboxRow>();
+  int channel = header.channel();
+  committer_->Submit(
+      [this, row, header, body, channel]() mutable -> Status {
+        uint64_t seq = next_sequence_.count(channel) ? next_sequence_[channel] : 1;
+        header.set_sequence(seq);
+        HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body));
+        Sha256Digest digest = EnvelopeDigest(sealed);
+        row->message_id = ToBytes(header.message_id());
+        row->header = header;
+        row->envelope = std::move(sealed);
+        row->digest.assign(digest.begin(), digest.end());
+        row->summary = SummarizeBody(body);
+        HOTLINE_RETURN_IF_ERROR(store_->InsertOutbox(*row, NowUnixMs()));
+        HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(header.channel(), seq + 1));
+        v1::AuditRecord rec;
+        rec.set_event(v1::AUDIT_EVENT_SENT);
+        rec.set_message_id(header.message_id());
+        rec.set_envelope_digest(ToString(row->digest));
+        rec.set_precedence(header.precedence());
+        rec.set_channel(header.channel());
+        std::string to;
+        for (int r : header.recipients()) to += (to.empty() ? "" : ",") + NationCode(static_cast<v1::Nation>(r));
+        rec.set_detail("to " + to);
+        HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
+        next_sequence_[channel] = seq + 1;
+        return Status::Ok();
+      },
+      [this, row, done](const Status& st) {
+        if (!st.ok()) {
+          // The sequence may have advanced in memory for a write that was
+          // rolled back: reload it from the store.
+          auto seqs = store_->LoadSequences();
+          if (seqs.ok()) next_sequence_ = *seqs;
+          return done(st, {});
+        }
+        Outstanding entry;
+        entry.row = *row;
+        for (int r : row->header.recipients()) entry.awaiting_delivery.insert(static_cast<v1::Nation>(r));
+        auto& placed = outstanding_[row->message_id] = std::move(entry);
+        Transmit(placed);
+        done(hotline::Status::Ok(), row->message_id);
+      });
+}
+
+void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
+  v1::EnvelopeHeader h;
+  h.set_version(kEnvelopeVersion);
+  h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+  h.set_sender(config_.nation);
+  std::set<int> to(request.to().begin(), request.to().end());
+  if (to.empty()) {
+    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR})
+      if (n != config_.nation) to.insert(n);
+  }
+  for (int n : to) {
+    if (n == config_.nation) return reply(Error(InvalidArgumentError("cannot send to your own nation")));
+    h.add_recipients(static_cast<v1::Nation>(n));
+  }
+  v1::Channel channel = request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_GENERAL : request.channel();
+  h.set_channel(channel);
+  h.set_precedence(request.precedence() == v1::PRECEDENCE_UNSPECIFIED ? DefaultPrecedence(channel)
+                                                                       : request.precedence());
+  h.set_created_at_ms(NowUnixMs());
+  h.set_sender_cert_serial(identity_->details.serial());
+  if (auto st = ValidateHeader(h); !st.ok()) return reply(Error(st));
+  if (request.body().payload_case() == v1::Body::PAYLOAD_NOT_SET) {
+    return reply(Error(InvalidArgumentError("message has no content")));
+  }
+  v1::Body body = request.body();
+  body.set_version(1);
+  SealAndStore(h, body, [reply](const Status& st, const Bytes& id) {
+    if (!st.ok()) return reply(Error(st));
+    v1::ControlResponse r = Ok();
+    r.mutable_send()->set_message_id(ToString(id));
+    reply(r);
+  });
+}
+
+v1::ControlResponse NodeDaemon::Inbox(const v1::InboxRequest& request) {
+  auto rows = store_->ListInbox(request.limit(), request.unacknowledged_only());
+  if (!rows.ok()) return Error(rows.status());
+  v1::ControlResponse r = Ok();
+  for (auto& row : *rows) *r.mutable_inbox()->add_entries() = std::move(row.entry);
+  return r;
+}
+
+v1::ControlResponse NodeDaemon::Show(const v1::ShowRequest& request) {
+  auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
+  if (!id.ok()) return Error(id.status());
+  auto row = store_->GetInbox(*id);
+  if (!row.ok()) return Error(row.status());
+  v1::ControlResponse r = Ok();
+  *r.mutable_show() = (*row)->entry;
+  return r;
+}
+
+void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
+  auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
+  if (!id.ok()) return reply(Error(id.status()));
+  auto row = store_->GetInbox(*id);
+  if (!row.ok() || !*row) return reply(Error(row.ok() ? NotFoundError("message vanished") : row.status()));
+  InboxRow entry = std::move(**row);
+  if (entry.acknowledged) {
+    return reply(Error(FailedPreconditionError("message " + ToHex(*id) + " was already acknowledged")));
+  }
+  Bytes message_id = *id;
+  auto finish = [this, entry, message_id, reply](const Bytes& reply_id) {
+    int64_t now = NowUnixMs();
+    v1::ReceiptDetails d;
+    d.set_version(1);
+    d.set_kind(v1::RECEIPT_KIND_ACKNOWLEDGED);
+    d.set_message_id(ToString(message_id));
+    d.set_envelope_digest(ToString(entry.digest));
+    d.set_recipient(config_.nation);
+    d.set_sender(entry.entry.sender());
+    d.set_at_ms(now);
+    d.set_reply_message_id(ToString(reply_id));
+    d.set_recipient_cert_serial(identity_->details.serial());
+    v1::SignedReceipt sr = SignReceipt(d, identity_->keys.signing.secret);
+    PendingReceipt pending{ReceiptId(sr), entry.entry.sender(), ToBytes(sr.SerializeAsString())};
+    v1::AuditRecord rec;
+    rec.set_event(v1::AUDIT_EVENT_ACKNOWLEDGED);
+    rec.set_message_id(ToString(message_id));
+    rec.set_envelope_digest(ToString(entry.digest));
+    rec.set_peer(entry.entry.sender());
+    rec.set_detail("operator acknowledged" + std::string(reply_id.empty() ? "" : " with a reply"));
+    committer_->Submit(
+        [this, message_id, now, pending, rec]() -> Status {
+          HOTLINE_RETURN_IF_ERROR(store_->MarkInboxAcknowledged(message_id, now));
+          HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, message_id, v1::RECEIPT_KIND_ACKNOWLEDGED));
+          return audit_->Append(rec);
+        },
+        [this, pending, message_id, reply_id, reply](const Status& st) {
+          if (!st.ok()) return reply(Error(st));
+          pending_receipts_[pending.receipt_id] = pending;
+          TransmitReceipt(pending);
+          v1::ControlResponse r = Ok();
+          r.mutable_ack()->set_message_id(ToString(message_id));
+          r.mutable_ack()->set_reply_message_id(ToString(reply_id));
+          reply(r);
+        });
+  };
+  if (request.reply_text().empty()) return finish({});
+  v1::SendRequest answer;
+  answer.add_to(entry.entry.sender());
+  answer.set_channel(entry.entry.channel());
+  answer.set_precedence(entry.entry.precedence());
+  answer.mutable_body()->set_in_reply_to(ToString(message_id));
+  answer.mutable_body()->mutable_text()->set_text(request.reply_text());
+  Send(answer, [finish, reply](v1::ControlResponse r) {
+    if (!r.ok()) return reply(r);
+    finish(ToBytes(r.send().message_id()));
+  });
+}
+
+v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
+  v1::ControlResponse r = Ok();
+  auto* out = r.mutable_status();
+  out->set_nation(config_.nation);
+  std::vector<Bytes> ids;
+  if (!request.id_prefix().empty()) {
+    auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/false);
+    if (!id.ok()) return Error(id.status());
+    ids.push_back(*id);
+  } else {
+    auto recent = store_->RecentOutbox(request.limit());
+    if (!recent.ok()) return Error(recent.status());
+    ids = *recent;
+  }
+  for (const auto& id : ids) {
+    auto st = store_->GetStatus(id);
+    if (!st.ok()) return Error(st.status());
+    *out->add_messages() = *st;
+  }
+  for (const auto& relay : relays_) {
+    auto* rs = out->add_relays();
+    rs->set_address(relay.address);
+    rs->set_subject(relay.subject);
+    rs->set_connected(relay.link && relay.link->established());
+    rs->set_since_ms(relay.since_ms);
+    rs->set_last_error(relay.last_error);
+  }
+  return r;
+}
+
+}  // namespace hotline::node

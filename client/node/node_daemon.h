@@ -1,0 +1,125 @@
+// hotline-node: one nation's daemon. Holds the nation's keys, connects to
+// every configured relay (reconnecting with jittered backoff), seals outgoing
+// messages into a durable outbox and opens incoming ones into a durable
+// inbox, returns signed delivery receipts and operator acknowledgments, and
+// tracks per message and per recipient the three tiers: accepted (a relay
+// stored it), delivered (signed receipt verified) and acknowledged.
+//
+// Thread safety: everything runs on the io_context's single thread; the
+// control server calls in on that thread. Error contract: Start() returns the
+// first set-up error; control calls answer with ControlResponse{ok=false,
+// error}; bad input from relays is logged, audited and dropped.
+#ifndef HOTLINE_CLIENT_NODE_NODE_DAEMON_H_
+#define HOTLINE_CLIENT_NODE_NODE_DAEMON_H_
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hotline/asio.h"
+#include "hotline/audit_log.h"
+#include "hotline/envelope.h"
+#include "hotline/group_commit.h"
+#include "hotline/link_connection.h"
+#include "hotline/trust_dir.h"
+#include "hotline/v1/control.pb.h"
+#include "node/node_store.h"
+
+namespace hotline::node {
+
+struct NodeConfig {
+  v1::Nation nation = v1::NATION_UNSPECIFIED;
+  std::filesystem::path certs_dir = "certs";
+  std::filesystem::path data_dir;
+  std::vector<std::string> relays;
+  std::filesystem::path control_socket;  // default: data_dir/control.sock
+  int64_t allowed_skew_seconds = 300;
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{2000};
+  bool fifo = false;  // ignore precedence (benchmark comparison only)
+};
+
+v1::Precedence DefaultPrecedence(v1::Channel channel);
+
+class NodeDaemon {
+ public:
+  using Reply = std::function<void(v1::ControlResponse)>;
+  using Watcher = std::function<void(const v1::WatchEvent&)>;
+
+  NodeDaemon(asio::io_context& io, NodeConfig config);
+  ~NodeDaemon();
+
+  Status Start();
+  void Stop(const std::string& why);
+  const NodeConfig& config() const { return config_; }
+
+  // Control API.
+  void Send(const v1::SendRequest& request, Reply reply);
+  v1::ControlResponse Inbox(const v1::InboxRequest& request);
+  v1::ControlResponse Show(const v1::ShowRequest& request);
+  void Ack(const v1::AckRequest& request, Reply reply);
+  v1::ControlResponse GetStatus(const v1::StatusRequest& request);
+  int Subscribe(Watcher watcher);
+  void Unsubscribe(int id);
+
+ private:
+  struct RelayLink {
+    std::string address;
+    LinkConnection::Ptr link;
+    std::string subject;
+    int64_t since_ms = 0;
+    std::string last_error;
+    std::chrono::milliseconds backoff{0};
+  };
+  struct Outstanding {
+    OutboxRow row;
+    std::set<v1::Nation> awaiting_delivery;
+    bool accepted = false;
+    int via = -1;  // relay index it was last submitted through
+  };
+
+  awaitable<void> MaintainRelay(size_t index);
+  void OnRelayEstablished(size_t index);
+  void OnRelayFrame(size_t index, v1::LinkFrame& frame);
+  void OnRelayClosed(size_t index, const std::string& reason, bool authenticated);
+  void OnAccepted(size_t index, const v1::RelayAccepted& accepted);
+  void OnDeliver(size_t index, const v1::DeliverEnvelope& deliver);
+  void OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver);
+  void SendTaken(size_t index, uint64_t delivery_id);
+  void Transmit(Outstanding& entry);
+  void TransmitReceipt(const PendingReceipt& receipt);
+  int PickRelay() const;
+  void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
+                    std::function<void(const Status&, const Bytes&)> done);
+  void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text);
+  void AuditAsync(v1::AuditRecord record);
+  void RejectInput(const std::string& what, ByteView message_id, v1::Nation peer);
+  Status LoadPeers();
+
+  asio::io_context& io_;
+  NodeConfig config_;
+  std::optional<TrustStore> trust_;
+  std::optional<Identity> identity_;
+  std::unique_ptr<EnvelopeKeys> keys_;
+  std::map<v1::Nation, Ed25519Public> peer_signing_keys_;
+  std::unique_ptr<NodeStore> store_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<AuditLog> audit_;
+  std::vector<RelayLink> relays_;
+  std::map<Bytes, Outstanding> outstanding_;
+  std::map<Bytes, PendingReceipt> pending_receipts_;   // by receipt id
+  std::set<Bytes> inbox_in_progress_;                  // opened, not yet committed
+  std::map<int, uint64_t> next_sequence_;
+  std::map<int, Watcher> watchers_;
+  int next_watcher_ = 1;
+  bool stopping_ = false;
+};
+
+}  // namespace hotline::node
+
+#endif  // HOTLINE_CLIENT_NODE_NODE_DAEMON_H_

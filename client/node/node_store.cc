@@ -1,0 +1,407 @@
+#include "node/node_store.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "hotline/audit_log.h"
+
+namespace hotline::node {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS outbox(
+  message_id BLOB PRIMARY KEY,
+  channel INTEGER NOT NULL,
+  precedence INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  header BLOB NOT NULL,            -- serialized EnvelopeHeader
+  envelope BLOB NOT NULL,          -- serialized Envelope as sent
+  digest BLOB NOT NULL,            -- SHA-256 of envelope
+  summary TEXT NOT NULL,
+  accepted_at_ms INTEGER,          -- tier 1: first relay acceptance
+  accepted_by TEXT,
+  done INTEGER NOT NULL DEFAULT 0  -- 1 when every recipient's delivery receipt is back
+);
+CREATE TABLE IF NOT EXISTS outbox_recipient(
+  message_id BLOB NOT NULL REFERENCES outbox(message_id),
+  recipient INTEGER NOT NULL,
+  delivered_at_ms INTEGER,         -- tier 2: signed delivery receipt verified
+  delivered_receipt BLOB,
+  acknowledged_at_ms INTEGER,      -- tier 3: signed operator acknowledgment verified
+  ack_receipt BLOB,
+  reply_message_id BLOB,
+  overdue INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(message_id, recipient)
+);
+CREATE TABLE IF NOT EXISTS inbox(
+  message_id BLOB PRIMARY KEY,
+  sender INTEGER NOT NULL,
+  channel INTEGER NOT NULL,
+  precedence INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  header BLOB NOT NULL,
+  body BLOB NOT NULL,              -- serialized Body (decrypted; this node is its endpoint)
+  acknowledged_at_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS receipts_out(
+  receipt_id BLOB PRIMARY KEY,
+  message_id BLOB NOT NULL,
+  kind INTEGER NOT NULL,           -- ReceiptKind
+  to_nation INTEGER NOT NULL,
+  receipt BLOB NOT NULL,           -- serialized SignedReceipt
+  accepted_at_ms INTEGER,          -- a relay stored it
+  UNIQUE(message_id, kind)
+);
+CREATE TABLE IF NOT EXISTS sequences(
+  channel INTEGER PRIMARY KEY,
+  next INTEGER NOT NULL
+);
+)sql";
+
+std::string UpperHex(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const std::filesystem::path& path) {
+  std::string schema = std::string(kSchema) + std::string(kAuditSchema);
+  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(path, schema));
+  return std::unique_ptr<NodeStore>(new NodeStore(std::move(db)));
+}
+
+StatusOr<Statement*> NodeStore::Cached(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second.get();
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+  auto ptr = std::make_unique<Statement>(std::move(s));
+  Statement* raw = ptr.get();
+  statements_.emplace(std::string(sql), std::move(ptr));
+  return raw;
+}
+
+#define HOTLINE_STMT(var, sql) HOTLINE_ASSIGN_OR_RETURN(Statement* var, Cached(sql))
+
+Status NodeStore::InsertOutbox(const OutboxRow& row, int64_t now_ms) {
+  (void)now_ms;
+  HOTLINE_STMT(s, "INSERT INTO outbox(message_id, channel, precedence, sequence, created_at_ms, header,"
+                  " envelope, digest, summary) VALUES(?,?,?,?,?,?,?,?,?)");
+  std::string header = row.header.SerializeAsString();
+  s->Bind(1, row.message_id).Bind(2, row.header.channel()).Bind(3, row.header.precedence())
+      .Bind(4, static_cast<int64_t>(row.header.sequence())).Bind(5, row.header.created_at_ms())
+      .Bind(6, AsBytes(header)).Bind(7, row.envelope).Bind(8, row.digest).BindText(9, row.summary);
+  HOTLINE_RETURN_IF_ERROR(s->Run());
+  HOTLINE_STMT(r, "INSERT INTO outbox_recipient(message_id, recipient) VALUES(?,?)");
+  for (int n : row.header.recipients()) {
+    r->Bind(1, row.message_id).Bind(2, n);
+    HOTLINE_RETURN_IF_ERROR(r->Run());
+  }
+  return Status::Ok();
+}
+
+Status NodeStore::SetNextSequence(v1::Channel channel, uint64_t next) {
+  HOTLINE_STMT(s, "INSERT INTO sequences(channel, next) VALUES(?,?)"
+                  " ON CONFLICT(channel) DO UPDATE SET next=excluded.next");
+  s->Bind(1, channel).Bind(2, static_cast<int64_t>(next));
+  return s->Run();
+}
+
+Status NodeStore::MarkAccepted(ByteView message_id, int64_t at_ms, const std::string& relay) {
+  HOTLINE_STMT(s, "UPDATE outbox SET accepted_at_ms=?, accepted_by=?"
+                  " WHERE message_id=? AND accepted_at_ms IS NULL");
+  s->Bind(1, at_ms).BindText(2, relay).Bind(3, message_id);
+  return s->Run();
+}
+
+Status NodeStore::MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                                ByteView receipt) {
+  HOTLINE_STMT(s, "UPDATE outbox_recipient SET delivered_at_ms=?, delivered_receipt=?"
+                  " WHERE message_id=? AND recipient=? AND delivered_at_ms IS NULL");
+  s->Bind(1, at_ms).Bind(2, receipt).Bind(3, message_id).Bind(4, recipient);
+  return s->Run();
+}
+
+Status NodeStore::MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                                   ByteView receipt, ByteView reply_id) {
+  HOTLINE_STMT(s, "UPDATE outbox_recipient SET acknowledged_at_ms=?, ack_receipt=?, reply_message_id=?"
+                  " WHERE message_id=? AND recipient=? AND acknowledged_at_ms IS NULL");
+  s->Bind(1, at_ms).Bind(2, receipt);
+  if (reply_id.empty()) s->BindNull(3); else s->Bind(3, reply_id);
+  s->Bind(4, message_id).Bind(5, recipient);
+  return s->Run();
+}
+
+Status NodeStore::MarkDone(ByteView message_id) {
+  HOTLINE_STMT(s, "UPDATE outbox SET done=1 WHERE message_id=?");
+  s->Bind(1, message_id);
+  return s->Run();
+}
+
+Status NodeStore::InsertInbox(const v1::EnvelopeHeader& h, const v1::Body& body, ByteView digest,
+                              int64_t received_at_ms) {
+  HOTLINE_STMT(s, "INSERT OR IGNORE INTO inbox(message_id, sender, channel, precedence, sequence,"
+                  " created_at_ms, received_at_ms, digest, header, body) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  std::string header = h.SerializeAsString();
+  std::string b = body.SerializeAsString();
+  s->Bind(1, AsBytes(h.message_id())).Bind(2, h.sender()).Bind(3, h.channel()).Bind(4, h.precedence())
+      .Bind(5, static_cast<int64_t>(h.sequence())).Bind(6, h.created_at_ms()).Bind(7, received_at_ms)
+      .Bind(8, digest).Bind(9, AsBytes(header)).Bind(10, AsBytes(b));
+  return s->Run();
+}
+
+Status NodeStore::MarkInboxAcknowledged(ByteView message_id, int64_t at_ms) {
+  HOTLINE_STMT(s, "UPDATE inbox SET acknowledged_at_ms=? WHERE message_id=? AND acknowledged_at_ms IS NULL");
+  s->Bind(1, at_ms).Bind(2, message_id);
+  return s->Run();
+}
+
+Status NodeStore::InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind) {
+  HOTLINE_STMT(s, "INSERT OR IGNORE INTO receipts_out(receipt_id, message_id, kind, to_nation, receipt)"
+                  " VALUES(?,?,?,?,?)");
+  s->Bind(1, r.receipt_id).Bind(2, message_id).Bind(3, kind).Bind(4, r.to).Bind(5, r.receipt);
+  return s->Run();
+}
+
+Status NodeStore::MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms) {
+  HOTLINE_STMT(s, "UPDATE receipts_out SET accepted_at_ms=? WHERE receipt_id=? AND accepted_at_ms IS NULL");
+  s->Bind(1, at_ms).Bind(2, receipt_id);
+  return s->Run();
+}
+
+StatusOr<std::map<int, uint64_t>> NodeStore::LoadSequences() {
+  std::map<int, uint64_t> out;
+  HOTLINE_STMT(s, "SELECT channel, next FROM sequences");
+  for (;;) {
+    auto row = s->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out[static_cast<int>(s->ColumnInt(0))] = static_cast<uint64_t>(s->ColumnInt(1));
+  }
+  s->Reset();
+  return out;
+}
+
+Status NodeStore::ForEachOutstanding(
+    const std::function<void(OutboxRow&&, std::vector<v1::Nation>)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
+      "SELECT o.message_id, o.header, o.envelope, o.digest, o.summary,"
+      " group_concat(r.recipient) FROM outbox o JOIN outbox_recipient r USING(message_id)"
+      " WHERE o.done=0 AND r.delivered_at_ms IS NULL GROUP BY o.message_id ORDER BY o.rowid"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    OutboxRow r;
+    r.message_id = s.ColumnBlob(0);
+    Bytes header = s.ColumnBlob(1);
+    r.header.ParseFromArray(header.data(), static_cast<int>(header.size()));
+    r.envelope = s.ColumnBlob(2);
+    r.digest = s.ColumnBlob(3);
+    r.summary = s.ColumnText(4);
+    std::vector<v1::Nation> missing;
+    std::string list = s.ColumnText(5);
+    for (size_t pos = 0; pos < list.size();) {
+      size_t comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      missing.push_back(static_cast<v1::Nation>(std::stoi(list.substr(pos, comma - pos))));
+      pos = comma + 1;
+    }
+    fn(std::move(r), std::move(missing));
+  }
+  return Status::Ok();
+}
+
+Status NodeStore::ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
+      "SELECT receipt_id, to_nation, receipt FROM receipts_out WHERE accepted_at_ms IS NULL ORDER BY rowid"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnBlob(2)});
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::optional<OutboxRow>> NodeStore::FindOutbox(ByteView message_id) {
+  HOTLINE_STMT(s, "SELECT header, envelope, digest, summary FROM outbox WHERE message_id=?");
+  s->Bind(1, message_id);
+  auto row = s->Step();
+  std::optional<OutboxRow> out;
+  if (row.ok() && *row) {
+    OutboxRow r;
+    r.message_id.assign(message_id.begin(), message_id.end());
+    Bytes header = s->ColumnBlob(0);
+    r.header.ParseFromArray(header.data(), static_cast<int>(header.size()));
+    r.envelope = s->ColumnBlob(1);
+    r.digest = s->ColumnBlob(2);
+    r.summary = s->ColumnText(3);
+    out = std::move(r);
+  }
+  s->Reset();
+  if (!row.ok()) return row.status();
+  return out;
+}
+
+StatusOr<bool> NodeStore::InboxHas(ByteView message_id) {
+  HOTLINE_STMT(s, "SELECT 1 FROM inbox WHERE message_id=?");
+  s->Bind(1, message_id);
+  auto row = s->Step();
+  s->Reset();
+  if (!row.ok()) return row.status();
+  return *row;
+}
+
+StatusOr<std::optional<Bytes>> NodeStore::FindReceipt(ByteView message_id, int kind) {
+  HOTLINE_STMT(s, "SELECT receipt FROM receipts_out WHERE message_id=? AND kind=?");
+  s->Bind(1, message_id).Bind(2, kind);
+  auto row = s->Step();
+  std::optional<Bytes> out;
+  if (row.ok() && *row) out = s->ColumnBlob(0);
+  s->Reset();
+  if (!row.ok()) return row.status();
+  return out;
+}
+
+StatusOr<Bytes> NodeStore::ResolveId(std::string_view hex_prefix, bool inbox) {
+  if (hex_prefix.size() < 4 || hex_prefix.size() > 32 ||
+      !std::all_of(hex_prefix.begin(), hex_prefix.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    return InvalidArgumentError("message id '" + std::string(hex_prefix) +
+                                "' is not 4 to 32 hex digits");
+  }
+  std::string sql = std::string("SELECT message_id FROM ") + (inbox ? "inbox" : "outbox") +
+                    " WHERE hex(message_id) LIKE ? LIMIT 2";
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+  s.BindText(1, UpperHex(hex_prefix) + "%");
+  std::vector<Bytes> found;
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    found.push_back(s.ColumnBlob(0));
+  }
+  if (found.empty()) {
+    return NotFoundError(std::string("no message with id ") + std::string(hex_prefix) + " in the " +
+                         (inbox ? "inbox" : "outbox"));
+  }
+  if (found.size() > 1) return InvalidArgumentError("message id prefix " + std::string(hex_prefix) + " is ambiguous");
+  return found[0];
+}
+
+static InboxRow ReadInboxRow(Statement& s) {
+  InboxRow r;
+  auto& e = r.entry;
+  Bytes id = s.ColumnBlob(0);
+  e.set_message_id(ToString(id));
+  e.set_sender(static_cast<v1::Nation>(s.ColumnInt(1)));
+  e.set_channel(static_cast<v1::Channel>(s.ColumnInt(2)));
+  e.set_precedence(static_cast<v1::Precedence>(s.ColumnInt(3)));
+  e.set_sequence(static_cast<uint64_t>(s.ColumnInt(4)));
+  e.set_created_at_ms(s.ColumnInt(5));
+  e.set_received_at_ms(s.ColumnInt(6));
+  r.digest = s.ColumnBlob(7);
+  Bytes body = s.ColumnBlob(8);
+  e.mutable_body()->ParseFromArray(body.data(), static_cast<int>(body.size()));
+  if (!s.ColumnIsNull(9)) e.set_acknowledged_at_ms(s.ColumnInt(9));
+  r.acknowledged = !s.ColumnIsNull(9);
+  return r;
+}
+
+constexpr std::string_view kInboxColumns =
+    "message_id, sender, channel, precedence, sequence, created_at_ms, received_at_ms, digest, body,"
+    " acknowledged_at_ms";
+
+StatusOr<std::optional<InboxRow>> NodeStore::GetInbox(ByteView message_id) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT " + std::string(kInboxColumns) +
+                                                     " FROM inbox WHERE message_id=?"));
+  s.Bind(1, message_id);
+  HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<InboxRow>();
+  return std::optional<InboxRow>(ReadInboxRow(s));
+}
+
+StatusOr<std::vector<InboxRow>> NodeStore::ListInbox(uint32_t limit, bool unacknowledged_only) {
+  std::string sql = "SELECT " + std::string(kInboxColumns) + " FROM inbox" +
+                    (unacknowledged_only ? " WHERE acknowledged_at_ms IS NULL" : "") +
+                    " ORDER BY received_at_ms DESC, rowid DESC LIMIT ?";
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+  s.Bind(1, limit ? limit : 50);
+  std::vector<InboxRow> out;
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadInboxRow(s));
+  }
+  return out;
+}
+
+StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
+      "SELECT o.channel, o.precedence, o.created_at_ms, o.summary, o.accepted_at_ms, r.recipient,"
+      " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue FROM outbox o"
+      " JOIN outbox_recipient r USING(message_id) WHERE o.message_id=? ORDER BY r.recipient"));
+  s.Bind(1, message_id);
+  v1::MessageStatus out;
+  out.set_message_id(ToString(message_id));
+  bool any = false;
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    any = true;
+    out.set_channel(static_cast<v1::Channel>(s.ColumnInt(0)));
+    out.set_precedence(static_cast<v1::Precedence>(s.ColumnInt(1)));
+    out.set_created_at_ms(s.ColumnInt(2));
+    out.set_summary(s.ColumnText(3));
+    auto* r = out.add_recipients();
+    r->set_accepted_at_ms(s.ColumnInt(4));
+    r->set_recipient(static_cast<v1::Nation>(s.ColumnInt(5)));
+    r->set_delivered_at_ms(s.ColumnInt(6));
+    r->set_acknowledged_at_ms(s.ColumnInt(7));
+    r->set_overdue(s.ColumnInt(8) != 0);
+  }
+  if (!any) return NotFoundError("no sent message with id " + ToHex(message_id));
+  return out;
+}
+
+StatusOr<std::vector<Bytes>> NodeStore::RecentOutbox(uint32_t limit) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s,
+                           db_->Prepare("SELECT message_id FROM outbox ORDER BY rowid DESC LIMIT ?"));
+  s.Bind(1, limit ? limit : 20);
+  std::vector<Bytes> out;
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.ColumnBlob(0));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::string SummarizeBody(const v1::Body& body) {
+  auto clip = [](const std::string& s) { return s.size() > 80 ? s.substr(0, 77) + "..." : s; };
+  switch (body.payload_case()) {
+    case v1::Body::kText:
+      return clip(body.text().text());
+    case v1::Body::kMissileWarning: {
+      const auto& w = body.missile_warning();
+      std::string status = w.status() == v1::MissileWarning::STATUS_ACTUAL     ? "ACTUAL"
+                           : w.status() == v1::MissileWarning::STATUS_EXERCISE ? "EXERCISE"
+                           : w.status() == v1::MissileWarning::STATUS_TEST     ? "TEST"
+                                                                               : "UNSPECIFIED";
+      return "MISSILE WARNING [" + status + "] " + w.event_id() + " " + clip(w.remarks());
+    }
+    case v1::Body::kConsultRequest:
+      return "CONSULT REQUEST: " + clip(body.consult_request().topic());
+    case v1::Body::kConsultResponse:
+      return "CONSULT RESPONSE: " + clip(body.consult_response().text());
+    case v1::Body::kLinkTest:
+      return "LINK TEST";
+    default:
+      return "(empty)";
+  }
+}
+
+}  // namespace hotline::node

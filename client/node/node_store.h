@@ -1,0 +1,92 @@
+// A national node's durable state in SQLite: outbox with per-recipient
+// tier times, inbox, outgoing receipts, per-channel sequence numbers, and
+// the audit log. Tables are documented in docs/AUDIT.md for auditors.
+//
+// Thread safety: one thread. Error contract: Status from SQLite; writes run
+// inside GroupCommitter transactions.
+#ifndef HOTLINE_CLIENT_NODE_NODE_STORE_H_
+#define HOTLINE_CLIENT_NODE_NODE_STORE_H_
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "hotline/sqlite_db.h"
+#include "hotline/v1/control.pb.h"
+#include "hotline/v1/envelope.pb.h"
+#include "hotline/v1/receipt.pb.h"
+
+namespace hotline::node {
+
+struct OutboxRow {
+  Bytes message_id;
+  v1::EnvelopeHeader header;
+  Bytes envelope;
+  Bytes digest;
+  std::string summary;
+};
+
+struct InboxRow {
+  v1::InboxEntry entry;
+  Bytes digest;
+  bool acknowledged = false;
+};
+
+struct PendingReceipt {
+  Bytes receipt_id;
+  v1::Nation to = v1::NATION_UNSPECIFIED;
+  Bytes receipt;
+};
+
+class NodeStore {
+ public:
+  static StatusOr<std::unique_ptr<NodeStore>> Open(const std::filesystem::path& path);
+  Database& db() { return *db_; }
+
+  // --- writes (inside a transaction) ---
+  Status InsertOutbox(const OutboxRow& row, int64_t now_ms);
+  Status SetNextSequence(v1::Channel channel, uint64_t next);
+  // Tier times: only the first value of each is kept.
+  Status MarkAccepted(ByteView message_id, int64_t at_ms, const std::string& relay);
+  Status MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms, ByteView receipt);
+  Status MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                          ByteView receipt, ByteView reply_id);
+  Status MarkDone(ByteView message_id);
+  Status InsertInbox(const v1::EnvelopeHeader& header, const v1::Body& body, ByteView digest,
+                     int64_t received_at_ms);
+  Status MarkInboxAcknowledged(ByteView message_id, int64_t at_ms);
+  Status InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind);
+  Status MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms);
+
+  // --- reads ---
+  StatusOr<std::map<int, uint64_t>> LoadSequences();
+  // Outbox messages some recipient has not yet receipted.
+  Status ForEachOutstanding(const std::function<void(OutboxRow&&, std::vector<v1::Nation>)>& fn);
+  Status ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn);
+  StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
+  StatusOr<bool> InboxHas(ByteView message_id);
+  StatusOr<std::optional<Bytes>> FindReceipt(ByteView message_id, int kind);
+  // Resolves a hex id or unique prefix (>= 4 hex digits) in inbox or outbox.
+  StatusOr<Bytes> ResolveId(std::string_view hex_prefix, bool inbox);
+  StatusOr<std::optional<InboxRow>> GetInbox(ByteView message_id);
+  StatusOr<std::vector<InboxRow>> ListInbox(uint32_t limit, bool unacknowledged_only);
+  StatusOr<v1::MessageStatus> GetStatus(ByteView message_id);
+  StatusOr<std::vector<Bytes>> RecentOutbox(uint32_t limit);
+
+ private:
+  explicit NodeStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  StatusOr<Statement*> Cached(std::string_view sql);
+
+  std::unique_ptr<Database> db_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+};
+
+// Human text for a body, for lists and logs: "[FLASH MISSILE WARNING — EXERCISE] ...".
+std::string SummarizeBody(const v1::Body& body);
+
+}  // namespace hotline::node
+
+#endif  // HOTLINE_CLIENT_NODE_NODE_STORE_H_

@@ -1,0 +1,63 @@
+// hotline-node: the daemon of one nation.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "hotline/certs.h"
+#include "hotline/crypto.h"
+#include "hotline/logging.h"
+#include "node/control_server.h"
+#include "node/node_daemon.h"
+
+int main(int argc, char** argv) {
+  hotline::node::NodeConfig config;
+  std::string nation, log_file;
+  bool log_json = false;
+  CLI::App app{"Trilateral Hotline national node daemon", "hotline-node"};
+  app.add_option("--nation", nation, "US, JP or KR")->required();
+  app.add_option("--certs", config.certs_dir, "Trust folder")->capture_default_str();
+  app.add_option("--data", config.data_dir, "Folder for node.db and control.sock")->required();
+  app.add_option("--relay", config.relays, "Relay address HOST:PORT (repeat for each relay)")->required();
+  app.add_option("--control-socket", config.control_socket, "Control socket (default DATA/control.sock)");
+  app.add_option("--clock-skew", config.allowed_skew_seconds, "Allowed certificate clock skew (s)")
+      ->capture_default_str();
+  app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
+  app.add_option("--log-file", log_file, "Log to this file instead of stderr");
+  app.add_flag("--log-json", log_json, "Log as JSON lines");
+  CLI11_PARSE(app, argc, argv);
+
+  auto parsed = hotline::ParseNation(nation);
+  if (!parsed.ok()) {
+    std::cerr << "hotline-node: " << parsed.status().message() << "\n";
+    return 2;
+  }
+  config.nation = *parsed;
+  if (!hotline::InitCrypto().ok()) return 1;
+  hotline::InitLogging("node-" + hotline::NationCode(config.nation), log_file, log_json);
+
+  hotline::asio::io_context io(1);
+  hotline::node::NodeDaemon daemon(io, config);
+  if (hotline::Status st = daemon.Start(); !st.ok()) {
+    spdlog::critical("cannot start: {}", st.ToString());
+    return 1;
+  }
+  hotline::node::ControlServer control(io, daemon, daemon.config().control_socket);
+  if (hotline::Status st = control.Start(); !st.ok()) {
+    spdlog::critical("cannot start the control socket: {}", st.ToString());
+    daemon.Stop("control socket failed");
+    return 1;
+  }
+  hotline::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    control.Stop();
+    daemon.Stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    io.stop();
+  });
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("node crashed (a bug): {}", e.what());
+    return 1;
+  }
+  return 0;
+}
