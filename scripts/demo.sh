@@ -1,13 +1,135 @@
 #!/usr/bin/env bash
-# README's demo command: installs missing Debian packages, builds, and runs
-# what exists of the three-node demo.
+# README's demo command: installs missing Debian packages, builds, then runs
+# two relays and the US, JP and KR nodes on loopback, plays a scripted
+# crisis, prints the timeline, and stops everything cleanly.
+#   bash scripts/demo.sh            # the demo
+#   bash scripts/demo.sh --no-build # skip install and build (binaries in build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bash scripts/build.sh
-echo "The relay and node daemons are not built yet (issue 3); this demo shows the foundation:"
-run=run/demo
-rm -rf "$run" && mkdir -p "$run"
-./build/client/hotline certs init --dir "$run/certs" --relays 2
-./build/client/hotline certs show node-kr --dir "$run/certs"
-echo "Trust material is in $run/certs (private keys mode 0600)."
+root=$(pwd)
+if [ "${1:-}" != "--no-build" ]; then
+  bash scripts/install-deps.sh
+  echo "== building =="
+  bash scripts/build.sh
+fi
+bin=$root/build
+run=$root/run/demo
+hotline=$bin/client/hotline
+mkdir -p "$run"
+pids=()
+
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
+}
+trap stop_all EXIT
+
+# Waits (bounded) until a command succeeds.
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "demo: timed out waiting for $what" >&2
+  exit 1
+}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+if [ ! -f "$run/certs/root.cert" ]; then
+  say "creating trust material in run/demo/certs"
+  "$hotline" certs init --dir "$run/certs" --relays 2
+fi
+rm -rf "$run"/relay-* "$run"/node-* "$run"/*.addr
+
+say "starting relay-1 and relay-2"
+relays=()
+for r in 1 2; do
+  mkdir -p "$run/relay-$r"
+  "$bin/server/hotline-relay" --certs "$run/certs" --name "relay-$r" --listen 127.0.0.1:0 \
+    --data "$run/relay-$r" --ready-file "$run/relay-$r.addr" --log-file "$run/relay-$r/relay.log" &
+  pids+=($!)
+  wait_for "relay-$r" test -s "$run/relay-$r.addr"
+  relays+=(--relay "$(cat "$run/relay-$r.addr")")
+  echo "relay-$r listening on $(cat "$run/relay-$r.addr")"
+done
+
+say "starting the national nodes US, JP and KR"
+for n in us jp kr; do
+  mkdir -p "$run/node-$n"
+  "$bin/client/hotline-node" --nation "$n" --certs "$run/certs" --data "$run/node-$n" "${relays[@]}" \
+    --log-file "$run/node-$n/node.log" &
+  pids+=($!)
+done
+for n in us jp kr; do
+  wait_for "node $n" bash -c "'$hotline' --node '$run/node-$n' status | grep -q UP"
+  echo "node-$n up: $("$hotline" --node "$run/node-$n" status | grep -c ' UP ') relay link(s)"
+done
+
+US=(--node "$run/node-us"); JP=(--node "$run/node-jp"); KR=(--node "$run/node-kr")
+
+say "1. KR detects a launch: FLASH missile warning (EXERCISE) to US and JP"
+warn=$("$hotline" "${KR[@]}" warn --to US,JP --status exercise --event-id KR-2026-1122-01 \
+  --launch-lat 39.0 --launch-lon 125.7 --azimuth 95 --impact-lat 40.5 --impact-lon 135.0 \
+  --confidence 90 --source "ROK JCS radar" --remarks "Trilateral drill DEMO")
+echo "KR sent $warn"
+"$hotline" "${KR[@]}" wait "$warn" --tier delivered --timeout 10 >/dev/null
+echo "--- as the US operator sees it:"
+"$hotline" "${US[@]}" inbox show "$warn"
+
+say "2. US and JP operators acknowledge the warning"
+us_ack=$("$hotline" "${US[@]}" ack "$warn" --reply "US INDOPACOM tracking; stand by for consultation")
+echo "$us_ack"
+"$hotline" "${JP[@]}" ack "$warn"
+"$hotline" "${KR[@]}" wait "$warn" --tier acknowledged --timeout 10 >/dev/null
+us_reply=${us_ack##*reply }
+"$hotline" "${US[@]}" wait "$us_reply" --tier delivered --timeout 10 >/dev/null
+echo "--- KR reads the US reply and acknowledges it:"
+"$hotline" "${KR[@]}" inbox show "$us_reply" | tail -n 3
+"$hotline" "${KR[@]}" ack "$us_reply"
+"$hotline" "${US[@]}" wait "$us_reply" --tier acknowledged --timeout 10 >/dev/null
+
+say "3. JP invokes the commitment to consult"
+consult=$("$hotline" "${JP[@]}" consult request --topic "KR-2026-1122-01 launch" \
+  --question "Issue a joint statement within the hour?" --respond-within 30)
+echo "JP sent $consult"
+"$hotline" "${JP[@]}" wait "$consult" --tier delivered --timeout 10 >/dev/null
+
+say "4. US and KR answer the consultation and acknowledge it"
+us_answer=$("$hotline" "${US[@]}" consult respond "$consult" --position concur --text "Concur; draft follows")
+kr_answer=$("$hotline" "${KR[@]}" consult respond "$consult" --position need-time --text "Need 20 minutes")
+"$hotline" "${US[@]}" ack "$consult" >/dev/null
+"$hotline" "${KR[@]}" ack "$consult" >/dev/null
+"$hotline" "${JP[@]}" wait "$consult" --tier acknowledged --timeout 10 >/dev/null
+for id in "$us_answer" "$kr_answer"; do
+  "$hotline" "${JP[@]}" ack "$id" >/dev/null
+done
+"$hotline" "${US[@]}" wait "$us_answer" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" "${KR[@]}" wait "$kr_answer" --tier acknowledged --timeout 10 >/dev/null
+
+say "5. US opens the crisis line to all: FLASH"
+crisis=$("$hotline" "${US[@]}" send --to all --channel crisis --text "Leaders' call in 15 minutes; secure line 1")
+for node in JP KR; do
+  declare -n who=$node
+  "$hotline" "${who[@]}" ack "$crisis" >/dev/null
+done
+"$hotline" "${US[@]}" wait "$crisis" --tier acknowledged --timeout 10 >/dev/null
+
+say "Timeline (per sender; times relative to sending)"
+for n in kr jp us; do
+  echo "--- sent by ${n^^}:"
+  "$hotline" --node "$run/node-$n" status --limit 10 | grep -v -e '^node ' -e '^  relay '
+done
+
+say "stopping nodes and relays"
+stop_all
+trap - EXIT
+echo "All processes stopped cleanly."
+echo
+echo "Logs:   $run/relay-*/relay.log  $run/node-*/node.log"
+echo "Stores: $run/relay-*/relay.db   $run/node-*/node.db   (SQLite; open with sqlite3)"
+echo "Certs:  $run/certs (private keys mode 0600)"

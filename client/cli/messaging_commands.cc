@@ -11,6 +11,9 @@
 #include "hotline/certs.h"
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
+#include "hotline/net_util.h"
+
+#include <google/protobuf/util/json_util.h>
 
 namespace hotline::cli {
 namespace {
@@ -23,6 +26,12 @@ struct Options {
   bool all = false;
   double timeout_s = 30;
   int count = 0;
+  // Missile warning and consultation fields.
+  std::string status, event_id, source, remarks, json, topic, question, position;
+  double launch_lat = 0, launch_lon = 0, azimuth = 0, impact_lat = 0, impact_lon = 0;
+  int64_t launch_time_ms = 0;
+  uint32_t confidence = 0;
+  double respond_minutes = 30;
 };
 
 int Fail(const Status& st) {
@@ -50,9 +59,8 @@ StatusOr<v1::ControlResponse> Call(const Options& o, const v1::ControlRequest& r
   return client->Call(req, timeout);
 }
 
-int RunSend(const Options& o) {
-  v1::ControlRequest req;
-  auto* send = req.mutable_send();
+// Fills recipients, channel and precedence of `send` from the options.
+Status FillRouting(const Options& o, v1::SendRequest* send) {
   for (const auto& t : o.to) {
     for (size_t pos = 0; pos <= t.size();) {
       size_t comma = t.find(',', pos);
@@ -60,19 +68,30 @@ int RunSend(const Options& o) {
       std::string one = t.substr(pos, comma - pos);
       pos = comma + 1;
       if (one == "all" || one == "ALL") continue;
-      auto n = ParseNation(one);
-      if (!n.ok()) return Fail(n.status());
-      send->add_to(*n);
+      HOTLINE_ASSIGN_OR_RETURN(v1::Nation n, ParseNation(one));
+      send->add_to(n);
     }
   }
-  auto channel = ParseChannel(o.channel);
-  if (!channel.ok()) return Fail(channel.status());
-  send->set_channel(*channel);
+  HOTLINE_ASSIGN_OR_RETURN(v1::Channel channel, ParseChannel(o.channel));
+  send->set_channel(channel);
   if (!o.precedence.empty()) {
-    auto p = ParsePrecedence(o.precedence);
-    if (!p.ok()) return Fail(p.status());
-    send->set_precedence(*p);
+    HOTLINE_ASSIGN_OR_RETURN(v1::Precedence p, ParsePrecedence(o.precedence));
+    send->set_precedence(p);
   }
+  return Status::Ok();
+}
+
+int SendAndPrintId(const Options& o, const v1::ControlRequest& req) {
+  auto r = Call(o, req);
+  if (!r.ok()) return Fail(r.status());
+  std::cout << ToHex(AsBytes(r->send().message_id())) << "\n";
+  return 0;
+}
+
+int RunSend(const Options& o) {
+  v1::ControlRequest req;
+  auto* send = req.mutable_send();
+  if (auto st = FillRouting(o, send); !st.ok()) return Fail(st);
   if (!o.text.empty() && !o.file.empty()) return Fail(InvalidArgumentError("give --text or --file, not both"));
   if (!o.file.empty()) {
     auto bytes = ReadFileBytes(o.file, limits::kMaxBodyBytes - 1024);
@@ -83,10 +102,98 @@ int RunSend(const Options& o) {
   } else {
     return Fail(InvalidArgumentError("nothing to send: give --text TEXT or --file PATH"));
   }
-  auto r = Call(o, req);
-  if (!r.ok()) return Fail(r.status());
-  std::cout << ToHex(AsBytes(r->send().message_id())) << "\n";
-  return 0;
+  return SendAndPrintId(o, req);
+}
+
+StatusOr<v1::MissileWarning> WarningFromOptions(const Options& o) {
+  v1::MissileWarning w;
+  if (!o.json.empty()) {
+    HOTLINE_ASSIGN_OR_RETURN(Bytes bytes, ReadFileBytes(o.json, 64 * 1024));
+    auto st = google::protobuf::util::JsonStringToMessage(ToString(bytes), &w);
+    if (!st.ok()) {
+      return InvalidArgumentError(o.json + " is not a valid MissileWarning JSON: " + st.ToString());
+    }
+  } else {
+    std::string s = o.status;
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (s == "actual") w.set_status(v1::MissileWarning::STATUS_ACTUAL);
+    else if (s == "exercise") w.set_status(v1::MissileWarning::STATUS_EXERCISE);
+    else if (s == "test") w.set_status(v1::MissileWarning::STATUS_TEST);
+    else return InvalidArgumentError("--status must be actual, exercise or test");
+    w.set_event_id(o.event_id);
+    w.set_launch_time_ms(o.launch_time_ms ? o.launch_time_ms : NowUnixMs());
+    w.set_launch_latitude(o.launch_lat);
+    w.set_launch_longitude(o.launch_lon);
+    w.set_azimuth_degrees(o.azimuth);
+    w.set_predicted_impact_latitude(o.impact_lat);
+    w.set_predicted_impact_longitude(o.impact_lon);
+    w.set_confidence_percent(o.confidence);
+    w.set_source(o.source);
+    w.set_remarks(o.remarks);
+  }
+  if (w.status() == v1::MissileWarning::STATUS_UNSPECIFIED) {
+    return InvalidArgumentError("a missile warning must say ACTUAL, EXERCISE or TEST");
+  }
+  if (w.event_id().empty()) return InvalidArgumentError("a missile warning needs an --event-id");
+  if (w.confidence_percent() > 100) return InvalidArgumentError("--confidence must be 0..100");
+  if (w.launch_latitude() < -90 || w.launch_latitude() > 90 || w.launch_longitude() < -180 ||
+      w.launch_longitude() > 180) {
+    return InvalidArgumentError("launch position out of range");
+  }
+  return w;
+}
+
+int RunWarn(Options o) {
+  auto w = WarningFromOptions(o);
+  if (!w.ok()) return Fail(w.status());
+  o.channel = "missile-warning";
+  v1::ControlRequest req;
+  auto* send = req.mutable_send();
+  if (auto st = FillRouting(o, send); !st.ok()) return Fail(st);
+  *send->mutable_body()->mutable_missile_warning() = *w;
+  return SendAndPrintId(o, req);
+}
+
+int RunConsultRequest(Options o) {
+  if (o.topic.empty() || o.question.empty()) {
+    return Fail(InvalidArgumentError("a consultation needs --topic and --question"));
+  }
+  o.channel = "consult";
+  v1::ControlRequest req;
+  auto* send = req.mutable_send();
+  if (auto st = FillRouting(o, send); !st.ok()) return Fail(st);
+  auto* c = send->mutable_body()->mutable_consult_request();
+  c->set_topic(o.topic);
+  c->set_question(o.question);
+  c->set_respond_by_ms(NowUnixMs() + static_cast<int64_t>(o.respond_minutes * 60000));
+  return SendAndPrintId(o, req);
+}
+
+int RunConsultRespond(Options o) {
+  v1::ConsultResponse::Position pos;
+  if (o.position == "concur") pos = v1::ConsultResponse::POSITION_CONCUR;
+  else if (o.position == "need-time") pos = v1::ConsultResponse::POSITION_NEED_TIME;
+  else if (o.position == "decline") pos = v1::ConsultResponse::POSITION_DECLINE;
+  else return Fail(InvalidArgumentError("--position must be concur, need-time or decline"));
+  // Look the request up in our inbox to answer its sender.
+  v1::ControlRequest show;
+  show.mutable_show()->set_id_prefix(o.id);
+  auto found = Call(o, show);
+  if (!found.ok()) return Fail(found.status());
+  const auto& entry = found->show();
+  if (!entry.body().has_consult_request()) {
+    return Fail(InvalidArgumentError("message " + o.id + " is not a consultation request"));
+  }
+  v1::ControlRequest req;
+  auto* send = req.mutable_send();
+  send->add_to(entry.sender());
+  send->set_channel(v1::CHANNEL_CONSULT);
+  send->mutable_body()->set_in_reply_to(entry.message_id());
+  auto* r = send->mutable_body()->mutable_consult_response();
+  r->set_consultation_id(entry.message_id());
+  r->set_position(pos);
+  r->set_text(o.text);
+  return SendAndPrintId(o, req);
 }
 
 int RunInboxList(const Options& o) {
@@ -214,6 +321,37 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   send->add_option("--text", o->text, "Message text");
   send->add_option("--file", o->file, "Send the contents of a file");
   send->callback([o, &exit_code] { exit_code = RunSend(*o); });
+
+  CLI::App* warn = app.add_subcommand("warn", "Send a missile warning (FLASH, missile-warning channel)");
+  warn->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)");
+  warn->add_option("--precedence", o->precedence, "Default FLASH");
+  warn->add_option("--json", o->json, "Read the MissileWarning from a JSON file (proto3 JSON)");
+  warn->add_option("--status", o->status, "actual, exercise or test");
+  warn->add_option("--event-id", o->event_id, "Event identifier");
+  warn->add_option("--launch-time-ms", o->launch_time_ms, "Launch time, Unix ms (default now)");
+  warn->add_option("--launch-lat", o->launch_lat, "Launch latitude");
+  warn->add_option("--launch-lon", o->launch_lon, "Launch longitude");
+  warn->add_option("--azimuth", o->azimuth, "Azimuth in degrees");
+  warn->add_option("--impact-lat", o->impact_lat, "Predicted impact latitude");
+  warn->add_option("--impact-lon", o->impact_lon, "Predicted impact longitude");
+  warn->add_option("--confidence", o->confidence, "Confidence percent");
+  warn->add_option("--source", o->source, "Sensor or agency");
+  warn->add_option("--remarks", o->remarks, "Free text");
+  warn->callback([o, &exit_code] { exit_code = RunWarn(*o); });
+
+  CLI::App* consult = app.add_subcommand("consult", "The commitment to consult");
+  consult->require_subcommand(1);
+  CLI::App* creq = consult->add_subcommand("request", "Ask the other nations to consult");
+  creq->add_option("--to", o->to, "Default all");
+  creq->add_option("--topic", o->topic, "Topic")->required();
+  creq->add_option("--question", o->question, "Question")->required();
+  creq->add_option("--respond-within", o->respond_minutes, "Minutes to respond")->capture_default_str();
+  creq->callback([o, &exit_code] { exit_code = RunConsultRequest(*o); });
+  CLI::App* cresp = consult->add_subcommand("respond", "Answer a consultation request");
+  cresp->add_option("id", o->id, "Request message id or prefix")->required();
+  cresp->add_option("--position", o->position, "concur, need-time or decline")->required();
+  cresp->add_option("--text", o->text, "Explanation");
+  cresp->callback([o, &exit_code] { exit_code = RunConsultRespond(*o); });
 
   CLI::App* inbox = app.add_subcommand("inbox", "List or show received messages");
   inbox->add_flag("--all", o->all, "Include acknowledged messages");

@@ -358,7 +358,8 @@ void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
   if (it == outstanding_.end() || it->second.accepted) return;
   it->second.accepted = true;
   it->second.via = static_cast<int>(index);
-  int64_t now = NowUnixMs();
+  // The relay's own time of durable storage; our clock if it gave none.
+  int64_t now = accepted.at_ms() > 0 ? accepted.at_ms() : NowUnixMs();
   std::string relay = relays_[index].subject;
   v1::AuditRecord rec;
   rec.set_event(v1::AUDIT_EVENT_ACCEPTED);
