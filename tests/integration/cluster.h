@@ -1,0 +1,149 @@
+// A local hotline cluster of real processes for integration tests: a trust
+// folder, relays and nodes started from the built binaries on loopback, and
+// the CLI run as a command. Every process started is stopped by the
+// destructor at the latest.
+#ifndef HOTLINE_TESTS_INTEGRATION_CLUSTER_H_
+#define HOTLINE_TESTS_INTEGRATION_CLUSTER_H_
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/child_process.h"
+#include "../unit/test_util.h"
+#include "hotline/certs.h"
+#include "hotline/net_util.h"
+#include "hotline/trust_dir.h"
+
+namespace hotline::testing {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline std::string BinDir() { return HOTLINE_BIN_DIR; }
+
+// Polls `condition` until true or `timeout`; never sleeps past the deadline.
+template <typename F>
+bool WaitUntil(F condition, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
+class Cluster {
+ public:
+  explicit Cluster(int relays = 1) {
+    certs_ = dir_.path() / "certs";
+    if (!InitTrustDirectory(certs_, {relays, NowUnix() - 60, 30}).ok()) {
+      throw std::runtime_error("cannot create trust folder");
+    }
+  }
+  ~Cluster() { StopAll(); }
+
+  const fs::path& certs() const { return certs_; }
+  fs::path path() const { return dir_.path(); }
+  fs::path RelayData(int r) const { return dir_.path() / ("relay-" + std::to_string(r)); }
+  fs::path NodeData(const std::string& n) const { return dir_.path() / ("node-" + n); }
+  fs::path RelayLog(int r) const { return dir_.path() / ("relay-" + std::to_string(r) + ".log"); }
+  fs::path NodeLog(const std::string& n) const { return dir_.path() / ("node-" + n + ".log"); }
+
+  // Starts relay `r`; on restart it reuses its first address.
+  std::string StartRelay(int r) {
+    std::string listen = addresses_.count(r) ? addresses_[r] : "127.0.0.1:0";
+    fs::path ready = dir_.path() / ("relay-" + std::to_string(r) + ".addr");
+    fs::remove(ready);
+    relays_[r] = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BinDir() + "/server/hotline-relay", "--certs", certs_.string(), "--name",
+                                 "relay-" + std::to_string(r), "--listen", listen, "--data",
+                                 RelayData(r).string(), "--ready-file", ready.string()},
+        RelayLog(r).string());
+    if (!WaitUntil([&] { return fs::exists(ready) && fs::file_size(ready) > 0; })) {
+      throw std::runtime_error("relay did not start: " + ReadFileOrDie(RelayLog(r)));
+    }
+    std::string addr = ReadFileOrDie(ready);
+    addr.erase(addr.find_last_not_of("\n") + 1);
+    addresses_[r] = addr;
+    return addr;
+  }
+
+  ChildProcess& relay(int r) { return *relays_.at(r); }
+  ChildProcess& node(const std::string& n) { return *nodes_.at(n); }
+
+  void StartNode(const std::string& nation, const std::vector<int>& relays = {1}) {
+    std::vector<std::string> argv = {BinDir() + "/client/hotline-node", "--nation", nation, "--certs",
+                                     certs_.string(), "--data", NodeData(nation).string()};
+    for (int r : relays) {
+      argv.push_back("--relay");
+      argv.push_back(addresses_.at(r));
+    }
+    nodes_[nation] = std::make_unique<ChildProcess>(argv, NodeLog(nation).string());
+    if (!WaitUntil([&] { return fs::exists(NodeData(nation) / "control.sock"); })) {
+      throw std::runtime_error("node did not start: " + ReadFileOrDie(NodeLog(nation)));
+    }
+  }
+
+  // Waits until node `nation` reports `count` relay links up.
+  bool WaitLinksUp(const std::string& nation, int count = 1) {
+    return WaitUntil([&] {
+      auto r = Cli({"--node", NodeData(nation).string(), "status", "--limit", "0"});
+      size_t up = 0, pos = 0;
+      while ((pos = r.output.find(" UP ", pos)) != std::string::npos) {
+        ++up;
+        ++pos;
+      }
+      return r.exit_code == 0 && up >= static_cast<size_t>(count);
+    });
+  }
+
+  CommandResult Cli(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {BinDir() + "/client/hotline"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    fs::path out = dir_.path() / ("cli-" + std::to_string(cli_runs_++) + ".out");
+    ChildProcess p(argv, out.string());
+    CommandResult r;
+    r.exit_code = p.WaitFor(std::chrono::seconds(60)).value_or(-1);
+    r.output = fs::exists(out) ? ReadFileOrDie(out) : "";
+    return r;
+  }
+
+  // `hotline --node N <args>`; returns trimmed stdout on success.
+  std::string CliOk(const std::string& nation, const std::vector<std::string>& args) {
+    std::vector<std::string> full = {"--node", NodeData(nation).string()};
+    full.insert(full.end(), args.begin(), args.end());
+    CommandResult r = Cli(full);
+    if (r.exit_code != 0) throw std::runtime_error("hotline failed: " + r.output);
+    std::string s = r.output;
+    s.erase(s.find_last_not_of("\n") + 1);
+    return s;
+  }
+
+  void StopNode(const std::string& n) { nodes_.erase(n); }
+  void StopRelay(int r) { relays_.erase(r); }
+  void StopAll() {
+    nodes_.clear();
+    relays_.clear();
+  }
+
+ private:
+  TempDir dir_;
+  fs::path certs_;
+  std::map<int, std::unique_ptr<ChildProcess>> relays_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> nodes_;
+  std::map<int, std::string> addresses_;
+  int cli_runs_ = 0;
+};
+
+}  // namespace hotline::testing
+
+#endif  // HOTLINE_TESTS_INTEGRATION_CLUSTER_H_

@@ -1,0 +1,250 @@
+// The real binaries on loopback: relay, three nodes and the CLI.
+#include <gtest/gtest.h>
+
+#include "cluster.h"
+#include "hotline/asio.h"
+#include "hotline/envelope.h"
+#include "hotline/link_connection.h"
+#include "hotline/sqlite_db.h"
+#include "hotline/v1/audit.pb.h"
+
+namespace hotline::testing {
+namespace {
+
+using asio::ip::tcp;
+
+const std::vector<std::string> kNations = {"us", "jp", "kr"};
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Counts audit records of `event` whose reason contains `needle` in a store.
+int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::string& needle) {
+  auto db = Database::Open(db_path, "");
+  if (!db.ok()) return -1;
+  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
+  if (!s.ok()) return -1;
+  int n = 0;
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok() || !*row) break;
+    Bytes b = s->ColumnBlob(0);
+    v1::AuditRecord r;
+    r.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    if (r.event() == event && r.reason().find(needle) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST(HotlineIntegrationTest, AllSixDirectedPairsReachAllThreeTiers) {
+  Cluster c;
+  c.StartRelay(1);
+  for (const auto& n : kNations) c.StartNode(n);
+  for (const auto& n : kNations) ASSERT_TRUE(c.WaitLinksUp(n)) << n;
+  std::vector<std::tuple<std::string, std::string, std::string>> sent;
+  for (const auto& from : kNations) {
+    for (const auto& to : kNations) {
+      if (from == to) continue;
+      std::string id = c.CliOk(from, {"send", "--to", Upper(to), "--channel", "crisis", "--text",
+                                      "from " + from + " to " + to});
+      ASSERT_EQ(id.size(), 32u) << id;
+      sent.emplace_back(from, to, id);
+    }
+  }
+  for (const auto& [from, to, id] : sent) {
+    c.CliOk(from, {"wait", id, "--tier", "delivered", "--timeout", "20"});
+    std::string shown = c.CliOk(to, {"inbox", "show", id});
+    EXPECT_NE(shown.find("from " + from + " to " + to), std::string::npos) << shown;
+    c.CliOk(to, {"ack", id.substr(0, 12)});
+  }
+  for (const auto& [from, to, id] : sent) {
+    std::string status = c.CliOk(from, {"wait", id, "--tier", "acknowledged", "--timeout", "20"});
+    EXPECT_NE(status.find(Upper(to) + "  accepted +"), std::string::npos) << status;
+    EXPECT_EQ(status.find(" - "), std::string::npos) << "a tier is missing: " << status;
+  }
+}
+
+TEST(HotlineIntegrationTest, MessageToOfflineNodeArrivesWhenItStarts) {
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("us");
+  ASSERT_TRUE(c.WaitLinksUp("us"));
+  std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "are you there?"});
+  c.CliOk("us", {"wait", id, "--tier", "accepted", "--timeout", "20"});
+  auto early = c.Cli({"--node", c.NodeData("us").string(), "wait", id, "--tier", "delivered",
+                      "--timeout", "0.3"});
+  EXPECT_NE(early.exit_code, 0) << "delivered before JP existed: " << early.output;
+  c.StartNode("jp");
+  c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  EXPECT_NE(c.CliOk("jp", {"inbox"}).find("are you there?"), std::string::npos);
+}
+
+TEST(HotlineIntegrationTest, RelayKilledBetweenAcceptAndDeliveryStillDelivers) {
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("kr");
+  ASSERT_TRUE(c.WaitLinksUp("kr"));
+  std::string id = c.CliOk("kr", {"send", "--to", "US", "--channel", "missile-warning", "--text",
+                                  "stored before the crash"});
+  c.CliOk("kr", {"wait", id, "--tier", "accepted", "--timeout", "20"});
+  c.relay(1).Signal(SIGKILL);
+  ASSERT_TRUE(c.relay(1).WaitFor(std::chrono::seconds(5)).has_value());
+  c.StartRelay(1);  // same address, same store
+  c.StartNode("us");
+  c.CliOk("kr", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  EXPECT_NE(c.CliOk("us", {"inbox"}).find("stored before the crash"), std::string::npos);
+}
+
+// An in-process node client with chosen credentials, to provoke refusals.
+struct RogueClient {
+  std::string closed_reason;
+  bool established = false;
+  std::vector<v1::LinkFrame> frames;
+
+  void Run(const std::string& address, const Identity& id, const TrustStore& trust,
+           const std::function<void(const LinkConnection::Ptr&)>& on_up = nullptr,
+           size_t want_frames = 0) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(*ParseEndpoint(address));
+    SecureChannelConfig cfg;
+    cfg.initiator = true;
+    cfg.noise_static = id.keys.noise;
+    cfg.certificate = id.certificate;
+    cfg.trust = &trust;
+    cfg.now_unix = NowUnix;
+    cfg.expected_peer_role = v1::ROLE_RELAY;
+    LinkConnection::Callbacks cb;
+    cb.established = [&](const LinkConnection::Ptr& link) {
+      established = true;
+      if (on_up) on_up(link);
+    };
+    cb.frame = [&](const LinkConnection::Ptr& link, v1::LinkFrame& f) {
+      frames.push_back(f);
+      if (frames.size() >= want_frames) link->Close("done");
+    };
+    cb.closed = [&](const LinkConnection::Ptr&, const std::string& reason, bool) {
+      closed_reason = reason;
+      io.stop();
+    };
+    auto link = LinkConnection::Create(std::move(socket), cfg, cb, LinkOptions{});
+    link->Start();
+    io.run_for(std::chrono::seconds(10));
+  }
+};
+
+TEST(HotlineIntegrationTest, RelayRefusesForeignRootExpiredCertAndLogsWhy) {
+  Cluster c;
+  std::string addr = c.StartRelay(1);
+  auto trust = LoadTrustStore(c.certs());
+  ASSERT_TRUE(trust.ok());
+
+  TempDir foreign;
+  ASSERT_TRUE(InitTrustDirectory(foreign.path(), {1, NowUnix() - 60, 30}).ok());
+  RogueClient a;
+  a.Run(addr, *LoadIdentity(foreign.path(), "node-us"), *trust);
+  // Our side finishes XX on sending message 3; the relay then checks our
+  // certificate and closes without a word.
+  EXPECT_NE(a.closed_reason.find("peer closed"), std::string::npos) << a.closed_reason;
+
+  ASSERT_TRUE(IssueCertificate(c.certs(), {"node-old", v1::ROLE_NODE, v1::NATION_US,
+                                           NowUnix() - 10000, NowUnix() - 5000}).ok());
+  RogueClient b;
+  b.Run(addr, *LoadIdentity(c.certs(), "node-old"), *trust);
+  EXPECT_NE(b.closed_reason.find("peer closed"), std::string::npos) << b.closed_reason;
+
+  ASSERT_TRUE(WaitUntil([&] {
+    std::string log = ReadFileOrDie(c.RelayLog(1));
+    return log.find("unknown root") != std::string::npos && log.find("expired") != std::string::npos;
+  })) << ReadFileOrDie(c.RelayLog(1));
+  c.StopRelay(1);
+  EXPECT_EQ(CountAudit(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "unknown root"), 1);
+  EXPECT_EQ(CountAudit(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "expired"), 1);
+}
+
+TEST(HotlineIntegrationTest, RelayRejectsNodeSendingAsAnotherNationAndCarriesOn) {
+  Cluster c;
+  std::string addr = c.StartRelay(1);
+  c.StartNode("jp");
+  ASSERT_TRUE(c.WaitLinksUp("jp"));
+  auto trust = LoadTrustStore(c.certs());
+  Identity us = *LoadIdentity(c.certs(), "node-us");
+  // US's keys, but the envelope claims to come from KR.
+  std::map<v1::Nation, PeerKeys> peers;
+  Identity jp = *LoadIdentity(c.certs(), "node-jp");
+  PeerKeys jp_keys;
+  std::copy_n(jp.details.signing_public_key().begin(), 32, jp_keys.signing_public_key.begin());
+  std::copy_n(jp.details.e2e_public_key().begin(), 32, jp_keys.e2e_public_key.begin());
+  peers[v1::NATION_JP] = jp_keys;
+  EnvelopeKeys forger(v1::NATION_KR, us.keys.signing, *us.keys.e2e, peers);
+  v1::EnvelopeHeader h;
+  h.set_version(kEnvelopeVersion);
+  h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+  h.set_sender(v1::NATION_KR);
+  h.add_recipients(v1::NATION_JP);
+  h.set_channel(v1::CHANNEL_CRISIS);
+  h.set_precedence(v1::PRECEDENCE_FLASH);
+  h.set_sequence(1);
+  v1::Body body;
+  body.mutable_text()->set_text("forged");
+  Bytes sealed = *forger.Seal(h, body);
+
+  RogueClient rogue;
+  rogue.Run(addr, us, *trust, [&](const LinkConnection::Ptr& link) {
+    v1::LinkFrame f;
+    f.mutable_submit()->set_envelope(ToString(sealed));
+    ASSERT_TRUE(link->Send(f, v1::PRECEDENCE_FLASH).ok());
+  }, 1);
+  ASSERT_TRUE(rogue.established) << rogue.closed_reason;
+  ASSERT_EQ(rogue.frames.size(), 1u);
+  ASSERT_TRUE(rogue.frames[0].has_error());
+  EXPECT_EQ(rogue.frames[0].error().code(), v1::LinkError::CODE_FORBIDDEN);
+  EXPECT_NE(ReadFileOrDie(c.RelayLog(1)).find("claims sender KR but the link is US"), std::string::npos);
+
+  // The relay carries on for honest nodes.
+  c.StartNode("kr");
+  ASSERT_TRUE(c.WaitLinksUp("kr"));
+  std::string id = c.CliOk("kr", {"send", "--to", "JP", "--text", "honest"});
+  c.CliOk("kr", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  EXPECT_EQ(c.CliOk("jp", {"inbox"}).find("forged"), std::string::npos);
+  c.StopAll();
+  EXPECT_EQ(CountAudit(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_INPUT_REJECTED, "claims sender KR"), 1);
+}
+
+TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("us");
+  std::string node = c.NodeData("us").string();
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"--node", node, "send", "--to", "XX", "--text", "x"}, 2, "unknown nation 'XX'"},
+      {{"--node", node, "send", "--to", "US", "--text", "x"}, 1, "cannot send to your own nation"},
+      {{"--node", node, "send", "--channel", "gossip", "--text", "x"}, 2, "unknown channel 'gossip'"},
+      {{"--node", node, "send", "--precedence", "urgent", "--text", "x"}, 2, "unknown precedence"},
+      {{"--node", node, "send", "--to", "JP"}, 2, "nothing to send"},
+      {{"--node", node, "ack", "deadbeef"}, 1, "no message with id deadbeef"},
+      {{"--node", node, "ack", "xyz"}, 1, "not 4 to 32 hex digits"},
+      {{"--node", node, "status", "0123456789"}, 1, "no message with id"},
+      {{"--node", (c.path() / "nowhere").string(), "status"}, 1, "no node is running"},
+      {{"status"}, 2, "which node?"},
+      {{"--node", node, "warn", "--to", "JP", "--event-id", "E1"}, 2, "--status must be"},
+      {{"--node", node, "bogus"}, 106, "A subcommand is required"},
+  };
+  for (const auto& tc : cases) {
+    CommandResult r = c.Cli(tc.args);
+    EXPECT_EQ(r.exit_code, tc.exit_code) << r.output;
+    EXPECT_NE(r.output.find(tc.message), std::string::npos) << "expected '" << tc.message << "' in: " << r.output;
+  }
+  // The node is still fine.
+  EXPECT_EQ(c.Cli({"--node", node, "status"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace hotline::testing
