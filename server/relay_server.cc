@@ -37,6 +37,7 @@ Status RelayServer::Start() {
   HOTLINE_ASSIGN_OR_RETURN(store_, RelayStore::Open(config_.data_dir / "relay.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
   audit_ = std::make_unique<AuditLog>(store_->db(), config_.subject, NowUnixMs);
+  committer_->OnRollback([this] { audit_->InvalidateCache(); });
   size_t restored = 0;
   HOTLINE_RETURN_IF_ERROR(store_->ForEach([&](const QueuedItem& item) {
     Queue(item);
@@ -249,6 +250,7 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
   int64_t now = NowUnixMs();
   committer_->Submit(
       [this, h, items, encoded, digest, now]() -> Status {
+        items->clear();  // re-runnable after a rollback
         for (int r : h.recipients()) {
           HOTLINE_ASSIGN_OR_RETURN(QueuedItem item,
                                    store_->Enqueue(static_cast<v1::Nation>(r), ItemKind::kEnvelope,
@@ -324,7 +326,9 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
   }
   QueuedItem item = it->second;
   q.items.erase(it);
-  committer_->Submit([this, item]() -> Status {
+  // Nobody waits on this: if it is lost in a crash the item is delivered
+  // again and the node deduplicates.
+  committer_->SubmitLazy([this, item]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
     if (item.kind != ItemKind::kEnvelope) return Status::Ok();
     v1::AuditRecord rec;

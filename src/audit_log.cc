@@ -14,6 +14,7 @@ AuditLog::AuditLog(Database& db, std::string actor, std::function<int64_t()> now
     : db_(db), actor_(std::move(actor)), now_ms_(std::move(now_ms)) {}
 
 StatusOr<uint64_t> AuditLog::Size() {
+  if (next_index_) return *next_index_;
   if (!max_) {
     HOTLINE_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT IFNULL(MAX(idx) + 1, 0) FROM audit_log"));
     max_.emplace(std::move(s));
@@ -22,6 +23,7 @@ StatusOr<uint64_t> AuditLog::Size() {
   if (!row.ok()) return row.status();
   uint64_t size = static_cast<uint64_t>(max_->ColumnInt(0));
   max_->Reset();
+  next_index_ = size;
   return size;
 }
 
@@ -38,7 +40,13 @@ Status AuditLog::Append(v1::AuditRecord record) {
     insert_.emplace(std::move(s));
   }
   insert_->Bind(1, static_cast<int64_t>(index)).Bind(2, AsBytes(bytes)).Bind(3, AuditLeafHash(AsBytes(bytes)));
-  return insert_->Run();
+  Status st = insert_->Run();
+  if (st.ok()) {
+    next_index_ = index + 1;
+  } else {
+    next_index_.reset();
+  }
+  return st;
 }
 
 }  // namespace hotline

@@ -2,8 +2,21 @@
 
 namespace hotline {
 
-GroupCommitter::GroupCommitter(asio::any_io_executor executor, Database& db, size_t max_batch)
-    : executor_(std::move(executor)), db_(db), max_batch_(max_batch) {}
+GroupCommitter::GroupCommitter(asio::any_io_executor executor, Database& db, size_t max_batch,
+                               std::chrono::milliseconds lazy_delay)
+    : executor_(executor), db_(db), max_batch_(max_batch), lazy_delay_(lazy_delay),
+      lazy_timer_(executor) {}
+
+void GroupCommitter::SubmitLazy(Write write, Done done) {
+  pending_.push_back({std::move(write), std::move(done)});
+  if (scheduled_ || lazy_armed_) return;
+  lazy_armed_ = true;
+  lazy_timer_.expires_after(lazy_delay_);
+  lazy_timer_.async_wait([this](const boost::system::error_code& ec) {
+    lazy_armed_ = false;
+    if (!ec && !pending_.empty()) Schedule();
+  });
+}
 
 void GroupCommitter::Submit(Write write, Done done) {
   pending_.push_back({std::move(write), std::move(done)});
@@ -19,6 +32,34 @@ void GroupCommitter::Schedule() {
   });
 }
 
+void GroupCommitter::NotifyRollback() {
+  for (auto& listener : rollback_listeners_) listener();
+}
+
+// Runs `ops` in one transaction. If every write and the commit succeed,
+// returns true with `results` all ok. Otherwise rolls back and returns false.
+bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results) {
+  results.assign(ops.size(), Status::Ok());
+  Status st = db_.Begin();
+  if (!st.ok()) {
+    results.assign(ops.size(), st);
+    return false;
+  }
+  bool all_ok = true;
+  for (size_t i = 0; i < ops.size() && all_ok; ++i) {
+    results[i] = ops[i].write();
+    all_ok = results[i].ok();
+  }
+  if (all_ok) st = db_.Commit();
+  if (!all_ok || !st.ok()) {
+    (void)db_.Rollback();
+    NotifyRollback();
+    if (!st.ok()) results.assign(ops.size(), st);
+    return false;
+  }
+  return true;
+}
+
 void GroupCommitter::FlushNow() {
   while (!pending_.empty()) {
     std::vector<Op> batch;
@@ -29,30 +70,19 @@ void GroupCommitter::FlushNow() {
       batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(split));
       pending_.erase(pending_.begin(), split);
     }
-    std::vector<Status> results(batch.size());
-    Status begin = db_.Begin();
-    if (begin.ok()) {
+    std::vector<Status> results;
+    // The common case: one transaction, one fsync for the whole batch. If
+    // anything failed, everything was rolled back; then each write runs in a
+    // transaction of its own so that one bad write fails alone. Writes must
+    // therefore be re-runnable (rollback listeners restore cached state).
+    if (!RunBatch(batch, results) && batch.size() > 1) {
       for (size_t i = 0; i < batch.size(); ++i) {
-        Status sp = db_.Exec("SAVEPOINT op");
-        if (!sp.ok()) {
-          results[i] = sp;
-          continue;
-        }
-        results[i] = batch[i].write();
-        if (results[i].ok()) {
-          results[i] = db_.Exec("RELEASE op");
-        } else {
-          (void)db_.Exec("ROLLBACK TO op");
-          (void)db_.Exec("RELEASE op");
-        }
+        std::vector<Op> one;
+        one.push_back({batch[i].write, nullptr});
+        std::vector<Status> r;
+        RunBatch(one, r);
+        results[i] = r[0];
       }
-      Status commit = db_.Commit();
-      if (!commit.ok()) {
-        (void)db_.Rollback();
-        for (auto& r : results) r = commit;
-      }
-    } else {
-      for (auto& r : results) r = begin;
     }
     ++batches_;
     for (size_t i = 0; i < batch.size(); ++i) {

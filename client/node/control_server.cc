@@ -62,113 +62,113 @@ awaitable<void> ControlServer::AcceptLoop() {
   }
 }
 
+namespace {
+
+// One CLI connection: a reader that dispatches requests as they arrive
+// (several may be in flight: replies can wait for a durable write), and a
+// single writer that drains the reply queue in order of completion.
+struct Session {
+  explicit Session(stream_protocol::socket s)
+      : socket(std::move(s)), wake(socket.get_executor(), asio::steady_timer::time_point::max()) {}
+  stream_protocol::socket socket;
+  asio::steady_timer wake;
+  std::deque<v1::ControlResponse> outbox;
+  bool closing = false;  // write what is queued, then close
+  bool closed = false;
+  void Push(v1::ControlResponse r) {
+    if (closed) return;
+    outbox.push_back(std::move(r));
+    wake.cancel();
+  }
+  void Close() {
+    closed = true;
+    boost::system::error_code ec;
+    socket.close(ec);
+    wake.cancel();
+  }
+};
+
+v1::ControlResponse ErrorResponse(const std::string& message) {
+  v1::ControlResponse r;
+  r.set_ok(false);
+  r.set_error(message);
+  return r;
+}
+
+awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
+  while (!s->closed) {
+    if (s->outbox.empty()) {
+      if (s->closing) break;
+      s->wake.expires_at(asio::steady_timer::time_point::max());
+      boost::system::error_code ec;
+      co_await s->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    Bytes wire;
+    while (!s->outbox.empty() && wire.size() < 256 * 1024) {
+      Append(wire, EncodeControlMessage(s->outbox.front()));
+      s->outbox.pop_front();
+    }
+    boost::system::error_code ec;
+    co_await asio::async_write(s->socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+  }
+  s->Close();
+}
+
+}  // namespace
+
 awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
+  auto s = std::make_shared<Session>(std::move(socket));
+  asio::co_spawn(io_, WriteReplies(s), LogExceptions{"control writer"});
   ControlDecoder decoder;
-  std::vector<uint8_t> buffer(16 * 1024);
-  // Replies may come later (after a durable write): a small queue drained by
-  // this coroutine keeps one writer per socket.
-  auto outbox = std::make_shared<std::deque<v1::ControlResponse>>();
-  auto wake = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
-  auto push = [outbox, wake](v1::ControlResponse r) {
-    outbox->push_back(std::move(r));
-    wake->cancel();
-  };
+  std::vector<uint8_t> buffer(64 * 1024);
   int watcher = 0;
-  bool closing = false;
-  auto awaiting = std::make_shared<size_t>(0);
-  auto client_gone = std::make_shared<bool>(false);
-  bool read_watch_armed = false;
-  for (;;) {
-    v1::ControlRequest request;
-    auto next = decoder.Next(request);
-    if (!next.ok()) {
-      v1::ControlResponse r;
-      r.set_ok(false);
-      r.set_error("bad control request: " + next.status().message());
-      push(std::move(r));
-      closing = true;
-    } else if (*next) {
-      ++*awaiting;
-      auto reply = [push, awaiting](v1::ControlResponse r) {
-        --*awaiting;
-        push(std::move(r));
-      };
+  auto reply = [s](v1::ControlResponse r) { s->Push(std::move(r)); };
+  while (!s->closed && !s->closing) {
+    boost::system::error_code ec;
+    size_t n = co_await s->socket.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    if (auto st = decoder.Feed(ByteView(buffer.data(), n)); !st.ok()) {
+      s->Push(ErrorResponse("bad control request: " + st.message()));
+      s->closing = true;
+      break;
+    }
+    for (;;) {
+      v1::ControlRequest request;
+      auto next = decoder.Next(request);
+      if (!next.ok()) {
+        s->Push(ErrorResponse("bad control request: " + next.status().message()));
+        s->closing = true;
+        break;
+      }
+      if (!*next) break;
       switch (request.kind_case()) {
         case v1::ControlRequest::kSend: daemon_.Send(request.send(), reply); break;
         case v1::ControlRequest::kInbox: reply(daemon_.Inbox(request.inbox())); break;
         case v1::ControlRequest::kShow: reply(daemon_.Show(request.show())); break;
         case v1::ControlRequest::kAck: daemon_.Ack(request.ack(), reply); break;
         case v1::ControlRequest::kStatus: reply(daemon_.GetStatus(request.status())); break;
-        case v1::ControlRequest::kWatch: {
-          --*awaiting;
+        case v1::ControlRequest::kWatch:
           if (watcher == 0) {
-            watcher = daemon_.Subscribe([push](const v1::WatchEvent& e) {
+            watcher = daemon_.Subscribe([s](const v1::WatchEvent& e) {
               v1::ControlResponse r;
               r.set_ok(true);
               *r.mutable_event() = e;
-              push(std::move(r));
+              s->Push(std::move(r));
             });
           }
           break;
-        }
-        default: {
-          v1::ControlResponse r;
-          r.set_ok(false);
-          r.set_error("unknown control request");
-          reply(std::move(r));
-        }
+        default: reply(ErrorResponse("unknown control request"));
       }
-      continue;
-    }
-    // Write whatever is ready, then read more.
-    while (!outbox->empty()) {
-      Bytes wire = EncodeControlMessage(outbox->front());
-      outbox->pop_front();
-      boost::system::error_code ec;
-      co_await asio::async_write(socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
-      if (ec) closing = true;
-    }
-    if (closing) break;
-    if (*awaiting > 0 && outbox->empty()) {
-      // Wait for a deferred reply (after a durable write).
-      wake->expires_at(asio::steady_timer::time_point::max());
-      boost::system::error_code ec;
-      co_await wake->async_wait(asio::redirect_error(use_awaitable, ec));
-      continue;
-    }
-    if (watcher != 0) {
-      // Stream events until the client goes away; a watching client sends
-      // nothing more, so readability means it closed.
-      if (!read_watch_armed) {
-        read_watch_armed = true;
-        socket.async_wait(stream_protocol::socket::wait_read,
-                          [wake, client_gone](const boost::system::error_code&) {
-                            *client_gone = true;
-                            wake->cancel();
-                          });
-      }
-      if (*client_gone) break;
-      wake->expires_at(asio::steady_timer::time_point::max());
-      boost::system::error_code ec;
-      co_await wake->async_wait(asio::redirect_error(use_awaitable, ec));
-      continue;
-    }
-    boost::system::error_code ec;
-    size_t n = co_await socket.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
-    if (ec) break;
-    if (auto st = decoder.Feed(ByteView(buffer.data(), n)); !st.ok()) {
-      v1::ControlResponse r;
-      r.set_ok(false);
-      r.set_error(st.message());
-      push(std::move(r));
-      closing = true;
     }
   }
   if (watcher != 0) daemon_.Unsubscribe(watcher);
-  // Late replies must not touch this frame's locals: drop them.
-  *outbox = {};
-  boost::system::error_code ec;
-  socket.close(ec);
+  if (s->closing) {
+    s->wake.cancel();  // the writer sends what is queued, then closes
+  } else {
+    s->Close();
+  }
 }
 
 }  // namespace hotline::node

@@ -94,6 +94,12 @@ Status NodeDaemon::Start() {
   HOTLINE_ASSIGN_OR_RETURN(store_, NodeStore::Open(config_.data_dir / "node.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), NowUnixMs);
+  committer_->OnRollback([this] {
+    audit_->InvalidateCache();
+    // Sequence numbers allocated by rolled-back sends are reused.
+    auto seqs = store_->LoadSequences();
+    if (seqs.ok()) next_sequence_ = *seqs;
+  });
   HOTLINE_ASSIGN_OR_RETURN(next_sequence_, store_->LoadSequences());
   HOTLINE_RETURN_IF_ERROR(store_->ForEachOutstanding([this](OutboxRow&& row, std::vector<v1::Nation> missing) {
     Outstanding o;
@@ -306,7 +312,8 @@ void NodeDaemon::OnRelayFrame(size_t index, v1::LinkFrame& frame) {
       Bytes id = ToBytes(frame.receipt_accepted().receipt_id());
       if (pending_receipts_.erase(id) == 0) return;
       int64_t now = NowUnixMs();
-      committer_->Submit([this, id, now]() { return store_->MarkReceiptAccepted(id, now); });
+      // Lost in a crash, the receipt is simply sent again: lazy is enough.
+      committer_->SubmitLazy([this, id, now]() { return store_->MarkReceiptAccepted(id, now); });
       return;
     }
     case v1::LinkFrame::kError: {
@@ -366,7 +373,7 @@ void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
   rec.set_message_id(accepted.message_id());
   rec.set_envelope_digest(ToString(it->second.row.digest));
   rec.set_peer_subject(relay);
-  committer_->Submit([this, id, now, relay, rec]() -> Status {
+  committer_->SubmitLazy([this, id, now, relay, rec]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->MarkAccepted(id, now, relay));
     return audit_->Append(rec);
   });
@@ -553,13 +560,7 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         return Status::Ok();
       },
       [this, row, done](const Status& st) {
-        if (!st.ok()) {
-          // The sequence may have advanced in memory for a write that was
-          // rolled back: reload it from the store.
-          auto seqs = store_->LoadSequences();
-          if (seqs.ok()) next_sequence_ = *seqs;
-          return done(st, {});
-        }
+        if (!st.ok()) return done(st, {});
         Outstanding entry;
         entry.row = *row;
         for (int r : row->header.recipients()) entry.awaiting_delivery.insert(static_cast<v1::Nation>(r));

@@ -5,8 +5,8 @@
 //
 // Thread safety: one thread. Error contract: Append must run inside a
 // transaction (normally a GroupCommitter write) and fails with the
-// database's Status; the index is re-read from the table each time, so a
-// rolled-back append leaves no gap.
+// database's Status. The next index is cached; call InvalidateCache() after
+// any rollback (GroupCommitter::OnRollback) so that no gap is left.
 #ifndef HOTLINE_AUDIT_LOG_H_
 #define HOTLINE_AUDIT_LOG_H_
 
@@ -35,6 +35,7 @@ class AuditLog {
   // Fills version, index, at_ms (if 0) and actor, then inserts.
   Status Append(v1::AuditRecord record);
   StatusOr<uint64_t> Size();
+  void InvalidateCache() { next_index_.reset(); }
 
   const std::string& actor() const { return actor_; }
 
@@ -43,6 +44,7 @@ class AuditLog {
   std::string actor_;
   std::function<int64_t()> now_ms_;
   std::optional<Statement> insert_, max_;
+  std::optional<uint64_t> next_index_;
 };
 
 Bytes AuditLeafHash(ByteView record);

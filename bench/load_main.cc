@@ -1,0 +1,343 @@
+// Load generator for the hotline's system benchmarks (docs/BENCHMARKS.md).
+// Starts real hotline-relay / hotline-node processes on loopback and drives
+// them:
+//   relay-throughput  pre-sealed 256-byte envelopes KR->US straight to the
+//                     relay over Noise; counts durable RelayAccepted acks
+//   e2e-throughput    US node sends to JP through the relay; counts signed
+//                     delivery receipts verified back at US
+//   latency           one message at a time, send -> receipt back at sender
+// Usage: hotline_load MODE [--messages N] [--window W] [--bin BUILD_DIR]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../tests/support/child_process.h"
+#include "../tests/unit/test_util.h"
+#include "hotline/asio.h"
+#include "hotline/control_codec.h"
+#include "hotline/envelope.h"
+#include "hotline/link_connection.h"
+#include "hotline/net_util.h"
+#include "hotline/trust_dir.h"
+#include "hotline/v1/control.pb.h"
+
+namespace hotline::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using testing::ChildProcess;
+
+struct Args {
+  std::string mode;
+  size_t messages = 100000;
+  size_t window = 2000;
+  std::string bin = HOTLINE_BIN_DIR;
+  bool fifo = false;
+  bool accept_only = false;  // no recipient connected: measure the accept path alone
+};
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+bool WaitFile(const fs::path& p, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    std::error_code ec;
+    if (fs::is_socket(p, ec) || (fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+struct Cluster {
+  testing::TempDir dir;
+  fs::path certs = dir.path() / "certs";
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  std::string relay_addr;
+  Args args;
+
+  explicit Cluster(const Args& a) : args(a) {
+    if (!InitTrustDirectory(certs, {1, NowUnix() - 60, 30}).ok()) throw std::runtime_error("certs");
+    fs::path ready = dir.path() / "relay.addr";
+    std::vector<std::string> argv = {args.bin + "/server/hotline-relay", "--certs", certs.string(),
+                                     "--name", "relay-1", "--listen", "127.0.0.1:0", "--data",
+                                     (dir.path() / "relay").string(), "--ready-file", ready.string()};
+    if (args.fifo) argv.push_back("--fifo");
+    procs.push_back(std::make_unique<ChildProcess>(argv, (dir.path() / "relay.log").string()));
+    if (!WaitFile(ready)) throw std::runtime_error("relay did not start");
+    relay_addr = testing::ReadFileOrDie(ready);
+    relay_addr.erase(relay_addr.find_last_not_of('\n') + 1);
+  }
+
+  fs::path StartNode(const std::string& nation) {
+    fs::path data = dir.path() / ("node-" + nation);
+    std::vector<std::string> argv = {args.bin + "/client/hotline-node", "--nation", nation, "--certs",
+                                     certs.string(), "--data", data.string(), "--relay", relay_addr};
+    if (args.fifo) argv.push_back("--fifo");
+    procs.push_back(std::make_unique<ChildProcess>(argv, (dir.path() / (nation + ".log")).string()));
+    if (!WaitFile(data / "control.sock")) throw std::runtime_error("node did not start");
+    return data / "control.sock";
+  }
+};
+
+SecureChannelConfig ChannelFor(const Identity& id, const TrustStore& trust) {
+  SecureChannelConfig c;
+  c.initiator = true;
+  c.noise_static = id.keys.noise;
+  c.certificate = id.certificate;
+  c.trust = &trust;
+  c.now_unix = NowUnix;
+  c.expected_peer_role = v1::ROLE_RELAY;
+  return c;
+}
+
+PeerKeys KeysOf(const Identity& id) {
+  PeerKeys k;
+  std::copy_n(id.details.signing_public_key().begin(), 32, k.signing_public_key.begin());
+  std::copy_n(id.details.e2e_public_key().begin(), 32, k.e2e_public_key.begin());
+  return k;
+}
+
+int RelayThroughput(const Args& args) {
+  Cluster cluster(args);
+  auto trust = *LoadTrustStore(cluster.certs);
+  Identity kr = *LoadIdentity(cluster.certs, "node-kr");
+  Identity us = *LoadIdentity(cluster.certs, "node-us");
+  EnvelopeKeys sealer(v1::NATION_KR, kr.keys.signing, *kr.keys.e2e, {{v1::NATION_US, KeysOf(us)}});
+  std::vector<std::string> envelopes;
+  envelopes.reserve(args.messages);
+  v1::Body body;
+  body.mutable_text()->set_text(std::string(250, 'x'));  // 256-byte body
+  for (size_t i = 0; i < args.messages; ++i) {
+    v1::EnvelopeHeader h;
+    h.set_version(kEnvelopeVersion);
+    h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+    h.set_sender(v1::NATION_KR);
+    h.add_recipients(v1::NATION_US);
+    h.set_channel(v1::CHANNEL_GENERAL);
+    h.set_precedence(v1::PRECEDENCE_ROUTINE);
+    h.set_sequence(i + 1);
+    envelopes.push_back(ToString(*sealer.Seal(h, body)));
+  }
+  std::printf("pre-sealed %zu envelopes of %zu bytes\n", envelopes.size(), envelopes[0].size());
+
+  asio::io_context io(1);
+  size_t submitted = 0, accepted = 0, delivered = 0;
+  Clock::time_point start, accepted_done, delivered_done;
+  LinkConnection::Ptr sender;
+  auto submit_more = [&] {
+    while (submitted < envelopes.size() && submitted - accepted < args.window) {
+      v1::LinkFrame f;
+      f.mutable_submit()->set_envelope(envelopes[submitted]);
+      if (!sender->Send(f, v1::PRECEDENCE_ROUTINE).ok()) break;
+      ++submitted;
+    }
+  };
+  auto finish_if_done = [&] {
+    if (accepted == envelopes.size() && (args.accept_only || delivered == envelopes.size())) io.stop();
+  };
+  // Receiver: US takes every delivery.
+  LinkConnection::Callbacks rcb;
+  rcb.frame = [&](const LinkConnection::Ptr& link, v1::LinkFrame& f) {
+    if (!f.has_deliver()) return;
+    v1::LinkFrame taken;
+    taken.mutable_taken()->set_delivery_id(f.deliver().delivery_id());
+    (void)link->Send(taken, LinkConnection::kControlPrecedence, true);
+    if (++delivered == envelopes.size()) delivered_done = Clock::now();
+    finish_if_done();
+  };
+  rcb.closed = [&](const LinkConnection::Ptr&, const std::string& why, bool) {
+    std::fprintf(stderr, "receiver closed: %s\n", why.c_str());
+    io.stop();
+  };
+  asio::ip::tcp::socket rs(io);
+  rs.connect(*ParseEndpoint(cluster.relay_addr));
+  LinkOptions options;
+  options.heartbeat_interval = std::chrono::milliseconds(250);
+  options.idle_timeout = std::chrono::seconds(30);
+  options.max_queue_bytes = 64 * 1024 * 1024;
+  auto receiver = LinkConnection::Create(std::move(rs), ChannelFor(us, trust), rcb, options);
+  if (!args.accept_only) receiver->Start();
+
+  LinkConnection::Callbacks scb;
+  scb.established = [&](const LinkConnection::Ptr&) {
+    start = Clock::now();
+    submit_more();
+  };
+  scb.frame = [&](const LinkConnection::Ptr&, v1::LinkFrame& f) {
+    if (f.has_error()) {
+      std::fprintf(stderr, "relay error: %s\n", f.error().message().c_str());
+      io.stop();
+    }
+    if (!f.has_accepted()) return;
+    if (++accepted == envelopes.size()) accepted_done = Clock::now();
+    submit_more();
+    finish_if_done();
+  };
+  scb.closed = rcb.closed;
+  asio::ip::tcp::socket ss(io);
+  ss.connect(*ParseEndpoint(cluster.relay_addr));
+  sender = LinkConnection::Create(std::move(ss), ChannelFor(kr, trust), scb, options);
+  sender->Start();
+  io.run_for(std::chrono::minutes(5));
+  if (accepted != envelopes.size()) {
+    std::printf("FAILED: only %zu of %zu accepted\n", accepted, envelopes.size());
+    return 1;
+  }
+  double acc = Seconds(accepted_done - start), del = Seconds(delivered_done - start);
+  std::printf("relay-throughput: %zu envelopes, window %zu\n", envelopes.size(), args.window);
+  std::printf("  accepted (durable): %.0f msg/s  (%.2f s)\n", static_cast<double>(envelopes.size()) / acc, acc);
+  if (!args.accept_only) {
+    std::printf("  delivered+taken:    %.0f msg/s  (%.2f s)\n", static_cast<double>(envelopes.size()) / del, del);
+  }
+  return 0;
+}
+
+// A pipelined control-socket client.
+class Control {
+ public:
+  Control(asio::io_context& io, const fs::path& path) : socket_(io) {
+    socket_.connect(asio::local::stream_protocol::endpoint(path.string()));
+  }
+  void Send(const v1::ControlRequest& r) {
+    Bytes wire = EncodeControlMessage(r);
+    asio::write(socket_, asio::buffer(wire));
+  }
+  // Blocking read of the next response.
+  v1::ControlResponse Next() {
+    v1::ControlResponse r;
+    for (;;) {
+      auto ready = decoder_.Next(r);
+      if (!ready.ok()) throw std::runtime_error("bad control response");
+      if (*ready) return r;
+      uint8_t buf[65536];
+      size_t n = socket_.read_some(asio::buffer(buf));
+      if (!decoder_.Feed(ByteView(buf, n)).ok()) throw std::runtime_error("bad control stream");
+    }
+  }
+
+ private:
+  asio::local::stream_protocol::socket socket_;
+  ControlDecoder decoder_;
+};
+
+v1::ControlRequest SendRequest(const std::string& text) {
+  v1::ControlRequest r;
+  r.mutable_send()->add_to(v1::NATION_JP);
+  r.mutable_send()->set_channel(v1::CHANNEL_GENERAL);
+  r.mutable_send()->mutable_body()->mutable_text()->set_text(text);
+  return r;
+}
+
+int EndToEndThroughput(const Args& args) {
+  Cluster cluster(args);
+  fs::path us = cluster.StartNode("us");
+  cluster.StartNode("jp");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let both links come up (bench only)
+  asio::io_context io;
+  Control sends(io, us), watch(io, us);
+  v1::ControlRequest w;
+  w.mutable_watch();
+  watch.Send(w);
+  std::string text(250, 'e');
+  size_t sent = 0, acked = 0, delivered = 0;
+  auto start = Clock::now();
+  std::thread sender([&] {
+    // Keep at most `window` sends unanswered.
+    while (sent < args.messages) {
+      while (sent < args.messages && sent - acked < args.window) {
+        sends.Send(SendRequest(text));
+        ++sent;
+      }
+      v1::ControlResponse r = sends.Next();
+      if (!r.ok()) throw std::runtime_error(r.error());
+      ++acked;
+    }
+    while (acked < sent) {
+      sends.Next();
+      ++acked;
+    }
+  });
+  while (delivered < args.messages) {
+    v1::ControlResponse r = watch.Next();
+    if (r.has_event() && r.event().kind() == "delivered") ++delivered;
+  }
+  auto elapsed = Seconds(Clock::now() - start);
+  sender.join();
+  std::printf("e2e-throughput: %zu messages US->JP (sealed, relayed, opened, receipt signed and verified)\n",
+              args.messages);
+  std::printf("  %.0f msg/s  (%.2f s)\n", static_cast<double>(args.messages) / elapsed, elapsed);
+  return 0;
+}
+
+int Latency(const Args& args) {
+  Cluster cluster(args);
+  fs::path us = cluster.StartNode("us");
+  cluster.StartNode("jp");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  asio::io_context io;
+  Control sends(io, us), watch(io, us);
+  v1::ControlRequest w;
+  w.mutable_watch();
+  watch.Send(w);
+  std::vector<double> us_samples;
+  std::string text(250, 'l');
+  for (size_t i = 0; i < args.messages + 50; ++i) {
+    auto t0 = Clock::now();
+    sends.Send(SendRequest(text));
+    if (!sends.Next().ok()) return 1;
+    for (;;) {
+      v1::ControlResponse r = watch.Next();
+      if (r.has_event() && r.event().kind() == "delivered") break;
+    }
+    if (i >= 50) us_samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  std::sort(us_samples.begin(), us_samples.end());
+  auto pct = [&](double p) { return us_samples[static_cast<size_t>(p * static_cast<double>(us_samples.size() - 1))]; };
+  std::printf("latency: %zu sequential messages US->JP, send -> signed receipt verified at US\n",
+              us_samples.size());
+  std::printf("  p50 %.0f us  p90 %.0f us  p99 %.0f us  max %.0f us\n", pct(0.5), pct(0.9), pct(0.99),
+              us_samples.back());
+  return 0;
+}
+
+}  // namespace
+}  // namespace hotline::bench
+
+int main(int argc, char** argv) {
+  using namespace hotline::bench;
+  if (!hotline::InitCrypto().ok()) return 1;
+  Args args;
+  if (argc < 2) {
+    std::cerr << "usage: hotline_load relay-throughput|e2e-throughput|latency [--messages N] [--window W]\n";
+    return 2;
+  }
+  args.mode = argv[1];
+  for (int i = 2; i < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--accept-only" || k == "--fifo") {
+      (k == "--fifo" ? args.fifo : args.accept_only) = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) { std::cerr << "missing value for " << k << "\n"; return 2; }
+    std::string v = argv[i + 1];
+    if (k == "--messages") args.messages = std::stoul(v);
+    else if (k == "--window") args.window = std::stoul(v);
+    else if (k == "--bin") args.bin = v;
+    else { std::cerr << "unknown option " << k << "\n"; return 2; }
+  }
+  try {
+    if (args.mode == "relay-throughput") return RelayThroughput(args);
+    if (args.mode == "e2e-throughput") return EndToEndThroughput(args);
+    if (args.mode == "latency") return Latency(args);
+  } catch (const std::exception& e) {
+    std::cerr << "hotline_load: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "unknown mode " << args.mode << "\n";
+  return 2;
+}
