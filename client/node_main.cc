@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--control-socket", config.control_socket, "Control socket (default DATA/control.sock)");
   app.add_option("--clock-skew", config.allowed_skew_seconds, "Allowed certificate clock skew (s)")
       ->capture_default_str();
+  std::vector<std::string> deadlines;
+  app.add_option("--deadline", deadlines,
+                 "Deadlines for a precedence: PRECEDENCE=DELIVER/ACK, e.g. flash=5s/2m (repeatable)");
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
@@ -31,6 +34,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.nation = *parsed;
+  for (const auto& spec : deadlines) {
+    if (auto st = config.deadlines.Apply(spec); !st.ok()) {
+      std::cerr << "hotline-node: " << st.message() << "\n";
+      return 2;
+    }
+  }
   if (!hotline::InitCrypto().ok()) return 1;
   hotline::InitLogging("node-" + hotline::NationCode(config.nation), log_file, log_json);
 

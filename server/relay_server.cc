@@ -169,6 +169,7 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   if (q.link && q.link != link) q.link->Close("replaced by a newer connection from the same node");
   q.link = link;
   q.in_flight.clear();
+  q.in_flight_bytes = 0;
   Pump(nation);
 }
 
@@ -194,6 +195,7 @@ void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& r
       if (item != it->second.items.end()) it->second.pending.insert({item->second.precedence, id});
     }
     it->second.in_flight.clear();
+    it->second.in_flight_bytes = 0;
     it->second.link.reset();
   }
 }
@@ -325,6 +327,7 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
                   "delivery id " + std::to_string(delivery_id) + " is not outstanding");
   }
   QueuedItem item = it->second;
+  q.in_flight_bytes -= std::min(q.in_flight_bytes, item.size);
   q.items.erase(it);
   // Nobody waits on this: if it is lost in a crash the item is delivered
   // again and the node deduplicates.
@@ -351,7 +354,10 @@ void RelayServer::Queue(const QueuedItem& item) {
 void RelayServer::Pump(v1::Nation recipient) {
   NodeQueue& q = nodes_[recipient];
   if (!q.link || !q.link->established()) return;
-  while (!q.pending.empty() && q.in_flight.size() < config_.delivery_window) {
+  // Bounded in count and bytes: what is already on its way to the node is
+  // what a newly arrived FLASH item has to wait behind.
+  while (!q.pending.empty() && q.in_flight.size() < config_.delivery_window &&
+         q.in_flight_bytes < config_.delivery_window_bytes) {
     Pending next = *q.pending.begin();
     const QueuedItem& item = q.items[next.id];
     auto data = store_->LoadData(next.id);
@@ -372,6 +378,7 @@ void RelayServer::Pump(v1::Nation recipient) {
     if (!q.link->Send(f, item.precedence).ok()) break;  // write queue full: resume on next take
     q.pending.erase(q.pending.begin());
     q.in_flight.insert(next.id);
+    q.in_flight_bytes += item.size;
   }
 }
 

@@ -34,6 +34,7 @@ struct RelayConfig {
   size_t max_connections = limits::kMaxConnections;
   size_t max_handshaking_per_address = limits::kMaxHandshakingPerAddress;
   size_t delivery_window = 512;  // unacknowledged deliveries per node
+  size_t delivery_window_bytes = 1 << 20;
   bool fifo = false;             // ignore precedence (benchmark comparison only)
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
 };
@@ -60,6 +61,7 @@ class RelayServer {
     std::set<Pending> pending;
     std::map<int64_t, QueuedItem> items;   // every queued item, by id
     std::set<int64_t> in_flight;           // sent on the current link, not yet taken
+    size_t in_flight_bytes = 0;
     LinkConnection::Ptr link;
   };
 

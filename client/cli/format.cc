@@ -178,4 +178,23 @@ std::string FormatWatchEvent(const v1::WatchEvent& e) {
   return o.str();
 }
 
+std::string FormatConsultation(const v1::ConsultationStatus& c) {
+  std::ostringstream o;
+  o << "consultation " << ToHex(AsBytes(c.consultation_id())) << " from " << NationCode(c.requester())
+    << "\n  topic:      " << c.topic() << "\n  question:   " << c.question()
+    << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
+  for (const auto& a : c.answers()) {
+    o << "    " << NationCode(a.nation()) << "  ";
+    switch (a.position()) {
+      case v1::ConsultResponse::POSITION_CONCUR: o << "CONCUR    "; break;
+      case v1::ConsultResponse::POSITION_NEED_TIME: o << "NEED TIME "; break;
+      case v1::ConsultResponse::POSITION_DECLINE: o << "DECLINE   "; break;
+      default: o << (a.overdue() ? "OVERDUE   " : "pending   ");
+    }
+    if (a.answered_at_ms()) o << FormatTimeMs(a.answered_at_ms()) << "  " << a.text();
+    o << "\n";
+  }
+  return o.str();
+}
+
 }  // namespace hotline::cli

@@ -24,6 +24,7 @@ std::string FormatInboxLine(const v1::InboxEntry& e);
 std::string FormatInboxEntry(const v1::InboxEntry& e);
 std::string FormatMessageStatus(const v1::MessageStatus& s);
 std::string FormatWatchEvent(const v1::WatchEvent& e);
+std::string FormatConsultation(const v1::ConsultationStatus& c);
 
 }  // namespace hotline::cli
 

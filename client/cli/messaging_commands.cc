@@ -305,6 +305,16 @@ int RunWait(const Options& o) {
   }
 }
 
+int RunConsultStatus(const Options& o) {
+  v1::ControlRequest req;
+  req.mutable_consult_status()->set_id_prefix(o.id);
+  auto r = Call(o, req);
+  if (!r.ok()) return Fail(r.status());
+  if (r->consult_status().consultations().empty()) std::cout << "no consultations\n";
+  for (const auto& c : r->consult_status().consultations()) std::cout << FormatConsultation(c);
+  return 0;
+}
+
 }  // namespace
 
 void AddMessagingCommands(CLI::App& app, int& exit_code) {
@@ -352,6 +362,9 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   cresp->add_option("--position", o->position, "concur, need-time or decline")->required();
   cresp->add_option("--text", o->text, "Explanation");
   cresp->callback([o, &exit_code] { exit_code = RunConsultRespond(*o); });
+  CLI::App* cstat = consult->add_subcommand("status", "Who has answered, who is overdue");
+  cstat->add_option("id", o->id, "Consultation (request message) id or prefix; default all");
+  cstat->callback([o, &exit_code] { exit_code = RunConsultStatus(*o); });
 
   CLI::App* inbox = app.add_subcommand("inbox", "List or show received messages");
   inbox->add_flag("--all", o->all, "Include acknowledged messages");

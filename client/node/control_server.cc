@@ -149,6 +149,9 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
         case v1::ControlRequest::kShow: reply(daemon_.Show(request.show())); break;
         case v1::ControlRequest::kAck: daemon_.Ack(request.ack(), reply); break;
         case v1::ControlRequest::kStatus: reply(daemon_.GetStatus(request.status())); break;
+        case v1::ControlRequest::kConsultStatus:
+          reply(daemon_.ConsultStatus(request.consult_status()));
+          break;
         case v1::ControlRequest::kWatch:
           if (watcher == 0) {
             watcher = daemon_.Subscribe([s](const v1::WatchEvent& e) {

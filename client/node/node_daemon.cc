@@ -103,6 +103,7 @@ Status NodeDaemon::Start() {
   HOTLINE_ASSIGN_OR_RETURN(next_sequence_, store_->LoadSequences());
   HOTLINE_RETURN_IF_ERROR(store_->ForEachOutstanding([this](OutboxRow&& row, std::vector<v1::Nation> missing) {
     Outstanding o;
+    o.order = next_order_++;
     o.awaiting_delivery.insert(missing.begin(), missing.end());
     Bytes message_id = row.message_id;
     o.row = std::move(row);
@@ -112,6 +113,17 @@ Status NodeDaemon::Start() {
     Bytes receipt_id = r.receipt_id;
     pending_receipts_[receipt_id] = std::move(r);
   }));
+
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedSent(
+      [this](const v1::EnvelopeHeader& h, v1::Nation r, bool delivered) { TrackSent(h, r, delivered); }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedInbox([this](const v1::EnvelopeHeader& h) {
+    if (h.ack_deadline_ms() > 0) {
+      inbox_deadlines_.Track({ToBytes(h.message_id()), h.sender(), DeadlineTier::kAcknowledged},
+                             h.ack_deadline_ms());
+    }
+  }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachConsultation(
+      [this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
 
   v1::AuditRecord start;
   start.set_event(v1::AUDIT_EVENT_START);
@@ -125,6 +137,8 @@ Status NodeDaemon::Start() {
     relays_[i].address = config_.relays[i];
     asio::co_spawn(io_, MaintainRelay(i), LogExceptions{"relay link " + relays_[i].address});
   }
+  tick_timer_ = std::make_unique<asio::steady_timer>(io_);
+  Tick();
   spdlog::info("node {} started: {} relay(s), {} outstanding message(s)", NationCode(config_.nation),
                relays_.size(), outstanding_.size());
   return Status::Ok();
@@ -133,6 +147,7 @@ Status NodeDaemon::Start() {
 void NodeDaemon::Stop(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
+  if (tick_timer_) tick_timer_->cancel();
   for (auto& r : relays_) {
     if (r.link) r.link->Close("node shutting down");
   }
@@ -265,13 +280,14 @@ void NodeDaemon::OnRelayEstablished(size_t index) {
   rec.set_detail(r.address);
   AuditAsync(rec);
   Emit("link-up", {}, v1::NATION_UNSPECIFIED, r.subject + " at " + r.address);
-  // Everything not yet accepted by a live relay goes out again through this one.
+  // Everything not yet accepted by a live relay goes out again.
   for (auto& [id, entry] : outstanding_) {
-    bool via_live = entry.via >= 0 && relays_[static_cast<size_t>(entry.via)].link &&
-                    relays_[static_cast<size_t>(entry.via)].link->established() &&
-                    entry.via != static_cast<int>(index);
-    if (!via_live || !entry.accepted) Transmit(entry);
+    bool via_live = entry.via >= 0 && entry.via != static_cast<int>(index) &&
+                    relays_[static_cast<size_t>(entry.via)].link &&
+                    relays_[static_cast<size_t>(entry.via)].link->established();
+    if (!via_live || !entry.accepted) Enqueue(entry);
   }
+  PumpOutbox();
   for (const auto& [id, receipt] : pending_receipts_) TransmitReceipt(receipt);
 }
 
@@ -295,9 +311,10 @@ void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool aut
   for (auto& [id, entry] : outstanding_) {
     if (entry.via == static_cast<int>(index)) {
       entry.via = -1;
-      if (!entry.accepted) Transmit(entry);
+      if (!entry.accepted) Enqueue(entry);
     }
   }
+  PumpOutbox();
 }
 
 void NodeDaemon::OnRelayFrame(size_t index, v1::LinkFrame& frame) {
@@ -338,13 +355,30 @@ void NodeDaemon::SendTaken(size_t index, uint64_t delivery_id) {
   (void)r.link->Send(taken, LinkConnection::kControlPrecedence, /*force=*/true);
 }
 
-void NodeDaemon::Transmit(Outstanding& entry) {
+void NodeDaemon::Enqueue(const Outstanding& entry) {
+  int precedence = config_.fifo ? 0 : entry.row.header.precedence();
+  send_queue_.emplace(std::make_pair(-precedence, entry.order), entry.row.message_id);
+}
+
+void NodeDaemon::PumpOutbox() {
+  // Keep the link's own queue short so that a later FLASH still goes first.
+  constexpr size_t kLinkHighWater = 1 << 20;
   int index = PickRelay();
-  if (index < 0) return;  // sent when a relay link comes up
-  v1::LinkFrame f;
-  f.mutable_submit()->set_envelope(ToString(entry.row.envelope));
-  if (relays_[static_cast<size_t>(index)].link->Send(f, entry.row.header.precedence()).ok()) {
-    entry.via = index;
+  if (index < 0) return;  // resumes when a relay link comes up
+  LinkConnection& link = *relays_[static_cast<size_t>(index)].link;
+  while (!send_queue_.empty() && link.queued_bytes() < kLinkHighWater) {
+    auto next = send_queue_.begin();
+    auto key = next->first;
+    auto it = outstanding_.find(next->second);
+    send_queue_.erase(next);
+    if (it == outstanding_.end()) continue;  // receipted meanwhile
+    v1::LinkFrame f;
+    f.mutable_submit()->set_envelope(ToString(it->second.row.envelope));
+    if (!link.Send(f, it->second.row.header.precedence()).ok()) {
+      send_queue_.emplace(key, it->first);
+      break;
+    }
+    it->second.via = index;
   }
 }
 
@@ -378,6 +412,7 @@ void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
     return audit_->Append(rec);
   });
   Emit("accepted", id, v1::NATION_UNSPECIFIED, "stored by " + relay);
+  PumpOutbox();
 }
 
 // ---------------------------------------------------------------- receiving
@@ -455,6 +490,10 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
         pending_receipts_[pending.receipt_id] = pending;
         TransmitReceipt(pending);
         const auto& hh = opened_ptr->header;
+        if (hh.ack_deadline_ms() > 0) {
+          inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged}, hh.ack_deadline_ms());
+        }
+        ObserveConsultation(hh, opened_ptr->body, /*sent=*/false);
         Emit("arrived", id, hh.sender(),
              v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(opened_ptr->body));
       });
@@ -490,6 +529,8 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
   int64_t at = d.at_ms();
   v1::Nation from = d.recipient();
   bool done = false;
+  outbox_deadlines_.Satisfy({id, from, DeadlineTier::kDelivered});
+  if (!delivered) outbox_deadlines_.Satisfy({id, from, DeadlineTier::kAcknowledged});
   if (delivered) {
     auto it = outstanding_.find(id);
     if (it != outstanding_.end()) {
@@ -532,6 +573,7 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
 void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
                               std::function<void(const Status&, const Bytes&)> done) {
   auto row = std::make_shared<OutboxRow>();
+  auto body_copy = std::make_shared<v1::Body>(body);
   int channel = header.channel();
   committer_->Submit(
       [this, row, header, body, channel]() mutable -> Status {
@@ -559,14 +601,18 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         next_sequence_[channel] = seq + 1;
         return Status::Ok();
       },
-      [this, row, done](const Status& st) {
+      [this, row, body_copy, done](const Status& st) {
         if (!st.ok()) return done(st, {});
         Outstanding entry;
         entry.row = *row;
         for (int r : row->header.recipients()) entry.awaiting_delivery.insert(static_cast<v1::Nation>(r));
+        entry.order = next_order_++;
         auto& placed = outstanding_[row->message_id] = std::move(entry);
-        Transmit(placed);
-        done(hotline::Status::Ok(), row->message_id);
+        Enqueue(placed);
+        PumpOutbox();
+        for (int r : row->header.recipients()) TrackSent(row->header, static_cast<v1::Nation>(r), false);
+        ObserveConsultation(row->header, *body_copy, /*sent=*/true);
+        done(Status::Ok(), row->message_id);
       });
 }
 
@@ -588,8 +634,16 @@ void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
   h.set_channel(channel);
   h.set_precedence(request.precedence() == v1::PRECEDENCE_UNSPECIFIED ? DefaultPrecedence(channel)
                                                                        : request.precedence());
-  h.set_created_at_ms(NowUnixMs());
+  h.set_created_at_ms(config_.now_ms());
   h.set_sender_cert_serial(identity_->details.serial());
+  auto deliver = config_.deadlines.deliver.find(h.precedence());
+  auto acknowledge = config_.deadlines.acknowledge.find(h.precedence());
+  if (deliver != config_.deadlines.deliver.end()) {
+    h.set_deliver_deadline_ms(h.created_at_ms() + deliver->second.count());
+  }
+  if (acknowledge != config_.deadlines.acknowledge.end()) {
+    h.set_ack_deadline_ms(h.created_at_ms() + acknowledge->second.count());
+  }
   if (auto st = ValidateHeader(h); !st.ok()) return reply(Error(st));
   if (request.body().payload_case() == v1::Body::PAYLOAD_NOT_SET) {
     return reply(Error(InvalidArgumentError("message has no content")));
@@ -658,10 +712,11 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
           HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, message_id, v1::RECEIPT_KIND_ACKNOWLEDGED));
           return audit_->Append(rec);
         },
-        [this, pending, message_id, reply_id, reply](const Status& st) {
+        [this, pending, message_id, reply_id, reply, sender = entry.entry.sender()](const Status& st) {
           if (!st.ok()) return reply(Error(st));
           pending_receipts_[pending.receipt_id] = pending;
           TransmitReceipt(pending);
+          inbox_deadlines_.Satisfy({message_id, sender, DeadlineTier::kAcknowledged});
           v1::ControlResponse r = Ok();
           r.mutable_ack()->set_message_id(ToString(message_id));
           r.mutable_ack()->set_reply_message_id(ToString(reply_id));
@@ -700,6 +755,7 @@ v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
     if (!st.ok()) return Error(st.status());
     *out->add_messages() = *st;
   }
+  for (const auto& a : alerts_) out->add_alerts(a);
   for (const auto& relay : relays_) {
     auto* rs = out->add_relays();
     rs->set_address(relay.address);
@@ -711,4 +767,179 @@ v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
   return r;
 }
 
+// ---------------------------------------------------------------- deadlines
+
+void NodeDaemon::TrackSent(const v1::EnvelopeHeader& h, v1::Nation recipient, bool delivered) {
+  Bytes id = ToBytes(h.message_id());
+  if (!delivered && h.deliver_deadline_ms() > 0) {
+    outbox_deadlines_.Track({id, recipient, DeadlineTier::kDelivered}, h.deliver_deadline_ms());
+  }
+  if (h.ack_deadline_ms() > 0) {
+    outbox_deadlines_.Track({id, recipient, DeadlineTier::kAcknowledged}, h.ack_deadline_ms());
+  }
+}
+
+void NodeDaemon::Alert(const std::string& text, ByteView message_id, v1::Nation peer) {
+  spdlog::warn("ALERT {}", text);
+  alerts_.push_back(text);
+  while (alerts_.size() > 100) alerts_.pop_front();
+  Emit("alert", message_id, peer, text);
+}
+
+void NodeDaemon::Tick() {
+  if (stopping_) return;
+  int64_t now = config_.now_ms();
+  for (const auto& key : outbox_deadlines_.Expire(now)) OnOutboxDeadline(key);
+  for (const auto& key : inbox_deadlines_.Expire(now)) OnInboxDeadline(key);
+  for (const auto& o : consultations_.NewlyOverdue(now)) {
+    Alert("CONSULT OVERDUE: " + NationCode(o.nation) + " has not answered consultation " +
+              ToHex(o.id).substr(0, 8) + " (" + o.topic + ")",
+          o.id, o.nation);
+    v1::AuditRecord rec;
+    rec.set_event(v1::AUDIT_EVENT_OVERDUE);
+    rec.set_message_id(ToString(o.id));
+    rec.set_peer(o.nation);
+    rec.set_channel(v1::CHANNEL_CONSULT);
+    rec.set_reason("consultation not answered by its deadline");
+    AuditAsync(rec);
+  }
+  PumpOutbox();
+  tick_timer_->expires_after(config_.tick);
+  tick_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Tick();
+  });
+}
+
+void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
+  bool deliver_tier = key.tier == DeadlineTier::kDelivered;
+  auto it = outstanding_.find(key.message_id);
+  v1::Precedence precedence;
+  if (deliver_tier) {
+    if (it == outstanding_.end() || !it->second.awaiting_delivery.count(key.peer)) return;
+    precedence = it->second.row.header.precedence();
+  } else {
+    auto row = store_->FindOutbox(key.message_id);
+    if (!row.ok() || !*row) return;
+    precedence = (*row)->header.precedence();
+  }
+  std::string what = deliver_tier ? "delivered" : "acknowledged";
+  Alert("OVERDUE: " + v1::Precedence_Name(precedence).substr(11) + " message " +
+            ToHex(key.message_id).substr(0, 8) + " to " + NationCode(key.peer) + " not " + what +
+            " by its deadline",
+        key.message_id, key.peer);
+  v1::AuditRecord overdue;
+  overdue.set_event(v1::AUDIT_EVENT_OVERDUE);
+  overdue.set_message_id(ToString(key.message_id));
+  overdue.set_peer(key.peer);
+  overdue.set_precedence(precedence);
+  overdue.set_reason("not " + what + " by its deadline");
+  Bytes id = key.message_id;
+  v1::Nation peer = key.peer;
+  committer_->Submit([this, id, peer, overdue]() -> Status {
+    HOTLINE_RETURN_IF_ERROR(store_->MarkOverdue(id, peer));
+    return audit_->Append(overdue);
+  });
+  if (!deliver_tier) return;
+  // Escalate: re-send through another live relay than the one used, if any.
+  Outstanding& entry = it->second;
+  int other = -1;
+  for (size_t i = 0; i < relays_.size(); ++i) {
+    if (static_cast<int>(i) != entry.via && relays_[i].link && relays_[i].link->established()) {
+      other = static_cast<int>(i);
+      break;
+    }
+  }
+  v1::AuditRecord escalated;
+  escalated.set_event(v1::AUDIT_EVENT_ESCALATED);
+  escalated.set_message_id(ToString(id));
+  escalated.set_peer(peer);
+  escalated.set_precedence(precedence);
+  if (other >= 0) {
+    v1::LinkFrame f;
+    f.mutable_submit()->set_envelope(ToString(entry.row.envelope));
+    (void)relays_[static_cast<size_t>(other)].link->Send(f, precedence);
+    entry.via = other;
+    escalated.set_reason("re-sent through " + relays_[static_cast<size_t>(other)].subject);
+  } else {
+    escalated.set_reason("no other relay available; operator alerted");
+  }
+  AuditAsync(escalated);
+  auto period = config_.deadlines.deliver.find(precedence);
+  if (period != config_.deadlines.deliver.end()) {
+    outbox_deadlines_.Track(key, config_.now_ms() + period->second.count());
+  }
+}
+
+void NodeDaemon::OnInboxDeadline(const DeadlineKey& key) {
+  auto row = store_->GetInbox(key.message_id);
+  if (!row.ok() || !*row || (*row)->acknowledged) return;
+  const auto& e = (*row)->entry;
+  Alert("ACK OVERDUE: " + v1::Precedence_Name(e.precedence()).substr(11) + " message " +
+            ToHex(key.message_id).substr(0, 8) + " from " + NationCode(e.sender()) +
+            " not acknowledged by this operator by its deadline",
+        key.message_id, e.sender());
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_OVERDUE);
+  rec.set_message_id(ToString(key.message_id));
+  rec.set_peer(e.sender());
+  rec.set_precedence(e.precedence());
+  rec.set_reason("operator acknowledgment overdue here");
+  AuditAsync(rec);
+}
+
+// ---------------------------------------------------------------- consultations
+
+void NodeDaemon::ObserveConsultation(const v1::EnvelopeHeader& h, const v1::Body& body, bool sent) {
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_CONSULT_CHANGED);
+  rec.set_channel(h.channel());
+  if (body.has_consult_request()) {
+    std::vector<v1::Nation> participants;
+    for (int r : h.recipients()) participants.push_back(static_cast<v1::Nation>(r));
+    consultations_.Open(AsBytes(h.message_id()), h.sender(), body.consult_request(), participants,
+                        h.created_at_ms());
+    rec.set_message_id(h.message_id());
+    rec.set_peer(sent ? v1::NATION_UNSPECIFIED : h.sender());
+    rec.set_detail(sent ? "consultation requested" : "consultation request received");
+  } else if (body.has_consult_response()) {
+    const auto& r = body.consult_response();
+    Status st = consultations_.Answer(AsBytes(r.consultation_id()), h.sender(), r, h.created_at_ms());
+    if (!st.ok()) {
+      spdlog::warn("consultation response ignored: {}", st.message());
+      return;
+    }
+    rec.set_message_id(r.consultation_id());
+    rec.set_peer(h.sender());
+    rec.set_detail(NationCode(h.sender()) + " answered " +
+                   v1::ConsultResponse::Position_Name(r.position()).substr(9));
+  } else {
+    return;
+  }
+  SaveConsultation(AsBytes(rec.message_id()));
+  AuditAsync(rec);
+}
+
+void NodeDaemon::SaveConsultation(ByteView id) {
+  const v1::ConsultationStatus* s = consultations_.Get(id);
+  if (!s) return;
+  v1::ConsultationStatus copy = *s;
+  committer_->Submit([this, copy]() { return store_->SaveConsultation(copy); });
+}
+
+v1::ControlResponse NodeDaemon::ConsultStatus(const v1::ConsultStatusRequest& request) {
+  Bytes id;
+  if (!request.id_prefix().empty()) {
+    auto resolved = store_->ResolveId(request.id_prefix(), /*inbox=*/false);
+    if (!resolved.ok()) resolved = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
+    if (!resolved.ok()) return Error(resolved.status());
+    id = *resolved;
+  }
+  v1::ControlResponse r = Ok();
+  for (auto& s : consultations_.List(id, config_.now_ms())) {
+    *r.mutable_consult_status()->add_consultations() = std::move(s);
+  }
+  return r;
+}
+
 }  // namespace hotline::node
+

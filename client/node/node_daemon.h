@@ -13,6 +13,7 @@
 #define HOTLINE_CLIENT_NODE_NODE_DAEMON_H_
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -23,11 +24,14 @@
 
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
+#include "hotline/deadlines.h"
+#include "hotline/net_util.h"
 #include "hotline/envelope.h"
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/trust_dir.h"
 #include "hotline/v1/control.pb.h"
+#include "node/consultations.h"
 #include "node/node_store.h"
 
 namespace hotline::node {
@@ -42,6 +46,9 @@ struct NodeConfig {
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{2000};
   bool fifo = false;  // ignore precedence (benchmark comparison only)
+  DeadlinePolicy deadlines = DeadlinePolicy::Defaults();
+  std::function<int64_t()> now_ms = NowUnixMs;  // wall clock for deadlines
+  std::chrono::milliseconds tick{100};           // how often deadlines are checked
 };
 
 v1::Precedence DefaultPrecedence(v1::Channel channel);
@@ -64,6 +71,7 @@ class NodeDaemon {
   v1::ControlResponse Show(const v1::ShowRequest& request);
   void Ack(const v1::AckRequest& request, Reply reply);
   v1::ControlResponse GetStatus(const v1::StatusRequest& request);
+  v1::ControlResponse ConsultStatus(const v1::ConsultStatusRequest& request);
   int Subscribe(Watcher watcher);
   void Unsubscribe(int id);
 
@@ -80,7 +88,8 @@ class NodeDaemon {
     OutboxRow row;
     std::set<v1::Nation> awaiting_delivery;
     bool accepted = false;
-    int via = -1;  // relay index it was last submitted through
+    int via = -1;        // relay index it was last submitted through
+    uint64_t order = 0;  // FIFO position within its precedence
   };
 
   awaitable<void> MaintainRelay(size_t index);
@@ -91,7 +100,18 @@ class NodeDaemon {
   void OnDeliver(size_t index, const v1::DeliverEnvelope& deliver);
   void OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver);
   void SendTaken(size_t index, uint64_t delivery_id);
-  void Transmit(Outstanding& entry);
+  // The outbox is served in precedence order: Enqueue() marks an entry for
+  // (re)submission; PumpOutbox() hands entries to a relay link while its
+  // write queue has room.
+  void Enqueue(const Outstanding& entry);
+  void PumpOutbox();
+  void Tick();
+  void OnOutboxDeadline(const DeadlineKey& key);
+  void OnInboxDeadline(const DeadlineKey& key);
+  void TrackSent(const v1::EnvelopeHeader& header, v1::Nation recipient, bool delivered);
+  void Alert(const std::string& text, ByteView message_id, v1::Nation peer);
+  void ObserveConsultation(const v1::EnvelopeHeader& header, const v1::Body& body, bool sent);
+  void SaveConsultation(ByteView id);
   void TransmitReceipt(const PendingReceipt& receipt);
   int PickRelay() const;
   void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
@@ -115,6 +135,12 @@ class NodeDaemon {
   std::map<Bytes, PendingReceipt> pending_receipts_;   // by receipt id
   std::set<Bytes> inbox_in_progress_;                  // opened, not yet committed
   std::map<int, uint64_t> next_sequence_;
+  std::map<std::pair<int, uint64_t>, Bytes> send_queue_;  // (-precedence, order) -> id
+  uint64_t next_order_ = 0;
+  DeadlineTracker outbox_deadlines_, inbox_deadlines_;
+  ConsultationBook consultations_;
+  std::deque<std::string> alerts_;
+  std::unique_ptr<asio::steady_timer> tick_timer_;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;
   bool stopping_ = false;

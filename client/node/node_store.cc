@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS receipts_out(
   accepted_at_ms INTEGER,          -- a relay stored it
   UNIQUE(message_id, kind)
 );
+CREATE TABLE IF NOT EXISTS consultations(
+  consultation_id BLOB PRIMARY KEY,
+  status BLOB NOT NULL             -- serialized ConsultationStatus
+);
 CREATE TABLE IF NOT EXISTS sequences(
   channel INTEGER PRIMARY KEY,
   next INTEGER NOT NULL
@@ -172,6 +176,63 @@ Status NodeStore::MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms) {
   HOTLINE_STMT(s, "UPDATE receipts_out SET accepted_at_ms=? WHERE receipt_id=? AND accepted_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, receipt_id);
   return s->Run();
+}
+
+Status NodeStore::MarkOverdue(ByteView message_id, v1::Nation recipient) {
+  HOTLINE_STMT(s, "UPDATE outbox_recipient SET overdue=1 WHERE message_id=? AND recipient=?");
+  s->Bind(1, message_id).Bind(2, recipient);
+  return s->Run();
+}
+
+Status NodeStore::SaveConsultation(const v1::ConsultationStatus& status) {
+  HOTLINE_STMT(s, "INSERT INTO consultations(consultation_id, status) VALUES(?,?)"
+                  " ON CONFLICT(consultation_id) DO UPDATE SET status=excluded.status");
+  std::string bytes = status.SerializeAsString();
+  s->Bind(1, AsBytes(status.consultation_id())).Bind(2, AsBytes(bytes));
+  return s->Run();
+}
+
+Status NodeStore::ForEachUnacknowledgedSent(
+    const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
+      "SELECT o.header, r.recipient, r.delivered_at_ms IS NOT NULL FROM outbox o"
+      " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Bytes header = s.ColumnBlob(0);
+    v1::EnvelopeHeader h;
+    h.ParseFromArray(header.data(), static_cast<int>(header.size()));
+    fn(h, static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnInt(2) != 0);
+  }
+  return Status::Ok();
+}
+
+Status NodeStore::ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s,
+                           db_->Prepare("SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Bytes header = s.ColumnBlob(0);
+    v1::EnvelopeHeader h;
+    h.ParseFromArray(header.data(), static_cast<int>(header.size()));
+    fn(h);
+  }
+  return Status::Ok();
+}
+
+Status NodeStore::ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT status FROM consultations"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Bytes b = s.ColumnBlob(0);
+    v1::ConsultationStatus st;
+    st.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    fn(st);
+  }
+  return Status::Ok();
 }
 
 StatusOr<std::map<int, uint64_t>> NodeStore::LoadSequences() {

@@ -60,12 +60,20 @@ class NodeStore {
   Status MarkInboxAcknowledged(ByteView message_id, int64_t at_ms);
   Status InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind);
   Status MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms);
+  Status MarkOverdue(ByteView message_id, v1::Nation recipient);
+  Status SaveConsultation(const v1::ConsultationStatus& status);
 
   // --- reads ---
   StatusOr<std::map<int, uint64_t>> LoadSequences();
   // Outbox messages some recipient has not yet receipted.
   Status ForEachOutstanding(const std::function<void(OutboxRow&&, std::vector<v1::Nation>)>& fn);
   Status ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn);
+  // Sent messages some recipient has not acknowledged: (header, recipient, delivered?).
+  Status ForEachUnacknowledgedSent(
+      const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn);
+  // Received messages this node's operator has not acknowledged.
+  Status ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn);
+  Status ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn);
   StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
   StatusOr<bool> InboxHas(ByteView message_id);
   StatusOr<std::optional<Bytes>> FindReceipt(ByteView message_id, int kind);

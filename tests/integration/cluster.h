@@ -80,9 +80,11 @@ class Cluster {
   ChildProcess& relay(int r) { return *relays_.at(r); }
   ChildProcess& node(const std::string& n) { return *nodes_.at(n); }
 
-  void StartNode(const std::string& nation, const std::vector<int>& relays = {1}) {
+  void StartNode(const std::string& nation, const std::vector<int>& relays = {1},
+                 const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {BinDir() + "/client/hotline-node", "--nation", nation, "--certs",
                                      certs_.string(), "--data", NodeData(nation).string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     for (int r : relays) {
       argv.push_back("--relay");
       argv.push_back(addresses_.at(r));
