@@ -8,6 +8,8 @@
 //   latency           one message at a time, send -> receipt back at sender
 // Usage: hotline_load MODE [--messages N] [--window W] [--bin BUILD_DIR]
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -38,6 +40,7 @@ struct Args {
   std::string bin = HOTLINE_BIN_DIR;
   bool fifo = false;
   bool accept_only = false;  // no recipient connected: measure the accept path alone
+  std::string background = "none";  // flash-latency: none, small (256 B) or large (64 KiB)
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -224,12 +227,105 @@ class Control {
   ControlDecoder decoder_;
 };
 
-v1::ControlRequest SendRequest(const std::string& text) {
+v1::ControlRequest SendRequest(const std::string& text, v1::Channel channel = v1::CHANNEL_GENERAL) {
   v1::ControlRequest r;
   r.mutable_send()->add_to(v1::NATION_JP);
-  r.mutable_send()->set_channel(v1::CHANNEL_GENERAL);
+  r.mutable_send()->set_channel(channel);
   r.mutable_send()->mutable_body()->mutable_text()->set_text(text);
   return r;
+}
+
+std::string Percentiles(std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double p) { return us[static_cast<size_t>(p * static_cast<double>(us.size() - 1))]; };
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "p50 %.0f us  p90 %.0f us  p99 %.0f us  max %.0f us", pct(0.5),
+                pct(0.9), pct(0.99), us.back());
+  return buf;
+}
+
+// FLASH send -> signed receipt back at the sender (US -> JP), one probe at
+// a time. With --background small|large, KR first queues a ROUTINE backlog
+// for JP at the relay while JP is offline; JP then starts and the probes run
+// while the relay drains that backlog into the relay->JP link and JP.
+int FlashLatency(const Args& args) {
+  Cluster cluster(args);
+  fs::path us = cluster.StartNode("us");
+  fs::path kr = cluster.StartNode("kr");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // links up (bench only)
+  asio::io_context io;
+  size_t backlog = 0;
+  if (args.background != "none") {
+    size_t size = args.background == "large" ? 64 * 1024 : 250;
+    backlog = args.background == "large" ? 3000 : 60000;
+    Control bulk(io, kr);
+    std::string text(size, 'b');
+    size_t sent = 0, answered = 0;
+    while (answered < backlog) {
+      while (sent < backlog && sent - answered < args.window) {
+        bulk.Send(SendRequest(text));
+        ++sent;
+      }
+      if (!bulk.Next().ok()) throw std::runtime_error("background send failed");
+      ++answered;
+    }
+    // Wait until KR has handed the whole backlog to the relay.
+    v1::ControlRequest st;
+    st.mutable_status()->set_limit(1);
+    for (int i = 0; i < 6000; ++i) {
+      bulk.Send(st);
+      v1::ControlResponse r = bulk.Next();
+      if (r.status().messages_size() && r.status().messages(0).recipients(0).accepted_at_ms() > 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  Control flash(io, us), watch(io, us);
+  v1::ControlRequest w;
+  w.mutable_watch();
+  watch.Send(w);
+  cluster.StartNode("jp");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // JP's link comes up; the drain starts
+  std::vector<double> samples;
+  for (size_t i = 0; i < args.messages; ++i) {
+    // Latency = the node's own timestamp of the "delivered" event (receipt
+    // verified and recorded) minus the send time.
+    int64_t t0_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    flash.Send(SendRequest("FLASH " + std::to_string(i), v1::CHANNEL_CRISIS));
+    v1::ControlResponse sent = flash.Next();
+    if (!sent.ok()) throw std::runtime_error(sent.error());
+    for (;;) {
+      v1::ControlResponse r = watch.Next();
+      if (r.has_event() && r.event().kind() == "delivered" &&
+          r.event().message_id() == sent.send().message_id()) {
+        samples.push_back(static_cast<double>(r.event().at_us() - t0_us));
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // pacing between probes
+  }
+  // How much of the backlog had drained when the last probe finished.
+  size_t drained = 0;
+  if (backlog) {
+    Control probe(io, kr);
+    v1::ControlRequest last;
+    last.mutable_status()->set_limit(1);
+    probe.Send(last);
+    v1::ControlResponse r = probe.Next();
+    bool last_done = r.status().messages_size() && r.status().messages(0).recipients(0).delivered_at_ms() > 0;
+    drained = last_done ? backlog : 0;
+  }
+  std::printf("flash-latency: %zu FLASH probes US->JP, %s%s, %s: %s\n", samples.size(),
+              backlog ? std::to_string(backlog).c_str() : "no",
+              args.background == "large" ? " x 64 KiB ROUTINE backlog KR->JP draining"
+              : backlog ? " x 256 B ROUTINE backlog KR->JP draining" : " background",
+              args.fifo ? "FIFO (precedence off)" : "precedence on", Percentiles(samples).c_str());
+  if (backlog) {
+    std::printf("  backlog fully drained before the last probe finished: %s\n",
+                drained == backlog ? "yes (the probes outlasted the backlog)" : "no");
+  }
+  return 0;
 }
 
 int EndToEndThroughput(const Args& args) {
@@ -312,7 +408,9 @@ int main(int argc, char** argv) {
   if (!hotline::InitCrypto().ok()) return 1;
   Args args;
   if (argc < 2) {
-    std::cerr << "usage: hotline_load relay-throughput|e2e-throughput|latency [--messages N] [--window W]\n";
+    std::cerr << "usage: hotline_load relay-throughput|e2e-throughput|latency|flash-latency\n"
+                 "       [--messages N] [--window W] [--accept-only] [--fifo]\n"
+                 "       [--background none|small|large]\n";
     return 2;
   }
   args.mode = argv[1];
@@ -328,12 +426,14 @@ int main(int argc, char** argv) {
     if (k == "--messages") args.messages = std::stoul(v);
     else if (k == "--window") args.window = std::stoul(v);
     else if (k == "--bin") args.bin = v;
+    else if (k == "--background") args.background = v;
     else { std::cerr << "unknown option " << k << "\n"; return 2; }
   }
   try {
     if (args.mode == "relay-throughput") return RelayThroughput(args);
     if (args.mode == "e2e-throughput") return EndToEndThroughput(args);
     if (args.mode == "latency") return Latency(args);
+    if (args.mode == "flash-latency") return FlashLatency(args);
   } catch (const std::exception& e) {
     std::cerr << "hotline_load: " << e.what() << "\n";
     return 1;

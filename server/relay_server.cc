@@ -48,6 +48,8 @@ Status RelayServer::Start() {
   boost::system::error_code aec;
   acceptor_.open(endpoint.protocol(), aec);
   if (!aec) acceptor_.set_option(tcp::acceptor::reuse_address(true), aec);
+  // Inherited by accepted sockets; must be set before listen() to size the window.
+  if (!aec) acceptor_.set_option(asio::socket_base::receive_buffer_size(limits::kLinkReceiveBuffer), aec);
   if (!aec) acceptor_.bind(endpoint, aec);
   if (!aec) acceptor_.listen(asio::socket_base::max_listen_connections, aec);
   if (aec) return UnavailableError("cannot listen on " + config_.listen + ": " + aec.message());
@@ -281,7 +283,8 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
         (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
         for (const auto& item : *items) Queue(item);
         for (const auto& item : *items) Pump(item.recipient);
-      });
+      },
+      h.precedence());
 }
 
 void RelayServer::OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::SubmitReceipt& submit) {
@@ -295,14 +298,18 @@ void RelayServer::OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::Sub
                   "receipt signer or destination does not match the link", d.message_id());
   }
   Bytes receipt_id = ReceiptId(parsed->signed_receipt);
+  // A receipt travels at the precedence of the message it answers.
+  int precedence = v1::Precedence_IsValid(submit.precedence()) &&
+                           submit.precedence() != v1::PRECEDENCE_UNSPECIFIED
+                       ? submit.precedence()
+                       : v1::PRECEDENCE_FLASH;
   auto item = std::make_shared<QueuedItem>();
   int64_t now = NowUnixMs();
   std::string data = submit.receipt();
   committer_->Submit(
-      [this, d, receipt_id, item, data, now]() -> Status {
+      [this, d, receipt_id, item, data, now, precedence]() -> Status {
         HOTLINE_ASSIGN_OR_RETURN(*item, store_->Enqueue(d.sender(), ItemKind::kReceipt, receipt_id,
-                                                        d.recipient(), v1::PRECEDENCE_FLASH,
-                                                        AsBytes(data), now));
+                                                        d.recipient(), precedence, AsBytes(data), now));
         return Status::Ok();
       },
       [this, link, item, receipt_id, d](const Status& st) {
@@ -315,7 +322,8 @@ void RelayServer::OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::Sub
         (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
         Queue(*item);
         Pump(item->recipient);
-      });
+      },
+      precedence);
 }
 
 void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id) {

@@ -33,8 +33,10 @@ struct RelayConfig {
   int64_t allowed_skew_seconds = 300;
   size_t max_connections = limits::kMaxConnections;
   size_t max_handshaking_per_address = limits::kMaxHandshakingPerAddress;
-  size_t delivery_window = 512;  // unacknowledged deliveries per node
-  size_t delivery_window_bytes = 1 << 20;
+  // Un-taken deliveries per node, in count and bytes: what a FLASH that
+  // arrives now must wait behind at the recipient.
+  size_t delivery_window = 64;
+  size_t delivery_window_bytes = 256 * 1024;
   bool fifo = false;             // ignore precedence (benchmark comparison only)
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
 };

@@ -1,5 +1,7 @@
 #include "hotline/group_commit.h"
 
+#include <algorithm>
+
 namespace hotline {
 
 GroupCommitter::GroupCommitter(asio::any_io_executor executor, Database& db, size_t max_batch,
@@ -18,8 +20,8 @@ void GroupCommitter::SubmitLazy(Write write, Done done) {
   });
 }
 
-void GroupCommitter::Submit(Write write, Done done) {
-  pending_.push_back({std::move(write), std::move(done)});
+void GroupCommitter::Submit(Write write, Done done, int priority) {
+  pending_.push_back({std::move(write), std::move(done), priority});
   Schedule();
 }
 
@@ -62,14 +64,19 @@ bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results
 
 void GroupCommitter::FlushNow() {
   while (!pending_.empty()) {
-    std::vector<Op> batch;
-    if (pending_.size() <= max_batch_) {
-      batch.swap(pending_);
-    } else {
-      auto split = pending_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
-      batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(split));
-      pending_.erase(pending_.begin(), split);
+    // The next batch: the writes of the highest pending priority, in
+    // submission order, at most max_batch_ of them.
+    int top = pending_.front().priority;
+    for (const Op& op : pending_) top = std::max(top, op.priority);
+    std::vector<Op> batch, rest;
+    for (Op& op : pending_) {
+      if (op.priority == top && batch.size() < max_batch_) {
+        batch.push_back(std::move(op));
+      } else {
+        rest.push_back(std::move(op));
+      }
     }
+    pending_.swap(rest);
     std::vector<Status> results;
     // The common case: one transaction, one fsync for the whole batch. If
     // anything failed, everything was rolled back; then each write runs in a

@@ -183,7 +183,11 @@ void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation p
                       const std::string& text) {
   if (watchers_.empty()) return;
   v1::WatchEvent e;
-  e.set_at_ms(NowUnixMs());
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  e.set_at_us(now_us);
+  e.set_at_ms(now_us / 1000);
   e.set_kind(kind);
   e.set_message_id(ToString(message_id));
   e.set_peer(peer);
@@ -209,6 +213,8 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
     auto endpoint = ParseEndpoint(relay.address);
     tcp::socket socket(executor);
     boost::system::error_code ec;
+    socket.open(endpoint->protocol(), ec);
+    if (!ec) socket.set_option(asio::socket_base::receive_buffer_size(limits::kLinkReceiveBuffer), ec);
     asio::steady_timer connect_deadline(executor);
     connect_deadline.expires_after(std::chrono::seconds(2));
     connect_deadline.async_wait([&socket](const boost::system::error_code& e) {
@@ -217,7 +223,7 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
         socket.close(ignored);
       }
     });
-    co_await socket.async_connect(*endpoint, asio::redirect_error(use_awaitable, ec));
+    if (!ec) co_await socket.async_connect(*endpoint, asio::redirect_error(use_awaitable, ec));
     connect_deadline.cancel();
     if (!ec && !stopping_) {
       SecureChannelConfig channel;
@@ -366,8 +372,12 @@ void NodeDaemon::PumpOutbox() {
   int index = PickRelay();
   if (index < 0) return;  // resumes when a relay link comes up
   LinkConnection& link = *relays_[static_cast<size_t>(index)].link;
-  while (!send_queue_.empty() && link.queued_bytes() < kLinkHighWater) {
+  while (!send_queue_.empty()) {
     auto next = send_queue_.begin();
+    // The high-water mark holds back bulk traffic only: the link's queue is
+    // itself ordered by precedence, so urgent messages go straight in.
+    bool urgent = -next->first.first >= v1::PRECEDENCE_IMMEDIATE;
+    if (!urgent && link.queued_bytes() >= kLinkHighWater) break;
     auto key = next->first;
     auto it = outstanding_.find(next->second);
     send_queue_.erase(next);
@@ -390,7 +400,8 @@ void NodeDaemon::TransmitReceipt(const PendingReceipt& receipt) {
   s->set_receipt(ToString(receipt.receipt));
   s->set_to(receipt.to);
   s->set_receipt_id(ToString(receipt.receipt_id));
-  (void)relays_[static_cast<size_t>(index)].link->Send(f, v1::PRECEDENCE_FLASH);
+  s->set_precedence(receipt.precedence);
+  (void)relays_[static_cast<size_t>(index)].link->Send(f, receipt.precedence);
 }
 
 void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
@@ -435,7 +446,7 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
     // A duplicate (another relay, or a redelivery): take it once our copy is
     // durable and send the receipt again, the same bytes as the first time.
     committer_->Submit([]() { return Status::Ok(); },
-                       [this, index, delivery_id, id](const Status& st) {
+                       [this, index, delivery_id, id, h](const Status& st) {
                          if (!st.ok()) return;
                          SendTaken(index, delivery_id);
                          auto receipt = store_->FindReceipt(id, v1::RECEIPT_KIND_DELIVERED);
@@ -443,7 +454,7 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
                            auto parsed = ParseReceipt(**receipt);
                            if (parsed.ok()) {
                              TransmitReceipt({ReceiptId(parsed->signed_receipt),
-                                              parsed->details.sender(), **receipt});
+                                              parsed->details.sender(), **receipt, h.precedence()});
                            }
                          }
                        });
@@ -462,7 +473,7 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
   details.set_recipient_cert_serial(identity_->details.serial());
   v1::SignedReceipt signed_receipt = SignReceipt(details, identity_->keys.signing.secret);
   std::string receipt_bytes = signed_receipt.SerializeAsString();
-  PendingReceipt pending{ReceiptId(signed_receipt), h.sender(), ToBytes(receipt_bytes)};
+  PendingReceipt pending{ReceiptId(signed_receipt), h.sender(), ToBytes(receipt_bytes), h.precedence()};
   auto opened_ptr = std::make_shared<OpenedEnvelope>(std::move(opened).value());
   committer_->Submit(
       [this, opened_ptr, pending, now]() -> Status {
@@ -496,7 +507,8 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
         ObserveConsultation(hh, opened_ptr->body, /*sent=*/false);
         Emit("arrived", id, hh.sender(),
              v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(opened_ptr->body));
-      });
+      },
+      h.precedence());
 }
 
 void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver) {
@@ -565,7 +577,8 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
         SendTaken(index, delivery_id);
         Emit(delivered ? "delivered" : "acknowledged", id, from,
              delivered ? "signed delivery receipt verified" : "operator acknowledged (signed)");
-      });
+      },
+      sent.header.precedence());
 }
 
 // ---------------------------------------------------------------- control API
@@ -613,7 +626,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         for (int r : row->header.recipients()) TrackSent(row->header, static_cast<v1::Nation>(r), false);
         ObserveConsultation(row->header, *body_copy, /*sent=*/true);
         done(Status::Ok(), row->message_id);
-      });
+      },
+      header.precedence());
 }
 
 void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
@@ -699,7 +713,8 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
     d.set_reply_message_id(ToString(reply_id));
     d.set_recipient_cert_serial(identity_->details.serial());
     v1::SignedReceipt sr = SignReceipt(d, identity_->keys.signing.secret);
-    PendingReceipt pending{ReceiptId(sr), entry.entry.sender(), ToBytes(sr.SerializeAsString())};
+    PendingReceipt pending{ReceiptId(sr), entry.entry.sender(), ToBytes(sr.SerializeAsString()),
+                           entry.entry.precedence()};
     v1::AuditRecord rec;
     rec.set_event(v1::AUDIT_EVENT_ACKNOWLEDGED);
     rec.set_message_id(ToString(message_id));

@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS receipts_out(
   kind INTEGER NOT NULL,           -- ReceiptKind
   to_nation INTEGER NOT NULL,
   receipt BLOB NOT NULL,           -- serialized SignedReceipt
+  precedence INTEGER NOT NULL,     -- of the message it answers
   accepted_at_ms INTEGER,          -- a relay stored it
   UNIQUE(message_id, kind)
 );
@@ -166,9 +167,10 @@ Status NodeStore::MarkInboxAcknowledged(ByteView message_id, int64_t at_ms) {
 }
 
 Status NodeStore::InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind) {
-  HOTLINE_STMT(s, "INSERT OR IGNORE INTO receipts_out(receipt_id, message_id, kind, to_nation, receipt)"
-                  " VALUES(?,?,?,?,?)");
-  s->Bind(1, r.receipt_id).Bind(2, message_id).Bind(3, kind).Bind(4, r.to).Bind(5, r.receipt);
+  HOTLINE_STMT(s, "INSERT OR IGNORE INTO receipts_out(receipt_id, message_id, kind, to_nation, receipt,"
+                  " precedence) VALUES(?,?,?,?,?,?)");
+  s->Bind(1, r.receipt_id).Bind(2, message_id).Bind(3, kind).Bind(4, r.to).Bind(5, r.receipt)
+      .Bind(6, r.precedence);
   return s->Run();
 }
 
@@ -279,11 +281,13 @@ Status NodeStore::ForEachOutstanding(
 
 Status NodeStore::ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn) {
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT receipt_id, to_nation, receipt FROM receipts_out WHERE accepted_at_ms IS NULL ORDER BY rowid"));
+      "SELECT receipt_id, to_nation, receipt, precedence FROM receipts_out WHERE accepted_at_ms IS NULL"
+      " ORDER BY rowid"));
   for (;;) {
     HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnBlob(2)});
+    fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnBlob(2),
+                      static_cast<v1::Precedence>(s.ColumnInt(3))});
   }
   return Status::Ok();
 }

@@ -39,6 +39,7 @@ struct PendingReceipt {
   Bytes receipt_id;
   v1::Nation to = v1::NATION_UNSPECIFIED;
   Bytes receipt;
+  v1::Precedence precedence = v1::PRECEDENCE_FLASH;  // of the message it answers
 };
 
 class NodeStore {

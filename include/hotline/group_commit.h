@@ -28,10 +28,13 @@ class GroupCommitter {
   using Done = std::function<void(const Status&)>;
 
   // `db` must outlive the committer.
-  GroupCommitter(asio::any_io_executor executor, Database& db, size_t max_batch = 4096,
+  GroupCommitter(asio::any_io_executor executor, Database& db, size_t max_batch = 128,
                  std::chrono::milliseconds lazy_delay = std::chrono::milliseconds(20));
 
-  void Submit(Write write, Done done = nullptr);
+  // `priority` (e.g. a v1::Precedence): pending writes of the highest
+  // priority commit first, in a transaction of their own, so a FLASH write
+  // never waits behind a large batch of ROUTINE ones.
+  void Submit(Write write, Done done = nullptr, int priority = 0);
   // For writes nobody waits on (bookkeeping such as "delivery taken"): they
   // join the next batch, or are flushed after `lazy_delay` at the latest,
   // so they do not add an fsync to the critical path of each message.
@@ -48,6 +51,7 @@ class GroupCommitter {
   struct Op {
     Write write;
     Done done;
+    int priority = 0;
   };
   void Schedule();
   bool RunBatch(std::vector<Op>& ops, std::vector<Status>& results);

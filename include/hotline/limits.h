@@ -40,6 +40,11 @@ inline constexpr std::chrono::milliseconds kIdleTimeout{1000};
 inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxHandshakingPerAddress = 8;
 inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;
+// Kernel receive buffer of a link socket: small, so that a backlog waits in
+// the sender's priority queue rather than in the receiver's socket buffer
+// (PERFORMANCE.md §6), where a FLASH frame could not overtake it.
+inline constexpr int kLinkReceiveBuffer = 128 * 1024;
+inline constexpr int kLinkNotSentLowat = 16 * 1024;
 
 }  // namespace hotline::limits
 

@@ -34,7 +34,7 @@ struct LinkOptions {
   std::chrono::milliseconds heartbeat_interval{0};
   size_t max_queue_bytes = limits::kMaxQueuedBytesPerConnection;
   bool fifo = false;  // ignore precedence (benchmark comparison only)
-  int not_sent_lowat = 16 * 1024;
+  int not_sent_lowat = limits::kLinkNotSentLowat;
 };
 
 class LinkConnection : public std::enable_shared_from_this<LinkConnection> {

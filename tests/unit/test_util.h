@@ -5,6 +5,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -58,6 +59,7 @@ class TempDir {
     path_ = tmpl;
   }
   ~TempDir() {
+    if (std::getenv("HOTLINE_KEEP_TEMP")) return;  // for post-mortems of benchmarks
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
