@@ -96,6 +96,7 @@ Status NodeDaemon::Start() {
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), NowUnixMs);
   committer_->OnRollback([this] {
     audit_->InvalidateCache();
+    ReloadStreams();
     // Sequence numbers allocated by rolled-back sends are reused.
     auto seqs = store_->LoadSequences();
     if (seqs.ok()) next_sequence_ = *seqs;
@@ -122,6 +123,7 @@ Status NodeDaemon::Start() {
                              h.ack_deadline_ms());
     }
   }));
+  ReloadStreams();
   HOTLINE_RETURN_IF_ERROR(store_->ForEachConsultation(
       [this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
 
@@ -314,10 +316,14 @@ void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool aut
   Emit("link-down", {}, v1::NATION_UNSPECIFIED, r.subject + ": " + reason);
   // Messages that went out through this relay and were not yet accepted go
   // out again through any other live relay.
+  // Until every delivery receipt is back, a message is re-sent through any
+  // live relay: one that went out through this relay, accepted or not, may
+  // now be stuck in a dead relay's store. Recipients deduplicate.
   for (auto& [id, entry] : outstanding_) {
     if (entry.via == static_cast<int>(index)) {
       entry.via = -1;
-      if (!entry.accepted) Enqueue(entry);
+      entry.accepted = false;
+      Enqueue(entry);
     }
   }
   PumpOutbox();
@@ -475,22 +481,22 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
   std::string receipt_bytes = signed_receipt.SerializeAsString();
   PendingReceipt pending{ReceiptId(signed_receipt), h.sender(), ToBytes(receipt_bytes), h.precedence()};
   auto opened_ptr = std::make_shared<OpenedEnvelope>(std::move(opened).value());
+  auto released = std::make_shared<std::vector<Held>>();
   committer_->Submit(
-      [this, opened_ptr, pending, now]() -> Status {
+      [this, opened_ptr, pending, now, released]() -> Status {
+        released->clear();  // re-runnable after a rollback
         const auto& hh = opened_ptr->header;
         HOTLINE_RETURN_IF_ERROR(store_->InsertInbox(hh, opened_ptr->body, opened_ptr->digest, now));
         HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, AsBytes(hh.message_id()),
                                                       v1::RECEIPT_KIND_DELIVERED));
-        v1::AuditRecord rec;
-        rec.set_event(v1::AUDIT_EVENT_DELIVERED);
-        rec.set_message_id(hh.message_id());
-        rec.set_envelope_digest(ToString(opened_ptr->digest));
-        rec.set_peer(hh.sender());
-        rec.set_precedence(hh.precedence());
-        rec.set_channel(hh.channel());
-        return audit_->Append(rec);
+        Held held{hh, opened_ptr->body, Bytes(opened_ptr->digest.begin(), opened_ptr->digest.end()), now};
+        StreamKey key{hh.sender(), hh.channel()};
+        uint64_t next = stream_next_.emplace(key, 1).first->second;
+        if (hh.sequence() < next) return ReleaseOne(held, *released);  // late but new: show it
+        held_[key][hh.sequence()] = std::move(held);
+        return ReleaseReady(key, *released);
       },
-      [this, index, delivery_id, id, pending, opened_ptr](const Status& st) {
+      [this, index, delivery_id, id, pending, released](const Status& st) {
         inbox_in_progress_.erase(id);
         if (!st.ok()) {
           // Not stored: do not take it; the relay keeps it and redelivers.
@@ -500,15 +506,92 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
         SendTaken(index, delivery_id);
         pending_receipts_[pending.receipt_id] = pending;
         TransmitReceipt(pending);
-        const auto& hh = opened_ptr->header;
-        if (hh.ack_deadline_ms() > 0) {
-          inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged}, hh.ack_deadline_ms());
-        }
-        ObserveConsultation(hh, opened_ptr->body, /*sent=*/false);
-        Emit("arrived", id, hh.sender(),
-             v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(opened_ptr->body));
+        OnReleased(*released);
       },
       h.precedence());
+}
+
+Status NodeDaemon::ReleaseOne(const Held& held, std::vector<Held>& released) {
+  const auto& h = held.header;
+  HOTLINE_RETURN_IF_ERROR(store_->ReleaseInbox(AsBytes(h.message_id())));
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_DELIVERED);
+  rec.set_message_id(h.message_id());
+  rec.set_envelope_digest(ToString(held.digest));
+  rec.set_peer(h.sender());
+  rec.set_precedence(h.precedence());
+  rec.set_channel(h.channel());
+  rec.set_sequence(h.sequence());
+  HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
+  released.push_back(held);
+  return Status::Ok();
+}
+
+Status NodeDaemon::ReleaseReady(const StreamKey& key, std::vector<Held>& released) {
+  auto& held = held_[key];
+  uint64_t& next = stream_next_.emplace(key, 1).first->second;
+  uint64_t before = next;
+  while (!held.empty() && held.begin()->first <= next) {
+    if (held.begin()->first == next) ++next;
+    HOTLINE_RETURN_IF_ERROR(ReleaseOne(held.begin()->second, released));
+    held.erase(held.begin());
+  }
+  if (next != before) {
+    HOTLINE_RETURN_IF_ERROR(store_->SetStreamNext(static_cast<v1::Nation>(key.first),
+                                                  static_cast<v1::Channel>(key.second), next));
+  }
+  return Status::Ok();
+}
+
+void NodeDaemon::OnReleased(const std::vector<Held>& released) {
+  for (const Held& held : released) {
+    const auto& hh = held.header;
+    Bytes id = ToBytes(hh.message_id());
+    if (hh.ack_deadline_ms() > 0) {
+      inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged}, hh.ack_deadline_ms());
+    }
+    ObserveConsultation(hh, held.body, /*sent=*/false);
+    Emit("arrived", id, hh.sender(),
+         v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(held.body));
+  }
+}
+
+void NodeDaemon::ReloadStreams() {
+  auto streams = store_->LoadStreams();
+  if (streams.ok()) stream_next_ = *streams;
+  held_.clear();
+  int64_t now = config_.now_ms();
+  (void)store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest) {
+    StreamKey key{h.sender(), h.channel()};
+    uint64_t seq = h.sequence();
+    held_[key][seq] = Held{std::move(h), std::move(b), std::move(digest), now};
+  });
+}
+
+void NodeDaemon::SkipStreamGaps(int64_t now_ms) {
+  for (auto& [key, held] : held_) {
+    if (held.empty() || now_ms - held.begin()->second.since_ms < config_.stream_gap_timeout.count()) {
+      continue;
+    }
+    StreamKey k = key;
+    uint64_t first_held = held.begin()->first;
+    uint64_t missing_from = stream_next_[k];
+    Alert("STREAM GAP: messages " + std::to_string(missing_from) + ".." +
+              std::to_string(first_held - 1) + " from " + NationCode(static_cast<v1::Nation>(k.first)) +
+              " on " + v1::Channel_Name(static_cast<v1::Channel>(k.second)).substr(8) +
+              " never arrived; releasing the later ones",
+          {}, static_cast<v1::Nation>(k.first));
+    auto released = std::make_shared<std::vector<Held>>();
+    committer_->Submit(
+        [this, k, first_held, released]() -> Status {
+          released->clear();
+          stream_next_[k] = first_held;
+          return ReleaseReady(k, *released);
+        },
+        [this, released](const Status& st) {
+          if (st.ok()) OnReleased(*released);
+        });
+  }
 }
 
 void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver) {
@@ -610,6 +693,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         std::string to;
         for (int r : header.recipients()) to += (to.empty() ? "" : ",") + NationCode(static_cast<v1::Nation>(r));
         rec.set_detail("to " + to);
+        rec.set_sequence(seq);
+        for (int r : header.recipients()) rec.add_recipients(static_cast<v1::Nation>(r));
         HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
         next_sequence_[channel] = seq + 1;
         return Status::Ok();
@@ -818,6 +903,7 @@ void NodeDaemon::Tick() {
     rec.set_reason("consultation not answered by its deadline");
     AuditAsync(rec);
   }
+  SkipStreamGaps(now);
   PumpOutbox();
   tick_timer_->expires_after(config_.tick);
   tick_timer_->async_wait([this](const boost::system::error_code& ec) {

@@ -49,6 +49,9 @@ struct NodeConfig {
   DeadlinePolicy deadlines = DeadlinePolicy::Defaults();
   std::function<int64_t()> now_ms = NowUnixMs;  // wall clock for deadlines
   std::chrono::milliseconds tick{100};           // how often deadlines are checked
+  // A stream gap not filled in this time is skipped (with an alert), so a
+  // message lost for good cannot hold later ones back forever.
+  std::chrono::milliseconds stream_gap_timeout{30000};
 };
 
 v1::Precedence DefaultPrecedence(v1::Channel channel);
@@ -112,6 +115,23 @@ class NodeDaemon {
   void Alert(const std::string& text, ByteView message_id, v1::Nation peer);
   void ObserveConsultation(const v1::EnvelopeHeader& header, const v1::Body& body, bool sent);
   void SaveConsultation(ByteView id);
+
+  // In-order release of each (sender, channel) stream to the operator.
+  using StreamKey = std::pair<int, int>;  // (sender, channel)
+  struct Held {
+    v1::EnvelopeHeader header;
+    v1::Body body;
+    Bytes digest;
+    int64_t since_ms = 0;
+  };
+  // Inside a durable write: releases the held messages of `key` that are
+  // next in sequence; appends them to `released`.
+  Status ReleaseReady(const StreamKey& key, std::vector<Held>& released);
+  Status ReleaseOne(const Held& held, std::vector<Held>& released);
+  // After the commit: events, deadlines, consultations for released messages.
+  void OnReleased(const std::vector<Held>& released);
+  void ReloadStreams();
+  void SkipStreamGaps(int64_t now_ms);
   void TransmitReceipt(const PendingReceipt& receipt);
   int PickRelay() const;
   void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
@@ -140,6 +160,8 @@ class NodeDaemon {
   DeadlineTracker outbox_deadlines_, inbox_deadlines_;
   ConsultationBook consultations_;
   std::deque<std::string> alerts_;
+  std::map<StreamKey, uint64_t> stream_next_;
+  std::map<StreamKey, std::map<uint64_t, Held>> held_;
   std::unique_ptr<asio::steady_timer> tick_timer_;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;

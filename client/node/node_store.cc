@@ -45,7 +45,14 @@ CREATE TABLE IF NOT EXISTS inbox(
   digest BLOB NOT NULL,
   header BLOB NOT NULL,
   body BLOB NOT NULL,              -- serialized Body (decrypted; this node is its endpoint)
-  acknowledged_at_ms INTEGER
+  acknowledged_at_ms INTEGER,
+  released INTEGER NOT NULL DEFAULT 0  -- 1 once shown to the operator, in stream order
+);
+CREATE TABLE IF NOT EXISTS streams(
+  sender INTEGER NOT NULL,
+  channel INTEGER NOT NULL,
+  next_sequence INTEGER NOT NULL,  -- next sequence to release from this stream
+  PRIMARY KEY(sender, channel)
 );
 CREATE TABLE IF NOT EXISTS receipts_out(
   receipt_id BLOB PRIMARY KEY,
@@ -160,6 +167,47 @@ Status NodeStore::InsertInbox(const v1::EnvelopeHeader& h, const v1::Body& body,
   return s->Run();
 }
 
+Status NodeStore::ReleaseInbox(ByteView message_id) {
+  HOTLINE_STMT(s, "UPDATE inbox SET released=1 WHERE message_id=?");
+  s->Bind(1, message_id);
+  return s->Run();
+}
+
+Status NodeStore::SetStreamNext(v1::Nation sender, v1::Channel channel, uint64_t next) {
+  HOTLINE_STMT(s, "INSERT INTO streams(sender, channel, next_sequence) VALUES(?,?,?)"
+                  " ON CONFLICT(sender, channel) DO UPDATE SET next_sequence=excluded.next_sequence");
+  s->Bind(1, sender).Bind(2, channel).Bind(3, static_cast<int64_t>(next));
+  return s->Run();
+}
+
+StatusOr<std::map<std::pair<int, int>, uint64_t>> NodeStore::LoadStreams() {
+  std::map<std::pair<int, int>, uint64_t> out;
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT sender, channel, next_sequence FROM streams"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out[{static_cast<int>(s.ColumnInt(0)), static_cast<int>(s.ColumnInt(1))}] =
+        static_cast<uint64_t>(s.ColumnInt(2));
+  }
+  return out;
+}
+
+Status NodeStore::ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
+      "SELECT header, body, digest FROM inbox WHERE released=0 ORDER BY sequence"));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Bytes hb = s.ColumnBlob(0), bb = s.ColumnBlob(1);
+    v1::EnvelopeHeader h;
+    v1::Body b;
+    h.ParseFromArray(hb.data(), static_cast<int>(hb.size()));
+    b.ParseFromArray(bb.data(), static_cast<int>(bb.size()));
+    fn(std::move(h), std::move(b), s.ColumnBlob(2));
+  }
+  return Status::Ok();
+}
+
 Status NodeStore::MarkInboxAcknowledged(ByteView message_id, int64_t at_ms) {
   HOTLINE_STMT(s, "UPDATE inbox SET acknowledged_at_ms=? WHERE message_id=? AND acknowledged_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, message_id);
@@ -212,7 +260,7 @@ Status NodeStore::ForEachUnacknowledgedSent(
 
 Status NodeStore::ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn) {
   HOTLINE_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL"));
+                           db_->Prepare("SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL AND released=1"));
   for (;;) {
     HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
@@ -339,7 +387,7 @@ StatusOr<Bytes> NodeStore::ResolveId(std::string_view hex_prefix, bool inbox) {
                                 "' is not 4 to 32 hex digits");
   }
   std::string sql = std::string("SELECT message_id FROM ") + (inbox ? "inbox" : "outbox") +
-                    " WHERE hex(message_id) LIKE ? LIMIT 2";
+                    " WHERE hex(message_id) LIKE ?" + (inbox ? " AND released=1" : "") + " LIMIT 2";
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   s.BindText(1, UpperHex(hex_prefix) + "%");
   std::vector<Bytes> found;
@@ -389,8 +437,8 @@ StatusOr<std::optional<InboxRow>> NodeStore::GetInbox(ByteView message_id) {
 }
 
 StatusOr<std::vector<InboxRow>> NodeStore::ListInbox(uint32_t limit, bool unacknowledged_only) {
-  std::string sql = "SELECT " + std::string(kInboxColumns) + " FROM inbox" +
-                    (unacknowledged_only ? " WHERE acknowledged_at_ms IS NULL" : "") +
+  std::string sql = "SELECT " + std::string(kInboxColumns) + " FROM inbox WHERE released=1" +
+                    (unacknowledged_only ? " AND acknowledged_at_ms IS NULL" : "") +
                     " ORDER BY received_at_ms DESC, rowid DESC LIMIT ?";
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   s.Bind(1, limit ? limit : 50);

@@ -56,8 +56,12 @@ class NodeStore {
   Status MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
                           ByteView receipt, ByteView reply_id);
   Status MarkDone(ByteView message_id);
+  // Stored but not yet released to the operator (released = 0) until the
+  // messages before it in its (sender, channel) stream have been.
   Status InsertInbox(const v1::EnvelopeHeader& header, const v1::Body& body, ByteView digest,
                      int64_t received_at_ms);
+  Status ReleaseInbox(ByteView message_id);
+  Status SetStreamNext(v1::Nation sender, v1::Channel channel, uint64_t next);
   Status MarkInboxAcknowledged(ByteView message_id, int64_t at_ms);
   Status InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind);
   Status MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms);
@@ -74,6 +78,10 @@ class NodeStore {
       const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn);
   // Received messages this node's operator has not acknowledged.
   Status ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn);
+  // Per (sender, channel): the next sequence to release.
+  StatusOr<std::map<std::pair<int, int>, uint64_t>> LoadStreams();
+  // Stored, unreleased inbox messages (header, body, digest).
+  Status ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes)>& fn);
   Status ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn);
   StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
   StatusOr<bool> InboxHas(ByteView message_id);
