@@ -35,6 +35,9 @@ Status ValidateHeader(const v1::EnvelopeHeader& h) {
     if (r == h.sender()) return InvalidArgumentError("envelope is addressed to its sender");
     if (!seen.insert(r).second) return InvalidArgumentError("envelope names a recipient twice");
   }
+  if (h.recipient_sequences_size() != 0 && h.recipient_sequences_size() != h.recipients_size()) {
+    return InvalidArgumentError("envelope has recipient sequences unlike its recipients");
+  }
   if (!v1::Channel_IsValid(h.channel()) || h.channel() == v1::CHANNEL_UNSPECIFIED) {
     return InvalidArgumentError("envelope has no valid channel");
   }
@@ -78,6 +81,13 @@ StatusOr<RoutedEnvelope> ParseEnvelopeForRouting(ByteView encoded) {
 }
 
 Sha256Digest EnvelopeDigest(ByteView encoded) { return Sha256({encoded}); }
+
+uint64_t SequenceFor(const v1::EnvelopeHeader& header, v1::Nation recipient) {
+  for (int i = 0; i < header.recipients_size() && i < header.recipient_sequences_size(); ++i) {
+    if (header.recipients(i) == recipient) return header.recipient_sequences(i);
+  }
+  return header.sequence();
+}
 
 Bytes EnvelopeSigningInput(const v1::Envelope& e) {
   Bytes wraps;

@@ -492,8 +492,9 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
         Held held{hh, opened_ptr->body, Bytes(opened_ptr->digest.begin(), opened_ptr->digest.end()), now};
         StreamKey key{hh.sender(), hh.channel()};
         uint64_t next = stream_next_.emplace(key, 1).first->second;
-        if (hh.sequence() < next) return ReleaseOne(held, *released);  // late but new: show it
-        held_[key][hh.sequence()] = std::move(held);
+        uint64_t seq = SequenceFor(hh, config_.nation);
+        if (seq < next) return ReleaseOne(held, *released);  // late but new: show it
+        held_[key][seq] = std::move(held);
         return ReleaseReady(key, *released);
       },
       [this, index, delivery_id, id, pending, released](const Status& st) {
@@ -521,7 +522,7 @@ Status NodeDaemon::ReleaseOne(const Held& held, std::vector<Held>& released) {
   rec.set_peer(h.sender());
   rec.set_precedence(h.precedence());
   rec.set_channel(h.channel());
-  rec.set_sequence(h.sequence());
+  rec.set_sequence(SequenceFor(h, config_.nation));
   HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
   released.push_back(held);
   return Status::Ok();
@@ -563,7 +564,7 @@ void NodeDaemon::ReloadStreams() {
   int64_t now = config_.now_ms();
   (void)store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest) {
     StreamKey key{h.sender(), h.channel()};
-    uint64_t seq = h.sequence();
+    uint64_t seq = SequenceFor(h, config_.nation);
     held_[key][seq] = Held{std::move(h), std::move(b), std::move(digest), now};
   });
 }
@@ -673,8 +674,13 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
   int channel = header.channel();
   committer_->Submit(
       [this, row, header, body, channel]() mutable -> Status {
-        uint64_t seq = next_sequence_.count(channel) ? next_sequence_[channel] : 1;
+        // Counters: per channel (for display) and per (channel, recipient)
+        // under key channel * 8 + recipient (for in-order release).
+        auto next_of = [this](int key) { return next_sequence_.count(key) ? next_sequence_[key] : 1; };
+        uint64_t seq = next_of(channel);
         header.set_sequence(seq);
+        header.clear_recipient_sequences();
+        for (int r : header.recipients()) header.add_recipient_sequences(next_of(channel * 8 + r));
         HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body));
         Sha256Digest digest = EnvelopeDigest(sealed);
         row->message_id = ToBytes(header.message_id());
@@ -683,7 +689,11 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         row->digest.assign(digest.begin(), digest.end());
         row->summary = SummarizeBody(body);
         HOTLINE_RETURN_IF_ERROR(store_->InsertOutbox(*row, NowUnixMs()));
-        HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(header.channel(), seq + 1));
+        HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(channel, seq + 1));
+        for (int i = 0; i < header.recipients_size(); ++i) {
+          HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(channel * 8 + header.recipients(i),
+                                                          header.recipient_sequences(i) + 1));
+        }
         v1::AuditRecord rec;
         rec.set_event(v1::AUDIT_EVENT_SENT);
         rec.set_message_id(header.message_id());
@@ -697,6 +707,9 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         for (int r : header.recipients()) rec.add_recipients(static_cast<v1::Nation>(r));
         HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
         next_sequence_[channel] = seq + 1;
+        for (int i = 0; i < header.recipients_size(); ++i) {
+          next_sequence_[channel * 8 + header.recipients(i)] = header.recipient_sequences(i) + 1;
+        }
         return Status::Ok();
       },
       [this, row, body_copy, done](const Status& st) {

@@ -69,8 +69,8 @@ CREATE TABLE IF NOT EXISTS consultations(
   status BLOB NOT NULL             -- serialized ConsultationStatus
 );
 CREATE TABLE IF NOT EXISTS sequences(
-  channel INTEGER PRIMARY KEY,
-  next INTEGER NOT NULL
+  channel INTEGER PRIMARY KEY,     -- a channel, or channel * 8 + recipient nation
+  next INTEGER NOT NULL            -- next sequence to allocate in that counter
 );
 )sql";
 
@@ -117,10 +117,10 @@ Status NodeStore::InsertOutbox(const OutboxRow& row, int64_t now_ms) {
   return Status::Ok();
 }
 
-Status NodeStore::SetNextSequence(v1::Channel channel, uint64_t next) {
+Status NodeStore::SetNextSequence(int counter, uint64_t next) {
   HOTLINE_STMT(s, "INSERT INTO sequences(channel, next) VALUES(?,?)"
                   " ON CONFLICT(channel) DO UPDATE SET next=excluded.next");
-  s->Bind(1, channel).Bind(2, static_cast<int64_t>(next));
+  s->Bind(1, counter).Bind(2, static_cast<int64_t>(next));
   return s->Run();
 }
 

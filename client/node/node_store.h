@@ -49,7 +49,7 @@ class NodeStore {
 
   // --- writes (inside a transaction) ---
   Status InsertOutbox(const OutboxRow& row, int64_t now_ms);
-  Status SetNextSequence(v1::Channel channel, uint64_t next);
+  Status SetNextSequence(int counter, uint64_t next);  // counter: see the sequences table
   // Tier times: only the first value of each is kept.
   Status MarkAccepted(ByteView message_id, int64_t at_ms, const std::string& relay);
   Status MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms, ByteView receipt);

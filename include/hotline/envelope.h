@@ -42,6 +42,9 @@ StatusOr<RoutedEnvelope> ParseEnvelopeForRouting(ByteView encoded);
 // SHA-256 of the serialized envelope: the digest receipts and audit records bind.
 Sha256Digest EnvelopeDigest(ByteView encoded);
 
+// The sequence of this envelope in the (sender, channel, recipient) stream.
+uint64_t SequenceFor(const v1::EnvelopeHeader& header, v1::Nation recipient);
+
 struct OpenedEnvelope {
   v1::EnvelopeHeader header;
   v1::Body body;
