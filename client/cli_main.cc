@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/audit_commands.h"
 #include "cli/certs_commands.h"
 #include "cli/messaging_commands.h"
 #include "hotline/crypto.h"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   hotline::cli::AddCertsCommands(app, exit_code);
   hotline::cli::AddMessagingCommands(app, exit_code);
+  hotline::cli::AddAuditCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

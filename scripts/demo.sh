@@ -129,6 +129,9 @@ say "stopping nodes and relays"
 stop_all
 trap - EXIT
 echo "All processes stopped cleanly."
+
+say "checking the run from the audit logs (lost / duplicated / unreceipted / out of order)"
+"$hotline" history "$run"
 echo
 echo "Logs:   $run/relay-*/relay.log  $run/node-*/node.log"
 echo "Stores: $run/relay-*/relay.db   $run/node-*/node.db   (SQLite; open with sqlite3)"
