@@ -82,12 +82,21 @@ class Cluster {
 
   void StartNode(const std::string& nation, const std::vector<int>& relays = {1},
                  const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> addresses;
+    for (int r : relays) addresses.push_back(addresses_.at(r));
+    StartNodeAt(nation, addresses, extra);
+  }
+
+  // A node reaching its relays at explicit addresses (e.g. through proxies).
+  void StartNodeAt(const std::string& nation, const std::vector<std::string>& addresses,
+                   const std::vector<std::string>& extra = {}) {
+    fs::remove(NodeData(nation) / "control.sock");
     std::vector<std::string> argv = {BinDir() + "/client/hotline-node", "--nation", nation, "--certs",
                                      certs_.string(), "--data", NodeData(nation).string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    for (int r : relays) {
+    for (const auto& a : addresses) {
       argv.push_back("--relay");
-      argv.push_back(addresses_.at(r));
+      argv.push_back(a);
     }
     nodes_[nation] = std::make_unique<ChildProcess>(argv, NodeLog(nation).string());
     if (!WaitUntil([&] { return fs::exists(NodeData(nation) / "control.sock"); })) {
@@ -130,11 +139,29 @@ class Cluster {
     return s;
   }
 
+  // Starts a fault proxy in front of relay `r`; returns its address.
+  std::string StartProxy(const std::string& name, int r, const std::vector<std::string>& faults) {
+    fs::path ready = dir_.path() / ("proxy-" + name + ".addr");
+    fs::remove(ready);
+    std::vector<std::string> argv = {BinDir() + "/tests/hotline-faultproxy", "--target", addresses_.at(r),
+                                     "--ready-file", ready.string()};
+    argv.insert(argv.end(), faults.begin(), faults.end());
+    proxies_[name] = std::make_unique<ChildProcess>(argv, (dir_.path() / ("proxy-" + name + ".log")).string());
+    if (!WaitUntil([&] { return fs::exists(ready); })) throw std::runtime_error("proxy did not start");
+    std::string addr = ReadFileOrDie(ready);
+    addr.erase(addr.find_last_not_of("\n") + 1);
+    return addr;
+  }
+  ChildProcess& proxy(const std::string& name) { return *proxies_.at(name); }
+  bool HasNode(const std::string& n) const { return nodes_.count(n) > 0; }
+  const std::string& RelayAddress(int r) const { return addresses_.at(r); }
+
   void StopNode(const std::string& n) { nodes_.erase(n); }
   void StopRelay(int r) { relays_.erase(r); }
   void StopAll() {
     nodes_.clear();
     relays_.clear();
+    proxies_.clear();
   }
 
  private:
@@ -142,6 +169,7 @@ class Cluster {
   fs::path certs_;
   std::map<int, std::unique_ptr<ChildProcess>> relays_;
   std::map<std::string, std::unique_ptr<ChildProcess>> nodes_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> proxies_;
   std::map<int, std::string> addresses_;
   int cli_runs_ = 0;
 };
