@@ -41,6 +41,8 @@ struct Args {
   bool fifo = false;
   bool accept_only = false;  // no recipient connected: measure the accept path alone
   std::string background = "none";  // flash-latency: none, small (256 B) or large (64 KiB)
+  size_t kills = 20;                  // failover: relay kills
+  bool freeze = false;                // failover: SIGSTOP instead of SIGKILL
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -58,29 +60,45 @@ bool WaitFile(const fs::path& p, std::chrono::seconds limit = std::chrono::secon
 struct Cluster {
   testing::TempDir dir;
   fs::path certs = dir.path() / "certs";
-  std::vector<std::unique_ptr<ChildProcess>> procs;
-  std::string relay_addr;
+  std::map<int, std::unique_ptr<ChildProcess>> relays;
+  std::map<int, std::string> addresses;
+  std::vector<std::unique_ptr<ChildProcess>> nodes;
+  std::string relay_addr;  // relay 1
   Args args;
 
-  explicit Cluster(const Args& a) : args(a) {
-    if (!InitTrustDirectory(certs, {1, NowUnix() - 60, 30}).ok()) throw std::runtime_error("certs");
-    fs::path ready = dir.path() / "relay.addr";
+  explicit Cluster(const Args& a, int relay_count = 1) : args(a) {
+    if (!InitTrustDirectory(certs, {relay_count, NowUnix() - 60, 30}).ok()) throw std::runtime_error("certs");
+    for (int r = 1; r <= relay_count; ++r) StartRelay(r);
+    relay_addr = addresses[1];
+  }
+
+  void StartRelay(int r) {
+    fs::path ready = dir.path() / ("relay-" + std::to_string(r) + ".addr");
+    fs::remove(ready);
+    std::string listen = addresses.count(r) ? addresses[r] : "127.0.0.1:0";
     std::vector<std::string> argv = {args.bin + "/server/hotline-relay", "--certs", certs.string(),
-                                     "--name", "relay-1", "--listen", "127.0.0.1:0", "--data",
-                                     (dir.path() / "relay").string(), "--ready-file", ready.string()};
+                                     "--name", "relay-" + std::to_string(r), "--listen", listen, "--data",
+                                     (dir.path() / ("relay-" + std::to_string(r))).string(),
+                                     "--ready-file", ready.string()};
     if (args.fifo) argv.push_back("--fifo");
-    procs.push_back(std::make_unique<ChildProcess>(argv, (dir.path() / "relay.log").string()));
+    relays[r] = std::make_unique<ChildProcess>(
+        argv, (dir.path() / ("relay-" + std::to_string(r) + ".log")).string());
     if (!WaitFile(ready)) throw std::runtime_error("relay did not start");
-    relay_addr = testing::ReadFileOrDie(ready);
-    relay_addr.erase(relay_addr.find_last_not_of('\n') + 1);
+    std::string addr = testing::ReadFileOrDie(ready);
+    addr.erase(addr.find_last_not_of('\n') + 1);
+    addresses[r] = addr;
   }
 
   fs::path StartNode(const std::string& nation) {
     fs::path data = dir.path() / ("node-" + nation);
     std::vector<std::string> argv = {args.bin + "/client/hotline-node", "--nation", nation, "--certs",
-                                     certs.string(), "--data", data.string(), "--relay", relay_addr};
+                                     certs.string(), "--data", data.string()};
+    for (const auto& [r, addr] : addresses) {
+      argv.push_back("--relay");
+      argv.push_back(addr);
+    }
     if (args.fifo) argv.push_back("--fifo");
-    procs.push_back(std::make_unique<ChildProcess>(argv, (dir.path() / (nation + ".log")).string()));
+    nodes.push_back(std::make_unique<ChildProcess>(argv, (dir.path() / (nation + ".log")).string()));
     if (!WaitFile(data / "control.sock")) throw std::runtime_error("node did not start");
     return data / "control.sock";
   }
@@ -400,6 +418,72 @@ int Latency(const Args& args) {
   return 0;
 }
 
+int LinksUp(Control& c) {
+  v1::ControlRequest st;
+  st.mutable_status()->set_limit(0);
+  c.Send(st);
+  v1::ControlResponse r = c.Next();
+  int up = 0;
+  for (const auto& relay : r.status().relays()) up += relay.connected();
+  return up;
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Relay in use killed (or frozen) -> the next message's signed receipt back
+// at the sender, delivered through the other relay.
+int Failover(const Args& args) {
+  Cluster cluster(args, 2);
+  fs::path us = cluster.StartNode("us");
+  fs::path jp = cluster.StartNode("jp");
+  asio::io_context io;
+  Control sender(io, us), watch(io, us), us_status(io, us), jp_status(io, jp);
+  v1::ControlRequest w;
+  w.mutable_watch();
+  watch.Send(w);
+  auto wait_delivered = [&](const std::string& id) -> int64_t {
+    for (;;) {
+      v1::ControlResponse r = watch.Next();
+      if (r.has_event() && r.event().kind() == "delivered" && r.event().message_id() == id) {
+        return r.event().at_us();
+      }
+    }
+  };
+  auto send = [&](const std::string& text) {
+    sender.Send(SendRequest(text, v1::CHANNEL_CRISIS));
+    v1::ControlResponse r = sender.Next();
+    if (!r.ok()) throw std::runtime_error(r.error());
+    return r.send().message_id();
+  };
+  std::vector<double> samples;
+  for (size_t k = 0; k < args.kills; ++k) {
+    auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (LinksUp(us_status) < 2 || LinksUp(jp_status) < 2) {
+      if (Clock::now() > deadline) throw std::runtime_error("links did not come back");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    wait_delivered(send("warm-up " + std::to_string(k)));  // flowing through relay-1
+    int64_t t0 = NowMicros();
+    cluster.relays[1]->Signal(args.freeze ? SIGSTOP : SIGKILL);
+    std::string id = send("after failure " + std::to_string(k));
+    samples.push_back(static_cast<double>(wait_delivered(id) - t0));
+    if (args.freeze) {
+      cluster.relays[1]->Signal(SIGCONT);
+    } else {
+      cluster.relays[1]->WaitFor(std::chrono::seconds(5));
+      cluster.StartRelay(1);
+    }
+  }
+  std::printf("failover: %zu %s of the relay in use; relay failure -> next message's receipt back: %s\n",
+              samples.size(), args.freeze ? "freezes (SIGSTOP)" : "kills (SIGKILL)",
+              Percentiles(samples).c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace hotline::bench
 
@@ -408,7 +492,8 @@ int main(int argc, char** argv) {
   if (!hotline::InitCrypto().ok()) return 1;
   Args args;
   if (argc < 2) {
-    std::cerr << "usage: hotline_load relay-throughput|e2e-throughput|latency|flash-latency\n"
+    std::cerr << "usage: hotline_load relay-throughput|e2e-throughput|latency|flash-latency|failover\n"
+                 "       [--kills N] [--freeze]\n"
                  "       [--messages N] [--window W] [--accept-only] [--fifo]\n"
                  "       [--background none|small|large]\n";
     return 2;
@@ -416,8 +501,8 @@ int main(int argc, char** argv) {
   args.mode = argv[1];
   for (int i = 2; i < argc; i += 2) {
     std::string k = argv[i];
-    if (k == "--accept-only" || k == "--fifo") {
-      (k == "--fifo" ? args.fifo : args.accept_only) = true;
+    if (k == "--accept-only" || k == "--fifo" || k == "--freeze") {
+      (k == "--fifo" ? args.fifo : k == "--freeze" ? args.freeze : args.accept_only) = true;
       --i;
       continue;
     }
@@ -427,6 +512,7 @@ int main(int argc, char** argv) {
     else if (k == "--window") args.window = std::stoul(v);
     else if (k == "--bin") args.bin = v;
     else if (k == "--background") args.background = v;
+    else if (k == "--kills") args.kills = std::stoul(v);
     else { std::cerr << "unknown option " << k << "\n"; return 2; }
   }
   try {
@@ -434,6 +520,7 @@ int main(int argc, char** argv) {
     if (args.mode == "e2e-throughput") return EndToEndThroughput(args);
     if (args.mode == "latency") return Latency(args);
     if (args.mode == "flash-latency") return FlashLatency(args);
+    if (args.mode == "failover") return Failover(args);
   } catch (const std::exception& e) {
     std::cerr << "hotline_load: " << e.what() << "\n";
     return 1;

@@ -2,12 +2,21 @@
 # README's demo command: installs missing Debian packages, builds, then runs
 # two relays and the US, JP and KR nodes on loopback, plays a scripted
 # crisis, prints the timeline, and stops everything cleanly.
-#   bash scripts/demo.sh            # the demo
-#   bash scripts/demo.sh --no-build # skip install and build (binaries in build/)
+#   bash scripts/demo.sh              # the demo
+#   bash scripts/demo.sh --kill-relay # also kill -9 the relay in use mid-scenario
+#   bash scripts/demo.sh --no-build   # skip install and build (binaries in build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-if [ "${1:-}" != "--no-build" ]; then
+build=1 kill_relay=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --kill-relay) kill_relay=1 ;;
+    *) echo "usage: bash scripts/demo.sh [--kill-relay] [--no-build]" >&2; exit 2 ;;
+  esac
+done
+if [ "$build" = 1 ]; then
   bash scripts/install-deps.sh
   echo "== building =="
   bash scripts/build.sh
@@ -20,7 +29,7 @@ pids=()
 
 stop_all() {
   local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done  # killed ones are gone already
   for pid in "${pids[@]}"; do
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -KILL "$pid" 2>/dev/null || true
@@ -48,11 +57,13 @@ rm -rf "$run"/relay-* "$run"/node-* "$run"/*.addr
 
 say "starting relay-1 and relay-2"
 relays=()
+relay_pids=()
 for r in 1 2; do
   mkdir -p "$run/relay-$r"
   "$bin/server/hotline-relay" --certs "$run/certs" --name "relay-$r" --listen 127.0.0.1:0 \
     --data "$run/relay-$r" --ready-file "$run/relay-$r.addr" --log-file "$run/relay-$r/relay.log" &
   pids+=($!)
+  relay_pids+=($!)
   wait_for "relay-$r" test -s "$run/relay-$r.addr"
   relays+=(--relay "$(cat "$run/relay-$r.addr")")
   echo "relay-$r listening on $(cat "$run/relay-$r.addr")"
@@ -92,6 +103,16 @@ echo "--- KR reads the US reply and acknowledges it:"
 "$hotline" "${KR[@]}" inbox show "$us_reply" | tail -n 3
 "$hotline" "${KR[@]}" ack "$us_reply"
 "$hotline" "${US[@]}" wait "$us_reply" --tier acknowledged --timeout 10 >/dev/null
+
+if [ "$kill_relay" = 1 ]; then
+  say "FAILOVER: kill -9 relay-1, the relay every node is using"
+  { kill -KILL "${relay_pids[0]}"; wait "${relay_pids[0]}"; } 2>/dev/null || true
+  for n in us jp kr; do
+    wait_for "node-$n to notice" bash -c "'$hotline' --node '$run/node-$n' status | grep -q '$(cat "$run/relay-1.addr")  DOWN'"
+  done
+  "$hotline" "${KR[@]}" status --limit 0
+  echo "Every node detected the dead relay; the scenario carries on through relay-2."
+fi
 
 say "3. JP invokes the commitment to consult"
 consult=$("$hotline" "${JP[@]}" consult request --topic "KR-2026-1122-01 launch" \

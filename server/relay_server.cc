@@ -169,9 +169,8 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   Audit(r);
   NodeQueue& q = nodes_[nation];
   if (q.link && q.link != link) q.link->Close("replaced by a newer connection from the same node");
+  ReturnInFlight(q);
   q.link = link;
-  q.in_flight.clear();
-  q.in_flight_bytes = 0;
   Pump(nation);
 }
 
@@ -191,15 +190,20 @@ void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& r
   spdlog::info("node {} disconnected: {}", NationCode(nation), reason);
   auto it = nodes_.find(nation);
   if (it != nodes_.end() && it->second.link == link) {
-    // Deliveries not yet taken go back to the queue; they are still stored.
-    for (int64_t id : it->second.in_flight) {
-      auto item = it->second.items.find(id);
-      if (item != it->second.items.end()) it->second.pending.insert({item->second.precedence, id});
-    }
-    it->second.in_flight.clear();
-    it->second.in_flight_bytes = 0;
+    ReturnInFlight(it->second);
     it->second.link.reset();
   }
+}
+
+// Deliveries sent on a link that is gone and not taken go back to the queue
+// (they are still stored); the node deduplicates if it did get them.
+void RelayServer::ReturnInFlight(NodeQueue& q) {
+  for (int64_t id : q.in_flight) {
+    auto item = q.items.find(id);
+    if (item != q.items.end()) q.pending.insert({config_.fifo ? 0 : item->second.precedence, id});
+  }
+  q.in_flight.clear();
+  q.in_flight_bytes = 0;
 }
 
 void RelayServer::Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code,

@@ -79,6 +79,7 @@ class RelayServer {
               const std::string& message_id = "");
   void Queue(const QueuedItem& item);
   void Pump(v1::Nation recipient);
+  void ReturnInFlight(NodeQueue& q);
   void Audit(v1::AuditRecord record);
   v1::Nation PeerNation(const LinkConnection::Ptr& link) const;
 

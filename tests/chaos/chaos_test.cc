@@ -111,7 +111,7 @@ HistoryReport Settle(Cluster& c) {
   WaitUntil([&] {
     last = CheckHistory(c);
     return last.sent > 0 && last.lost == 0 && last.unreceipted == 0;
-  }, std::chrono::seconds(90));
+  }, std::chrono::seconds(90) * SoakFactor());
   return last;
 }
 
