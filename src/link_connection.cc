@@ -217,7 +217,7 @@ awaitable<void> LinkConnection::Heartbeats() {
 awaitable<void> LinkConnection::Watchdog() {
   auto self = shared_from_this();
   while (!closed_) {
-    auto step = std::min(options_.idle_timeout, options_.handshake_timeout) / 4;
+    auto step = std::min(options_.idle_timeout, options_.handshake_timeout) / 15;
     watchdog_.expires_after(std::max(step, std::chrono::milliseconds(10)));
     boost::system::error_code ec;
     co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));

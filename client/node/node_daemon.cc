@@ -327,6 +327,9 @@ void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool aut
     }
   }
   PumpOutbox();
+  // Receipts sent through this relay and not yet stored by it go out again
+  // through any other live relay (the relay deduplicates by receipt id).
+  for (const auto& [id, receipt] : pending_receipts_) TransmitReceipt(receipt);
 }
 
 void NodeDaemon::OnRelayFrame(size_t index, v1::LinkFrame& frame) {
@@ -956,11 +959,14 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
   if (!deliver_tier) return;
   // Escalate: re-send through another live relay than the one used, if any.
   Outstanding& entry = it->second;
+  // Prefer another relay; with none, the same one again (a duplicate makes
+  // the recipient send its receipt again).
   int other = -1;
   for (size_t i = 0; i < relays_.size(); ++i) {
-    if (static_cast<int>(i) != entry.via && relays_[i].link && relays_[i].link->established()) {
+    if (relays_[i].link && relays_[i].link->established() &&
+        (other < 0 || static_cast<int>(i) != entry.via)) {
       other = static_cast<int>(i);
-      break;
+      if (other != entry.via) break;
     }
   }
   v1::AuditRecord escalated;

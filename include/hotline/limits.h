@@ -35,8 +35,8 @@ inline constexpr size_t kMaxReceiptBytes = 1024;
 inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
 
 inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
-inline constexpr std::chrono::milliseconds kHeartbeatInterval{250};
-inline constexpr std::chrono::milliseconds kIdleTimeout{1000};
+inline constexpr std::chrono::milliseconds kHeartbeatInterval{200};
+inline constexpr std::chrono::milliseconds kIdleTimeout{750};
 inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxHandshakingPerAddress = 8;
 inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;
