@@ -67,6 +67,7 @@ Status RelayServer::Start() {
     HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(config_.ready_file, AsBytes(text), 0644));
   }
   asio::co_spawn(io_, AcceptLoop(), LogExceptions{"relay accept loop"});
+  asio::co_spawn(io_, CheckpointLoop(), LogExceptions{"relay checkpoints"});
   return Status::Ok();
 }
 
@@ -81,9 +82,32 @@ void RelayServer::Stop(const std::string& why) {
     stop.set_event(v1::AUDIT_EVENT_STOP);
     stop.set_detail(why);
     Audit(stop);
+    Checkpoint();  // the final checkpoint covers the STOP record
     committer_->FlushNow();
   }
   spdlog::info("{} stopped: {}", config_.subject, why);
+}
+
+void RelayServer::Checkpoint() {
+  committer_->Submit([this]() -> Status {
+    HOTLINE_ASSIGN_OR_RETURN(uint64_t size, audit_->Size());
+    if (size == last_checkpoint_size_) return Status::Ok();
+    HOTLINE_RETURN_IF_ERROR(
+        audit_->SignCheckpoint(identity_->keys.signing.secret, identity_->keys.signing.public_key).status());
+    last_checkpoint_size_ = size;
+    return Status::Ok();
+  });
+}
+
+awaitable<void> RelayServer::CheckpointLoop() {
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    timer.expires_after(config_.checkpoint_interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (stopping_) break;
+    Checkpoint();
+  }
 }
 
 void RelayServer::Audit(v1::AuditRecord record) {

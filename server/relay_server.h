@@ -38,6 +38,7 @@ struct RelayConfig {
   size_t delivery_window = 64;
   size_t delivery_window_bytes = 256 * 1024;
   bool fifo = false;             // ignore precedence (benchmark comparison only)
+  std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
 };
 
@@ -82,6 +83,8 @@ class RelayServer {
   void ReturnInFlight(NodeQueue& q);
   void Audit(v1::AuditRecord record);
   v1::Nation PeerNation(const LinkConnection::Ptr& link) const;
+  void Checkpoint();
+  awaitable<void> CheckpointLoop();
 
   asio::io_context& io_;
   RelayConfig config_;
@@ -95,6 +98,7 @@ class RelayServer {
   std::set<LinkConnection::Ptr> links_;
   std::map<std::string, size_t> handshaking_by_address_;
   bool stopping_ = false;
+  uint64_t last_checkpoint_size_ = 0;
 };
 
 }  // namespace hotline::relay

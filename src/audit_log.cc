@@ -43,10 +43,90 @@ Status AuditLog::Append(v1::AuditRecord record) {
   Status st = insert_->Run();
   if (st.ok()) {
     next_index_ = index + 1;
+    if (range_ && range_->size() == index) {
+      range_->Append(merkle::LeafHash(AsBytes(bytes)));
+    } else {
+      range_.reset();
+    }
   } else {
-    next_index_.reset();
+    InvalidateCache();
   }
   return st;
+}
+
+StatusOr<merkle::Hash> AuditLog::Root() {
+  if (!range_) {
+    HOTLINE_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT leaf_hash FROM audit_log ORDER BY idx"));
+    merkle::CompactRange range;
+    for (;;) {
+      HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      Bytes h = s.ColumnBlob(0);
+      if (h.size() != 32) return DataLossError("audit leaf hash is not 32 bytes");
+      merkle::Hash leaf;
+      std::copy(h.begin(), h.end(), leaf.begin());
+      range.Append(leaf);
+    }
+    range_ = range;
+  }
+  return range_->Root();
+}
+
+v1::CheckpointSignature SignCheckpointBytes(const std::string& checkpoint, const std::string& signer,
+                                            const Ed25519Secret& key, ByteView public_key) {
+  v1::CheckpointSignature sig;
+  sig.set_signer(signer);
+  Sha256Digest id = Sha256({public_key});
+  sig.set_key_id(std::string(reinterpret_cast<const char*>(id.data()), 8));
+  Ed25519Signature s = Ed25519Sign(key, DomainSeparated(kCheckpointTag, {AsBytes(checkpoint)}));
+  sig.set_signature(ToString(s));
+  return sig;
+}
+
+StatusOr<v1::SignedCheckpoint> AuditLog::SignCheckpoint(const Ed25519Secret& key, ByteView public_key) {
+  HOTLINE_ASSIGN_OR_RETURN(merkle::Hash root, Root());
+  HOTLINE_ASSIGN_OR_RETURN(uint64_t size, Size());
+  if (range_->size() != size) return InternalError("audit tree and index disagree");
+  v1::Checkpoint cp;
+  cp.set_origin(actor_);
+  cp.set_size(size);
+  cp.set_root(ToString(root));
+  cp.set_at_ms(now_ms_());
+  v1::SignedCheckpoint signed_cp;
+  signed_cp.set_checkpoint(cp.SerializeAsString());
+  *signed_cp.add_signatures() = SignCheckpointBytes(signed_cp.checkpoint(), actor_, key, public_key);
+  HOTLINE_ASSIGN_OR_RETURN(Statement s,
+                           db_.Prepare("INSERT OR REPLACE INTO checkpoints(size, signed) VALUES(?,?)"));
+  std::string bytes = signed_cp.SerializeAsString();
+  s.Bind(1, static_cast<int64_t>(size)).Bind(2, AsBytes(bytes));
+  HOTLINE_RETURN_IF_ERROR(s.Run());
+  return signed_cp;
+}
+
+StatusOr<std::optional<v1::SignedCheckpoint>> AuditLog::LatestCheckpoint() {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s,
+                           db_.Prepare("SELECT signed FROM checkpoints ORDER BY size DESC LIMIT 1"));
+  HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<v1::SignedCheckpoint>();
+  Bytes b = s.ColumnBlob(0);
+  v1::SignedCheckpoint cp;
+  if (!cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) return DataLossError("checkpoint does not parse");
+  return std::optional<v1::SignedCheckpoint>(cp);
+}
+
+StatusOr<v1::Checkpoint> VerifyCheckpointSignature(const v1::SignedCheckpoint& signed_checkpoint,
+                                                   ByteView public_key) {
+  if (signed_checkpoint.signatures_size() == 0) return PermissionDeniedError("checkpoint is not signed");
+  if (!Ed25519Verify(public_key,
+                     DomainSeparated(kCheckpointTag, {AsBytes(signed_checkpoint.checkpoint())}),
+                     AsBytes(signed_checkpoint.signatures(0).signature()))) {
+    return PermissionDeniedError("checkpoint signature does not verify for its origin");
+  }
+  v1::Checkpoint cp;
+  if (!cp.ParseFromString(signed_checkpoint.checkpoint()) || cp.root().size() != 32) {
+    return DataLossError("checkpoint body is malformed");
+  }
+  return cp;
 }
 
 }  // namespace hotline

@@ -158,6 +158,7 @@ void NodeDaemon::Stop(const std::string& why) {
     stop.set_event(v1::AUDIT_EVENT_STOP);
     stop.set_detail(why);
     AuditAsync(stop);
+    Checkpoint();  // the final checkpoint covers the STOP record
     committer_->FlushNow();
   }
   spdlog::info("node {} stopped: {}", NationCode(config_.nation), why);
@@ -920,6 +921,10 @@ void NodeDaemon::Tick() {
     AuditAsync(rec);
   }
   SkipStreamGaps(now);
+  if (now - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
+    last_checkpoint_ms_ = now;
+    Checkpoint();
+  }
   PumpOutbox();
   tick_timer_->expires_after(config_.tick);
   tick_timer_->async_wait([this](const boost::system::error_code& ec) {
@@ -1005,6 +1010,17 @@ void NodeDaemon::OnInboxDeadline(const DeadlineKey& key) {
   rec.set_precedence(e.precedence());
   rec.set_reason("operator acknowledgment overdue here");
   AuditAsync(rec);
+}
+
+void NodeDaemon::Checkpoint() {
+  committer_->Submit([this]() -> Status {
+    HOTLINE_ASSIGN_OR_RETURN(uint64_t size, audit_->Size());
+    if (size == last_checkpoint_size_) return Status::Ok();
+    HOTLINE_RETURN_IF_ERROR(
+        audit_->SignCheckpoint(identity_->keys.signing.secret, identity_->keys.signing.public_key).status());
+    last_checkpoint_size_ = size;
+    return Status::Ok();
+  });
 }
 
 // ---------------------------------------------------------------- consultations

@@ -52,6 +52,7 @@ struct NodeConfig {
   // A stream gap not filled in this time is skipped (with an alert), so a
   // message lost for good cannot hold later ones back forever.
   std::chrono::milliseconds stream_gap_timeout{30000};
+  std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
 };
 
 v1::Precedence DefaultPrecedence(v1::Channel channel);
@@ -132,6 +133,7 @@ class NodeDaemon {
   void OnReleased(const std::vector<Held>& released);
   void ReloadStreams();
   void SkipStreamGaps(int64_t now_ms);
+  void Checkpoint();
   void TransmitReceipt(const PendingReceipt& receipt);
   int PickRelay() const;
   void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
@@ -163,6 +165,8 @@ class NodeDaemon {
   std::map<StreamKey, uint64_t> stream_next_;
   std::map<StreamKey, std::map<uint64_t, Held>> held_;
   std::unique_ptr<asio::steady_timer> tick_timer_;
+  int64_t last_checkpoint_ms_ = 0;
+  uint64_t last_checkpoint_size_ = 0;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;
   bool stopping_ = false;

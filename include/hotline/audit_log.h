@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 
+#include "hotline/crypto.h"
+#include "hotline/merkle.h"
 #include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
 
@@ -25,7 +27,13 @@ CREATE TABLE IF NOT EXISTS audit_log(
   record BLOB NOT NULL,      -- serialized hotline.v1.AuditRecord
   leaf_hash BLOB NOT NULL    -- SHA-256(0x00 || record)
 );
+CREATE TABLE IF NOT EXISTS checkpoints(
+  size INTEGER PRIMARY KEY,  -- tree size the checkpoint covers
+  signed BLOB NOT NULL       -- serialized hotline.v1.SignedCheckpoint
+);
 )sql";
+
+inline constexpr std::string_view kCheckpointTag = "hotline.v1.checkpoint";
 
 class AuditLog {
  public:
@@ -35,7 +43,16 @@ class AuditLog {
   // Fills version, index, at_ms (if 0) and actor, then inserts.
   Status Append(v1::AuditRecord record);
   StatusOr<uint64_t> Size();
-  void InvalidateCache() { next_index_.reset(); }
+  void InvalidateCache() {
+    next_index_.reset();
+    range_.reset();
+  }
+  // Signs a checkpoint of the log as it is now (inside a transaction) and
+  // stores it. Returns it.
+  StatusOr<v1::SignedCheckpoint> SignCheckpoint(const Ed25519Secret& key, ByteView public_key);
+  // The latest stored checkpoint, if any.
+  StatusOr<std::optional<v1::SignedCheckpoint>> LatestCheckpoint();
+  StatusOr<merkle::Hash> Root();
 
   const std::string& actor() const { return actor_; }
 
@@ -45,9 +62,17 @@ class AuditLog {
   std::function<int64_t()> now_ms_;
   std::optional<Statement> insert_, max_;
   std::optional<uint64_t> next_index_;
+  std::optional<merkle::CompactRange> range_;  // loaded lazily from the table
 };
 
 Bytes AuditLeafHash(ByteView record);
+
+// Signature check of a checkpoint: returns the parsed Checkpoint if the
+// first signature verifies under `public_key` with the checkpoint tag.
+StatusOr<v1::Checkpoint> VerifyCheckpointSignature(const v1::SignedCheckpoint& signed_checkpoint,
+                                                   ByteView public_key);
+v1::CheckpointSignature SignCheckpointBytes(const std::string& checkpoint, const std::string& signer,
+                                            const Ed25519Secret& key, ByteView public_key);
 
 }  // namespace hotline
 
