@@ -1,16 +1,35 @@
 #include "cli/audit_commands.h"
 
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
+#include "hotline/audit_log.h"
+#include "hotline/audit_verify.h"
+#include "hotline/file_util.h"
 #include "hotline/history.h"
+#include "hotline/merkle.h"
+#include "hotline/net_util.h"
+#include "hotline/sqlite_db.h"
+#include "hotline/trust_dir.h"
 
 namespace hotline::cli {
 namespace {
 
 struct AuditOptions {
-  std::vector<std::string> stores;
+  std::vector<std::string> stores, witnesses;
+  std::string store, certs = "certs", message, file, out;
+  int64_t index = -1;
+  bool jsonl = false;
 };
+
+int Fail(const Status& st) {
+  std::cerr << "hotline: " << st.message() << "\n";
+  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
 
 // Expands a folder into the stores below it (node.db, relay.db).
 std::vector<std::filesystem::path> ExpandStores(const std::vector<std::string>& args) {
@@ -30,19 +49,48 @@ std::vector<std::filesystem::path> ExpandStores(const std::vector<std::string>& 
   return out;
 }
 
+// Looks up a signer's key in the certificate folder, checking the certificate.
+std::function<StatusOr<Ed25519Public>(const std::string&)> KeysFrom(const std::string& certs) {
+  return [certs](const std::string& signer) -> StatusOr<Ed25519Public> {
+    HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(certs));
+    HOTLINE_ASSIGN_OR_RETURN(Bytes cert, ReadFileBytes(std::filesystem::path(certs) / (signer + ".cert"), 4096));
+    CertExpectations expect;
+    expect.now_unix = NowUnix();
+    expect.allowed_skew_seconds = 365LL * 86400;  // old logs outlive certificates' windows
+    CertCheck check = trust.Verify(cert, expect);
+    if (!check.ok()) return PermissionDeniedError(signer + ": " + check.message);
+    Ed25519Public key;
+    std::copy_n(check.cert->details.signing_public_key().begin(), key.size(), key.begin());
+    return key;
+  };
+}
+
+StatusOr<std::vector<v1::SignedCheckpoint>> WitnessedCopies(const std::vector<std::string>& stores,
+                                                            const std::string& origin) {
+  std::vector<v1::SignedCheckpoint> out;
+  for (const auto& path : ExpandStores(stores)) {
+    HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(path, ""));
+    auto s = db->Prepare("SELECT signed FROM witnessed WHERE origin=?");
+    if (!s.ok()) continue;  // no witness table in this store
+    s->BindText(1, origin);
+    for (;;) {
+      HOTLINE_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      Bytes b = s->ColumnBlob(0);
+      v1::SignedCheckpoint cp;
+      if (cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) out.push_back(std::move(cp));
+    }
+  }
+  return out;
+}
+
 int RunHistory(const AuditOptions& o) {
   HistoryChecker checker;
   auto stores = ExpandStores(o.stores);
-  if (stores.empty()) {
-    std::cerr << "hotline: no node.db or relay.db found in the given paths\n";
-    return 2;
-  }
+  if (stores.empty()) return Fail(InvalidArgumentError("no node.db or relay.db found in the given paths"));
   for (const auto& path : stores) {
     auto records = ReadAuditRecords(path);
-    if (!records.ok()) {
-      std::cerr << "hotline: " << records.status().message() << "\n";
-      return 1;
-    }
+    if (!records.ok()) return Fail(records.status());
     checker.Add(*records);
     std::cout << "read " << records->size() << " records from " << path.string() << "\n";
   }
@@ -52,15 +100,177 @@ int RunHistory(const AuditOptions& o) {
   return report.clean() ? 0 : 1;
 }
 
+int RunVerify(const AuditOptions& o) {
+  AuditVerifyOptions options;
+  options.key_for = KeysFrom(o.certs);
+  // First pass: learn the origin, then gather what witnesses hold for it.
+  auto first = VerifyAuditStore(o.store, options);
+  if (!first.ok()) return Fail(first.status());
+  if (!o.witnesses.empty()) {
+    auto copies = WitnessedCopies(o.witnesses, first->origin);
+    if (!copies.ok()) return Fail(copies.status());
+    options.witnessed = *copies;
+  }
+  auto report = o.witnesses.empty() ? first : VerifyAuditStore(o.store, options);
+  if (!report.ok()) return Fail(report.status());
+  if (report->ok()) {
+    std::cout << "OK " << report->origin << ": " << report->records << " records, "
+              << report->checkpoints << " checkpoints checked (latest covers " << report->latest_checkpoint
+              << ")\n";
+    return 0;
+  }
+  std::cout << "FAILED " << report->origin << ": first bad index " << *report->first_bad_index << ": "
+            << report->problem << "\n";
+  return 1;
+}
+
+int RunExport(const AuditOptions& o) {
+  auto records = ReadAuditRecords(o.store);
+  if (!records.ok()) return Fail(records.status());
+  google::protobuf::util::JsonPrintOptions json;
+  json.preserve_proto_field_names = true;
+  for (const auto& r : *records) {
+    std::string line;
+    (void)google::protobuf::util::MessageToJsonString(r, &line, json);
+    std::string leaf = ToHex(merkle::LeafHash(AsBytes(r.SerializeAsString())));
+    std::cout << "{\"leaf_hash\":\"" << leaf << "\",\"record\":" << line << "}\n";
+  }
+  return 0;
+}
+
+StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
+  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(o.store, ""));
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT idx, record FROM audit_log ORDER BY idx"));
+  std::vector<merkle::Hash> leaves;
+  std::vector<Bytes> records;
+  int64_t index = o.index;
+  Bytes wanted;
+  if (!o.message.empty()) {
+    HOTLINE_ASSIGN_OR_RETURN(wanted, FromHex(o.message));
+  }
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    records.push_back(s.ColumnBlob(1));
+    leaves.push_back(merkle::LeafHash(records.back()));
+    if (index < 0 && !wanted.empty()) {
+      v1::AuditRecord r;
+      r.ParseFromArray(records.back().data(), static_cast<int>(records.back().size()));
+      if (AsBytes(r.message_id()).size() == wanted.size() &&
+          std::equal(wanted.begin(), wanted.end(), r.message_id().begin())) {
+        index = static_cast<int64_t>(records.size() - 1);
+      }
+    }
+  }
+  if (index < 0 || static_cast<size_t>(index) >= records.size()) {
+    return NotFoundError("no such record in " + o.store);
+  }
+  HOTLINE_ASSIGN_OR_RETURN(Statement c, db->Prepare(
+      "SELECT size, signed FROM checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1"));
+  c.Bind(1, index);
+  HOTLINE_ASSIGN_OR_RETURN(bool row, c.Step());
+  if (!row) return FailedPreconditionError("no signed checkpoint covers record " + std::to_string(index) + " yet");
+  auto size = static_cast<uint64_t>(c.ColumnInt(0));
+  v1::InclusionProofFile f;
+  v1::AuditRecord r;
+  r.ParseFromArray(records[static_cast<size_t>(index)].data(), static_cast<int>(records[static_cast<size_t>(index)].size()));
+  f.set_origin(r.actor());
+  f.set_leaf_index(static_cast<uint64_t>(index));
+  f.set_tree_size(size);
+  f.set_record(ToString(records[static_cast<size_t>(index)]));
+  for (const auto& h : merkle::InclusionProof(std::span<const merkle::Hash>(leaves).first(size),
+                                              static_cast<uint64_t>(index))) {
+    f.add_proof(ToString(h));
+  }
+  f.set_signed_checkpoint(ToString(c.ColumnBlob(1)));
+  return f;
+}
+
+int RunProve(const AuditOptions& o) {
+  auto f = Prove(o);
+  if (!f.ok()) return Fail(f.status());
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(*f, &json);
+  if (o.out.empty()) {
+    std::cout << json << "\n";
+  } else if (auto st = WriteFileAtomic(o.out, AsBytes(json + "\n"), 0644); !st.ok()) {
+    return Fail(st);
+  }
+  return 0;
+}
+
+int RunCheckProof(const AuditOptions& o) {
+  auto text = ReadFileBytes(o.file, 16 * 1024 * 1024);
+  if (!text.ok()) return Fail(text.status());
+  v1::InclusionProofFile f;
+  if (!google::protobuf::util::JsonStringToMessage(ToString(*text), &f).ok()) {
+    return Fail(InvalidArgumentError(o.file + " is not an inclusion proof file"));
+  }
+  v1::SignedCheckpoint scp;
+  if (!scp.ParseFromString(f.signed_checkpoint())) return Fail(InvalidArgumentError("checkpoint does not parse"));
+  auto key = KeysFrom(o.certs)(f.origin());
+  if (!key.ok()) return Fail(key.status());
+  auto cp = VerifyCheckpointSignature(scp, *key);
+  if (!cp.ok()) return Fail(cp.status());
+  if (cp->origin() != f.origin() || cp->size() != f.tree_size()) {
+    return Fail(DataLossError("proof and checkpoint disagree on origin or size"));
+  }
+  std::vector<Bytes> proof;
+  for (const auto& p : f.proof()) proof.push_back(ToBytes(p));
+  Status st = merkle::VerifyInclusion(f.leaf_index(), f.tree_size(), merkle::LeafHash(AsBytes(f.record())), proof,
+                                      AsBytes(cp->root()));
+  if (!st.ok()) {
+    std::cout << "INVALID: " << st.message() << "\n";
+    return 1;
+  }
+  v1::AuditRecord r;
+  r.ParseFromString(f.record());
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(r, &json);
+  std::cout << "VALID: record " << f.leaf_index() << " is in " << f.origin() << "'s log of "
+            << f.tree_size() << " records, whose checkpoint " << f.origin() << " signed\n"
+            << json << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<AuditOptions>();
   CLI::App* history = app.add_subcommand(
       "history", "Check a run: lost, duplicated, unreceipted, out-of-order messages (from audit logs)");
-  history->add_option("stores", o->stores, "node.db / relay.db files, or folders holding them")
-      ->required();
+  history->add_option("stores", o->stores, "node.db / relay.db files, or folders holding them")->required();
   history->callback([o, &exit_code] { exit_code = RunHistory(*o); });
+
+  CLI::App* audit = app.add_subcommand("audit", "Verify, reconcile, export and prove audit logs");
+  audit->require_subcommand(1);
+  CLI::App* verify = audit->add_subcommand("verify", "Fully check one log; name the first bad index");
+  verify->add_option("store", o->store, "node.db or relay.db")->required();
+  verify->add_option("--certs", o->certs, "Trust folder (checkpoint signers)")->capture_default_str();
+  verify->add_option("--witness", o->witnesses, "Stores of witnesses holding its checkpoints");
+  verify->callback([o, &exit_code] { exit_code = RunVerify(*o); });
+
+  CLI::App* reconcile = audit->add_subcommand(
+      "reconcile", "Across all logs: every message sent was delivered with the same digest, receipts match");
+  reconcile->add_option("stores", o->stores, "stores or folders")->required();
+  reconcile->callback([o, &exit_code] { exit_code = RunHistory(*o); });
+
+  CLI::App* exp = audit->add_subcommand("export", "Print a log as JSON Lines");
+  exp->add_option("store", o->store)->required();
+  exp->add_flag("--jsonl", o->jsonl, "JSON Lines (the only format)");
+  exp->callback([o, &exit_code] { exit_code = RunExport(*o); });
+
+  CLI::App* prove = audit->add_subcommand("prove", "Inclusion proof of one record against a signed checkpoint");
+  prove->add_option("store", o->store)->required();
+  prove->add_option("--message", o->message, "The first record about this message id (hex)");
+  prove->add_option("--index", o->index, "Or the record index");
+  prove->add_option("--out", o->out, "Write the proof file here (default stdout)");
+  prove->callback([o, &exit_code] { exit_code = RunProve(*o); });
+
+  CLI::App* check = audit->add_subcommand("check-proof", "Check a proof file from `audit prove`");
+  check->add_option("file", o->file)->required();
+  check->add_option("--certs", o->certs, "Trust folder")->capture_default_str();
+  check->callback([o, &exit_code] { exit_code = RunCheckProof(*o); });
 }
 
 }  // namespace hotline::cli
