@@ -64,6 +64,9 @@ StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
     }
   }
   rep.records = leaves.size();
+  // A record-level finding names the exact index; checkpoints can then only
+  // say less.
+  if (!rep.problem.empty()) return rep;
 
   // 2. Checkpoints: the log's own and witnessed copies, in size order.
   std::vector<v1::SignedCheckpoint> checkpoints = options.witnessed;
