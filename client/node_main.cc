@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> deadlines;
   app.add_option("--deadline", deadlines,
                  "Deadlines for a precedence: PRECEDENCE=DELIVER/ACK, e.g. flash=5s/2m (repeatable)");
+  int64_t checkpoint_ms = config.checkpoint_interval.count();
+  app.add_option("--checkpoint-interval-ms", checkpoint_ms,
+                 "Sign an audit checkpoint and send it to the other nations this often")
+      ->capture_default_str();
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.nation = *parsed;
+  config.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
   for (const auto& spec : deadlines) {
     if (auto st = config.deadlines.Apply(spec); !st.ok()) {
       std::cerr << "hotline-node: " << st.message() << "\n";

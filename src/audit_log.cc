@@ -54,6 +54,21 @@ Status AuditLog::Append(v1::AuditRecord record) {
   return st;
 }
 
+StatusOr<std::vector<merkle::Hash>> AuditLog::LeafHashes() {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT leaf_hash FROM audit_log ORDER BY idx"));
+  std::vector<merkle::Hash> out;
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Bytes h = s.ColumnBlob(0);
+    if (h.size() != 32) return DataLossError("audit leaf hash is not 32 bytes");
+    merkle::Hash leaf;
+    std::copy(h.begin(), h.end(), leaf.begin());
+    out.push_back(leaf);
+  }
+  return out;
+}
+
 StatusOr<merkle::Hash> AuditLog::Root() {
   if (!range_) {
     HOTLINE_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT leaf_hash FROM audit_log ORDER BY idx"));

@@ -156,8 +156,7 @@ StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
     if (index < 0 && !wanted.empty()) {
       v1::AuditRecord r;
       r.ParseFromArray(records.back().data(), static_cast<int>(records.back().size()));
-      if (AsBytes(r.message_id()).size() == wanted.size() &&
-          std::equal(wanted.begin(), wanted.end(), r.message_id().begin())) {
+      if (ToBytes(r.message_id()) == wanted) {
         index = static_cast<int64_t>(records.size() - 1);
       }
     }

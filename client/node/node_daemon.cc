@@ -5,6 +5,7 @@
 #include <random>
 
 #include "hotline/file_util.h"
+#include "hotline/history.h"
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
 #include "hotline/receipt.h"
@@ -124,6 +125,30 @@ Status NodeDaemon::Start() {
     }
   }));
   ReloadStreams();
+  witness_ = std::make_unique<Witness>(
+      NodeSubject(config_.nation), identity_->keys.signing.secret, identity_->keys.signing.public_key,
+      [this](const std::string& origin) -> StatusOr<Ed25519Public> {
+        v1::Nation n = NationOfActor(origin);
+        auto it = peer_signing_keys_.find(n);
+        if (it == peer_signing_keys_.end()) return NotFoundError("no certificate for " + origin);
+        return it->second;
+      });
+  {
+    HOTLINE_ASSIGN_OR_RETURN(Statement s, store_->db().Prepare("SELECT signed FROM witnessed"));
+    for (;;) {
+      HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      Bytes b = s.ColumnBlob(0);
+      v1::SignedCheckpoint cp;
+      if (cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) witness_->Restore(cp);
+    }
+    HOTLINE_ASSIGN_OR_RETURN(Statement w, store_->db().Prepare("SELECT witness, size FROM witness_sent"));
+    for (;;) {
+      HOTLINE_ASSIGN_OR_RETURN(bool row, w.Step());
+      if (!row) break;
+      witness_sent_[static_cast<v1::Nation>(w.ColumnInt(0))] = static_cast<uint64_t>(w.ColumnInt(1));
+    }
+  }
   HOTLINE_RETURN_IF_ERROR(store_->ForEachConsultation(
       [this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
 
@@ -140,6 +165,7 @@ Status NodeDaemon::Start() {
     asio::co_spawn(io_, MaintainRelay(i), LogExceptions{"relay link " + relays_[i].address});
   }
   tick_timer_ = std::make_unique<asio::steady_timer>(io_);
+  last_checkpoint_ms_ = config_.now_ms();  // the first shared checkpoint after one interval
   Tick();
   spdlog::info("node {} started: {} relay(s), {} outstanding message(s)", NationCode(config_.nation),
                relays_.size(), outstanding_.size());
@@ -555,6 +581,10 @@ void NodeDaemon::OnReleased(const std::vector<Held>& released) {
     if (hh.ack_deadline_ms() > 0) {
       inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged}, hh.ack_deadline_ms());
     }
+    if (held.body.has_checkpoint_note()) {
+      OnCheckpointNote(hh.sender(), held.body.checkpoint_note());
+      continue;  // a system message: not for the operator
+    }
     ObserveConsultation(hh, held.body, /*sent=*/false);
     Emit("arrived", id, hh.sender(),
          v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(held.body));
@@ -733,6 +763,13 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
 }
 
 void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
+  if (request.body().has_checkpoint_note()) {
+    return reply(Error(InvalidArgumentError("checkpoint notes are sent by the node itself")));
+  }
+  SendInternal(request, /*system=*/false, std::move(reply));
+}
+
+void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply reply) {
   v1::EnvelopeHeader h;
   h.set_version(kEnvelopeVersion);
   h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
@@ -757,7 +794,7 @@ void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
   if (deliver != config_.deadlines.deliver.end()) {
     h.set_deliver_deadline_ms(h.created_at_ms() + deliver->second.count());
   }
-  if (acknowledge != config_.deadlines.acknowledge.end()) {
+  if (acknowledge != config_.deadlines.acknowledge.end() && !system) {
     h.set_ack_deadline_ms(h.created_at_ms() + acknowledge->second.count());
   }
   if (auto st = ValidateHeader(h); !st.ok()) return reply(Error(st));
@@ -778,7 +815,10 @@ v1::ControlResponse NodeDaemon::Inbox(const v1::InboxRequest& request) {
   auto rows = store_->ListInbox(request.limit(), request.unacknowledged_only());
   if (!rows.ok()) return Error(rows.status());
   v1::ControlResponse r = Ok();
-  for (auto& row : *rows) *r.mutable_inbox()->add_entries() = std::move(row.entry);
+  for (auto& row : *rows) {
+    if (row.entry.body().has_checkpoint_note()) continue;  // system messages
+    *r.mutable_inbox()->add_entries() = std::move(row.entry);
+  }
   return r;
 }
 
@@ -923,7 +963,7 @@ void NodeDaemon::Tick() {
   SkipStreamGaps(now);
   if (now - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     last_checkpoint_ms_ = now;
-    Checkpoint();
+    Checkpoint(/*share=*/true);
   }
   PumpOutbox();
   tick_timer_->expires_after(config_.tick);
@@ -1012,15 +1052,100 @@ void NodeDaemon::OnInboxDeadline(const DeadlineKey& key) {
   AuditAsync(rec);
 }
 
-void NodeDaemon::Checkpoint() {
-  committer_->Submit([this]() -> Status {
-    HOTLINE_ASSIGN_OR_RETURN(uint64_t size, audit_->Size());
-    if (size == last_checkpoint_size_) return Status::Ok();
-    HOTLINE_RETURN_IF_ERROR(
-        audit_->SignCheckpoint(identity_->keys.signing.secret, identity_->keys.signing.public_key).status());
-    last_checkpoint_size_ = size;
-    return Status::Ok();
-  });
+void NodeDaemon::Checkpoint(bool share) {
+  auto signed_cp = std::make_shared<std::optional<v1::SignedCheckpoint>>();
+  auto leaves = std::make_shared<std::vector<merkle::Hash>>();
+  committer_->Submit(
+      [this, share, signed_cp, leaves]() -> Status {
+        signed_cp->reset();
+        HOTLINE_ASSIGN_OR_RETURN(uint64_t size, audit_->Size());
+        if (size == last_checkpoint_size_) return Status::Ok();
+        HOTLINE_ASSIGN_OR_RETURN(v1::SignedCheckpoint cp, audit_->SignCheckpoint(identity_->keys.signing.secret,
+                                                                                 identity_->keys.signing.public_key));
+        if (share) {
+          HOTLINE_ASSIGN_OR_RETURN(*leaves, audit_->LeafHashes());
+        }
+        *signed_cp = std::move(cp);
+        last_checkpoint_size_ = size;
+        return Status::Ok();
+      },
+      [this, share, signed_cp, leaves](const Status& st) {
+        if (st.ok() && share && signed_cp->has_value()) ShareCheckpoint(**signed_cp, *leaves);
+      });
+}
+
+void NodeDaemon::ShareCheckpoint(const v1::SignedCheckpoint& checkpoint,
+                                 const std::vector<merkle::Hash>& leaves) {
+  v1::Checkpoint cp;
+  cp.ParseFromString(checkpoint.checkpoint());
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    if (n == config_.nation) continue;
+    uint64_t from = witness_sent_.count(n) ? witness_sent_[n] : 0;
+    if (from >= cp.size()) continue;
+    v1::SendRequest request;
+    request.add_to(n);
+    request.set_channel(v1::CHANNEL_GENERAL);
+    request.set_precedence(v1::PRECEDENCE_ROUTINE);
+    auto* note = request.mutable_body()->mutable_checkpoint_note();
+    note->set_signed_checkpoint(checkpoint.SerializeAsString());
+    note->set_from_size(from);
+    if (from > 0) {
+      for (const auto& h : merkle::ConsistencyProof(std::span<const merkle::Hash>(leaves).first(cp.size()), from)) {
+        note->add_consistency_proof(ToString(h));
+      }
+    }
+    uint64_t size = cp.size();
+    SendInternal(request, /*system=*/true, [this, n, size](v1::ControlResponse r) {
+      if (!r.ok()) return;  // the next checkpoint carries a proof from the old size
+      witness_sent_[n] = size;
+      committer_->SubmitLazy([this, n, size]() -> Status {
+        HOTLINE_ASSIGN_OR_RETURN(Statement s, store_->db().Prepare(
+            "INSERT INTO witness_sent(witness, size) VALUES(?,?)"
+            " ON CONFLICT(witness) DO UPDATE SET size=excluded.size"));
+        s.Bind(1, n).Bind(2, static_cast<int64_t>(size));
+        return s.Run();
+      });
+    });
+  }
+}
+
+void NodeDaemon::OnCheckpointNote(v1::Nation from, const v1::CheckpointNote& note) {
+  v1::SignedCheckpoint signed_cp;
+  std::vector<Bytes> proof;
+  for (const auto& p : note.consistency_proof()) proof.push_back(ToBytes(p));
+  WitnessResult result;
+  if (!signed_cp.ParseFromString(note.signed_checkpoint())) {
+    result.verdict = WitnessVerdict::kMalformed;
+    result.detail = "checkpoint note does not parse";
+  } else {
+    result = witness_->Observe(signed_cp, note.from_size(), proof);
+  }
+  v1::Checkpoint cp;
+  cp.ParseFromString(signed_cp.checkpoint());
+  if (result.verdict == WitnessVerdict::kAlreadySeen) return;
+  v1::AuditRecord rec;
+  rec.set_peer(from);
+  if (result.verdict == WitnessVerdict::kAccepted) {
+    rec.set_event(v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
+    rec.set_detail(cp.origin() + " at size " + std::to_string(cp.size()));
+    std::string evidence = result.countersigned.SerializeAsString();
+    std::string origin = cp.origin();
+    uint64_t size = cp.size();
+    committer_->Submit([this, origin, size, evidence, rec]() -> Status {
+      HOTLINE_ASSIGN_OR_RETURN(Statement s, store_->db().Prepare(
+          "INSERT OR REPLACE INTO witnessed(origin, size, signed) VALUES(?,?,?)"));
+      s.BindText(1, origin).Bind(2, static_cast<int64_t>(size)).Bind(3, AsBytes(evidence));
+      HOTLINE_RETURN_IF_ERROR(s.Run());
+      return audit_->Append(rec);
+    });
+    return;
+  }
+  std::string what = std::string(WitnessVerdictName(result.verdict)) + ": " + result.detail;
+  Alert("AUDIT LOG CONFLICT from " + NationCode(from) + " — " + what, {}, from);
+  rec.set_event(v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
+  rec.set_reason(what);
+  rec.set_detail(signed_cp.SerializeAsString().empty() ? "" : cp.origin() + " at size " + std::to_string(cp.size()));
+  AuditAsync(rec);
 }
 
 // ---------------------------------------------------------------- consultations

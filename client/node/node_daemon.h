@@ -30,6 +30,7 @@
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/trust_dir.h"
+#include "hotline/witness.h"
 #include "hotline/v1/control.pb.h"
 #include "node/consultations.h"
 #include "node/node_store.h"
@@ -133,7 +134,12 @@ class NodeDaemon {
   void OnReleased(const std::vector<Held>& released);
   void ReloadStreams();
   void SkipStreamGaps(int64_t now_ms);
-  void Checkpoint();
+  // Signs a checkpoint if the log grew; with `share`, sends it to the
+  // other nations for witnessing.
+  void Checkpoint(bool share = false);
+  void ShareCheckpoint(const v1::SignedCheckpoint& checkpoint, const std::vector<merkle::Hash>& leaves);
+  void OnCheckpointNote(v1::Nation from, const v1::CheckpointNote& note);
+  void SendInternal(const v1::SendRequest& request, bool system, Reply reply);
   void TransmitReceipt(const PendingReceipt& receipt);
   int PickRelay() const;
   void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
@@ -166,6 +172,8 @@ class NodeDaemon {
   std::map<StreamKey, std::map<uint64_t, Held>> held_;
   std::unique_ptr<asio::steady_timer> tick_timer_;
   int64_t last_checkpoint_ms_ = 0;
+  std::unique_ptr<Witness> witness_;
+  std::map<v1::Nation, uint64_t> witness_sent_;  // last checkpoint size sent to each nation
   uint64_t last_checkpoint_size_ = 0;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;

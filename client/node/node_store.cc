@@ -512,6 +512,8 @@ std::string SummarizeBody(const v1::Body& body) {
       return "CONSULT RESPONSE: " + clip(body.consult_response().text());
     case v1::Body::kLinkTest:
       return "LINK TEST";
+    case v1::Body::kCheckpointNote:
+      return "AUDIT CHECKPOINT (for witnessing)";
     default:
       return "(empty)";
   }

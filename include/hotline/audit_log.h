@@ -27,6 +27,16 @@ CREATE TABLE IF NOT EXISTS audit_log(
   record BLOB NOT NULL,      -- serialized hotline.v1.AuditRecord
   leaf_hash BLOB NOT NULL    -- SHA-256(0x00 || record)
 );
+CREATE TABLE IF NOT EXISTS witnessed(
+  origin TEXT NOT NULL,      -- whose log
+  size INTEGER NOT NULL,
+  signed BLOB NOT NULL,      -- SignedCheckpoint with our counter-signature added
+  PRIMARY KEY(origin, size)
+);
+CREATE TABLE IF NOT EXISTS witness_sent(
+  witness INTEGER PRIMARY KEY,  -- nation we sent our checkpoints to
+  size INTEGER NOT NULL         -- size of the last one sent
+);
 CREATE TABLE IF NOT EXISTS checkpoints(
   size INTEGER PRIMARY KEY,  -- tree size the checkpoint covers
   signed BLOB NOT NULL       -- serialized hotline.v1.SignedCheckpoint
@@ -53,6 +63,8 @@ class AuditLog {
   // The latest stored checkpoint, if any.
   StatusOr<std::optional<v1::SignedCheckpoint>> LatestCheckpoint();
   StatusOr<merkle::Hash> Root();
+  // All leaf hashes (for consistency proofs).
+  StatusOr<std::vector<merkle::Hash>> LeafHashes();
 
   const std::string& actor() const { return actor_; }
 
