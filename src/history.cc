@@ -35,7 +35,14 @@ void HistoryChecker::Add(const std::vector<v1::AuditRecord>& records) {
   std::map<std::pair<int, int>, uint64_t> last_seq;  // (sender, channel) at this recipient
   for (const auto& r : records) {
     v1::Nation self = NationOfActor(r.actor());
-    if (self == v1::NATION_UNSPECIFIED) continue;  // relays: not needed to judge delivery
+    if (self == v1::NATION_UNSPECIFIED) {
+      // A relay: what it accepted must be what the sender sent.
+      if (r.event() == v1::AUDIT_EVENT_ACCEPTED) {
+        relay_accepted_.emplace_back(r.actor(), r.message_id());
+        relay_digest_[r.actor() + "|" + r.message_id()] = r.envelope_digest();
+      }
+      continue;
+    }
     const std::string& id = r.message_id();
     switch (r.event()) {
       case v1::AUDIT_EVENT_SENT: {
@@ -56,7 +63,7 @@ void HistoryChecker::Add(const std::vector<v1::AuditRecord>& records) {
         break;
       }
       case v1::AUDIT_EVENT_RECEIPT_RECEIVED:
-        ++receipts_[{id, r.peer()}];
+        receipts_[{id, r.peer()}] = r.envelope_digest();
         break;
       default:
         break;
@@ -91,14 +98,28 @@ HistoryReport HistoryChecker::Check() const {
           break;
         }
       }
-      if (receipts_.find({id, r}) == receipts_.end()) {
+      auto receipt = receipts_.find({id, r});
+      if (receipt == receipts_.end()) {
         ++rep.unreceipted;
         note("no receipt back " + what);
+      } else if (receipt->second != s.digest) {
+        ++rep.mismatched;
+        note("receipt binds another digest " + what);
       }
     }
   }
   for (const auto& [key, digests] : delivered_) {
     if (!sent_.count(key.first)) note("delivered but in no sender's log: " + ToHex(AsBytes(key.first)));
+  }
+  for (const auto& [relay, id] : relay_accepted_) {
+    auto s = sent_.find(id);
+    if (s == sent_.end()) {
+      ++rep.relay_disagreements;
+      note(relay + " accepted " + ToHex(AsBytes(id)) + ", which no node's log shows as sent");
+    } else if (relay_digest_.at(relay + "|" + id) != s->second.digest) {
+      ++rep.relay_disagreements;
+      note(relay + " recorded another digest for " + ToHex(AsBytes(id)));
+    }
   }
   rep.out_of_order = order_problems_.size();
   for (const auto& p : order_problems_) note("out of order " + p);
@@ -110,7 +131,7 @@ std::string HistoryReport::Summary() const {
          " delivered, " + std::to_string(lost) + " lost, " + std::to_string(duplicated) +
          " duplicated, " + std::to_string(unreceipted) + " unreceipted, " +
          std::to_string(out_of_order) + " out of order, " + std::to_string(mismatched) +
-         " digest mismatches";
+         " digest mismatches, " + std::to_string(relay_disagreements) + " relay disagreements";
 }
 
 }  // namespace hotline

@@ -29,8 +29,11 @@ struct HistoryReport {
   size_t sent = 0;           // (message, recipient) pairs sent
   size_t delivered = 0;      // (message, recipient) pairs delivered at least once
   size_t lost = 0, duplicated = 0, unreceipted = 0, out_of_order = 0, mismatched = 0;
+  size_t relay_disagreements = 0;  // a relay recorded another digest, or a message no node sent
   std::vector<std::string> problems;  // one line each, capped
-  bool clean() const { return lost + duplicated + unreceipted + out_of_order + mismatched == 0; }
+  bool clean() const {
+    return lost + duplicated + unreceipted + out_of_order + mismatched + relay_disagreements == 0;
+  }
   std::string Summary() const;
 };
 
@@ -48,7 +51,9 @@ class HistoryChecker {
   };
   std::map<std::string, Sent> sent_;                                  // by message id
   std::map<std::pair<std::string, int>, std::vector<std::string>> delivered_;  // (id, recipient) -> digests
-  std::map<std::pair<std::string, int>, int> receipts_;              // (id, recipient) at sender
+  std::map<std::pair<std::string, int>, std::string> receipts_;      // (id, recipient) -> digest at sender
+  std::vector<std::pair<std::string, std::string>> relay_accepted_;  // (relay, id) digests
+  std::map<std::string, std::string> relay_digest_;                  // id -> digest (relay key "relay|id")
   std::vector<std::string> order_problems_;
 };
 
