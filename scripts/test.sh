@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# README's test command: installs missing Debian packages, builds, runs every test.
+# README's test command: installs missing Debian packages, builds, and runs
+# every test twice: a normal build, then an AddressSanitizer +
+# UndefinedBehaviorSanitizer build of the whole suite (processes the tests
+# start are sanitized too). Long fuzz and soak runs are separate commands
+# (docs/TESTING.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -7,4 +11,9 @@ echo "== build (RelWithDebInfo) =="
 bash scripts/build.sh
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 300
-echo "test.sh: all tests passed"
+echo "== build (ASan + UBSan) =="
+HOTLINE_BUILD_DIR=build-asan bash scripts/build.sh -DHOTLINE_SANITIZE=ON -DHOTLINE_BUILD_BENCH=OFF
+echo "== tests under ASan + UBSan =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600
+echo "test.sh: all tests passed (normal and sanitized builds)"

@@ -21,11 +21,15 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", config.ready_file, "Write the bound HOST:PORT here once listening");
   app.add_option("--clock-skew", config.allowed_skew_seconds, "Allowed certificate clock skew (s)")
       ->capture_default_str();
+  int64_t handshake_ms = config.handshake_timeout.count();
+  app.add_option("--handshake-timeout-ms", handshake_ms, "Close connections not authenticated by then")
+      ->capture_default_str();
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
   CLI11_PARSE(app, argc, argv);
 
+  config.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   if (!hotline::InitCrypto().ok()) return 1;
   hotline::InitLogging(config.subject, log_file, log_json);
   hotline::asio::io_context io(1);

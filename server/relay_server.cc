@@ -159,6 +159,7 @@ void RelayServer::OnConnection(tcp::socket socket) {
   channel.expected_peer_role = v1::ROLE_NODE;
   LinkOptions options;
   options.fifo = config_.fifo;
+  options.handshake_timeout = config_.handshake_timeout;
   LinkConnection::Callbacks callbacks;
   callbacks.established = [this, address](const LinkConnection::Ptr& link) {
     if (--handshaking_by_address_[address] == 0) handshaking_by_address_.erase(address);

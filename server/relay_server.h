@@ -38,6 +38,7 @@ struct RelayConfig {
   size_t delivery_window = 64;
   size_t delivery_window_bytes = 256 * 1024;
   bool fifo = false;             // ignore precedence (benchmark comparison only)
+  std::chrono::milliseconds handshake_timeout = limits::kHandshakeTimeout;
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
 };

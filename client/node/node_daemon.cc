@@ -585,6 +585,7 @@ void NodeDaemon::OnReleased(const std::vector<Held>& released) {
       OnCheckpointNote(hh.sender(), held.body.checkpoint_note());
       continue;  // a system message: not for the operator
     }
+    traffic_since_share_ = true;
     ObserveConsultation(hh, held.body, /*sent=*/false);
     Emit("arrived", id, hh.sender(),
          v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(held.body));
@@ -766,6 +767,7 @@ void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
   if (request.body().has_checkpoint_note()) {
     return reply(Error(InvalidArgumentError("checkpoint notes are sent by the node itself")));
   }
+  traffic_since_share_ = true;
   SendInternal(request, /*system=*/false, std::move(reply));
 }
 
@@ -963,7 +965,8 @@ void NodeDaemon::Tick() {
   SkipStreamGaps(now);
   if (now - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     last_checkpoint_ms_ = now;
-    Checkpoint(/*share=*/true);
+    Checkpoint(/*share=*/traffic_since_share_);
+    traffic_since_share_ = false;
   }
   PumpOutbox();
   tick_timer_->expires_after(config_.tick);

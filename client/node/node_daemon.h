@@ -174,6 +174,9 @@ class NodeDaemon {
   int64_t last_checkpoint_ms_ = 0;
   std::unique_ptr<Witness> witness_;
   std::map<v1::Nation, uint64_t> witness_sent_;  // last checkpoint size sent to each nation
+  // Checkpoints are shared only after operator traffic, so that witnessing
+  // (whose own messages grow the logs) does not feed itself.
+  bool traffic_since_share_ = false;
   uint64_t last_checkpoint_size_ = 0;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;

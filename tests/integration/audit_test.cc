@@ -38,6 +38,10 @@ TEST(AuditIntegrationTest, WitnessedLogsVerifyReconcileProveAndCatchARestoredCop
   std::string second = c.CliOk("us", {"send", "--to", "JP", "--text", "second"});
   c.CliOk("us", {"wait", second, "--tier", "delivered", "--timeout", "20"});
   ASSERT_TRUE(WaitUntil([&] { return WitnessedRows(c.NodeData("jp") / "node.db", "node-us") > before; }));
+  // Let in-flight messages (checkpoint notes too) settle before stopping.
+  ASSERT_TRUE(WaitUntil([&] {
+    return c.Cli({"audit", "reconcile", c.path().string()}).exit_code == 0;
+  }));
   c.StopAll();
 
   std::string certs = c.certs().string();

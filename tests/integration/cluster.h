@@ -59,15 +59,17 @@ class Cluster {
   fs::path NodeLog(const std::string& n) const { return dir_.path() / ("node-" + n + ".log"); }
 
   // Starts relay `r`; on restart it reuses its first address.
+  std::vector<std::string> relay_extra;  // extra hotline-relay arguments
+
   std::string StartRelay(int r) {
     std::string listen = addresses_.count(r) ? addresses_[r] : "127.0.0.1:0";
     fs::path ready = dir_.path() / ("relay-" + std::to_string(r) + ".addr");
     fs::remove(ready);
-    relays_[r] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BinDir() + "/server/hotline-relay", "--certs", certs_.string(), "--name",
-                                 "relay-" + std::to_string(r), "--listen", listen, "--data",
-                                 RelayData(r).string(), "--ready-file", ready.string()},
-        RelayLog(r).string());
+    std::vector<std::string> argv = {BinDir() + "/server/hotline-relay", "--certs", certs_.string(),
+                                     "--name", "relay-" + std::to_string(r), "--listen", listen, "--data",
+                                     RelayData(r).string(), "--ready-file", ready.string()};
+    argv.insert(argv.end(), relay_extra.begin(), relay_extra.end());
+    relays_[r] = std::make_unique<ChildProcess>(argv, RelayLog(r).string());
     if (!WaitUntil([&] { return fs::exists(ready) && fs::file_size(ready) > 0; })) {
       throw std::runtime_error("relay did not start: " + ReadFileOrDie(RelayLog(r)));
     }

@@ -25,6 +25,7 @@ uint64_t U64(const google::protobuf::Value* v) {
 }
 
 Bytes Base64(const std::string& s) {
+  if (s.empty()) return {};
   Bytes out(s.size());
   size_t len = 0;
   if (sodium_base642bin(out.data(), out.size(), s.data(), s.size(), nullptr, &len, nullptr,

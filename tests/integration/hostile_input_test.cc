@@ -1,0 +1,275 @@
+// TESTING.md B-cases against the real relay and nodes: each bad input gets
+// a clear log line and an audit record, nothing crashes, and honest traffic
+// carries on.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "hotline/asio.h"
+#include "hotline/envelope.h"
+#include "hotline/link_connection.h"
+#include "hotline/receipt.h"
+#include "hotline/sqlite_db.h"
+#include "hotline/v1/audit.pb.h"
+
+namespace hotline::testing {
+namespace {
+
+using asio::ip::tcp;
+
+int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::string& needle) {
+  auto db = Database::Open(db_path, "");
+  if (!db.ok()) return -1;
+  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
+  int n = 0;
+  while (s.ok() && *s->Step()) {
+    Bytes b = s->ColumnBlob(0);
+    v1::AuditRecord r;
+    r.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    if (r.event() == event && (r.reason() + r.detail()).find(needle) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// A raw TCP client from a chosen loopback source address.
+int RawConnect(const std::string& relay, const char* source = "127.0.0.1") {
+  auto ep = *ParseEndpoint(relay);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &src.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(ep.port());
+  inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void SendRaw(int fd, const Bytes& b) { (void)!::write(fd, b.data(), b.size()); }
+
+// Waits until the peer closes `fd`; returns the bytes it sent back first.
+size_t DrainUntilClosed(int fd) {
+  size_t total = 0;
+  uint8_t buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    total += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return total;
+}
+
+class HostileInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    c_.relay_extra = {"--handshake-timeout-ms", "500"};
+    relay_ = c_.StartRelay(1);
+    c_.StartNode("us");
+    c_.StartNode("jp");
+    ASSERT_TRUE(c_.WaitLinksUp("us"));
+    ASSERT_TRUE(c_.WaitLinksUp("jp"));
+  }
+  // Honest traffic still flows.
+  void ExpectHonestTrafficFlows() {
+    std::string id = c_.CliOk("us", {"send", "--to", "JP", "--text", "still here"});
+    c_.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  }
+  fs::path RelayDb() { return c_.RelayData(1) / "relay.db"; }
+
+  Cluster c_{2};
+  std::string relay_;
+};
+
+TEST_F(HostileInputTest, B1TruncatedFrameThenStallIsClosedAndAudited) {
+  int fd = RawConnect(relay_);
+  ASSERT_GE(fd, 0);
+  SendRaw(fd, {0x00, 0x40, 1, 2, 3});  // says 64 bytes, sends 3, then stalls
+  EXPECT_EQ(DrainUntilClosed(fd), 0u) << "an unauthenticated peer gets nothing back";
+  ExpectHonestTrafficFlows();
+  c_.StopAll();
+  EXPECT_EQ(CountAudit(RelayDb(), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "truncated frame"), 1);
+}
+
+TEST_F(HostileInputTest, B2HugeLengthAndB3GarbageAreRejectedBeforeAnyReply) {
+  int fd = RawConnect(relay_);
+  ASSERT_GE(fd, 0);
+  Bytes huge = {0xff, 0xff};
+  huge.resize(2 + 65535, 0x41);  // the largest frame the u16 allows, all garbage
+  SendRaw(fd, huge);
+  EXPECT_EQ(DrainUntilClosed(fd), 0u);
+  int zero = RawConnect(relay_);
+  SendRaw(zero, {0x00, 0x00, 0x00});  // a zero-length frame
+  EXPECT_EQ(DrainUntilClosed(zero), 0u);
+  ExpectHonestTrafficFlows();
+  c_.StopAll();
+  EXPECT_GE(CountAudit(RelayDb(), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "handshake"), 1);
+  EXPECT_EQ(CountAudit(RelayDb(), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "zero-length"), 1);
+}
+
+TEST_F(HostileInputTest, B4HalfOpenFloodDoesNotStopARealNode) {
+  std::vector<int> flood;
+  for (int i = 0; i < 40; ++i) flood.push_back(RawConnect(relay_, "127.0.0.2"));
+  // A real node, from another address, still connects at once.
+  c_.StartNode("kr");
+  EXPECT_TRUE(c_.WaitLinksUp("kr")) << "kr could not connect during the flood";
+  std::string id = c_.CliOk("kr", {"send", "--to", "US", "--text", "through the flood"});
+  c_.CliOk("kr", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  size_t replied = 0;
+  for (int fd : flood) {
+    if (fd >= 0) replied += DrainUntilClosed(fd);
+  }
+  EXPECT_EQ(replied, 0u);
+  c_.StopAll();
+  EXPECT_GE(CountAudit(RelayDb(), v1::AUDIT_EVENT_INPUT_REJECTED, "too many unauthenticated"), 1);
+}
+
+TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRejected) {
+  // An honest message US -> JP; keep its bytes from the relay's store.
+  c_.StartRelay(2);
+  std::string id = c_.CliOk("us", {"send", "--to", "JP", "--text", "once only"});
+  c_.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  auto us_db = Database::Open(c_.NodeData("us") / "node.db", "");
+  auto s = (*us_db)->Prepare("SELECT envelope FROM outbox WHERE hex(message_id)=upper(?)");
+  s->BindText(1, id);
+  ASSERT_TRUE(*s->Step());
+  Bytes envelope = s->ColumnBlob(0);
+
+  // Re-inject it later through relay-2, authenticated as US.
+  auto trust = LoadTrustStore(c_.certs());
+  Identity us = *LoadIdentity(c_.certs(), "node-us");
+  Identity jp = *LoadIdentity(c_.certs(), "node-jp");
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(*ParseEndpoint(c_.RelayAddress(2)));
+  SecureChannelConfig cfg;
+  cfg.initiator = true;
+  cfg.noise_static = us.keys.noise;
+  cfg.certificate = us.certificate;
+  cfg.trust = &*trust;
+  cfg.now_unix = NowUnix;
+  cfg.expected_peer_role = v1::ROLE_RELAY;
+  int accepted = 0;
+  LinkConnection::Callbacks cb;
+  cb.established = [&](const LinkConnection::Ptr& link) {
+    v1::LinkFrame f;
+    f.mutable_submit()->set_envelope(ToString(envelope));
+    (void)link->Send(f, v1::PRECEDENCE_FLASH);
+  };
+  cb.frame = [&](const LinkConnection::Ptr& link, v1::LinkFrame& f) {
+    if (f.has_accepted()) ++accepted;
+    if (accepted) link->Close("done");
+  };
+  cb.closed = [&](const LinkConnection::Ptr&, const std::string&, bool) { io.stop(); };
+  auto link = LinkConnection::Create(std::move(socket), cfg, cb, LinkOptions{});
+  link->Start();
+  io.run_for(std::chrono::seconds(10));
+  ASSERT_EQ(accepted, 1);
+  // JP takes it from relay-2 only if it is linked there: restart JP on both relays.
+  c_.StopNode("jp");
+  c_.StartNode("jp", {1, 2});
+  ASSERT_TRUE(c_.WaitLinksUp("jp", 2));
+
+  // B12: receipts for an unknown message and with a bad signature, to US.
+  c_.StopNode("us");
+  c_.StartNode("us", {1, 2});
+  ASSERT_TRUE(c_.WaitLinksUp("us", 2));
+  auto make_receipt = [&](const std::string& message_id, bool tamper) {
+    v1::ReceiptDetails d;
+    d.set_version(1);
+    d.set_kind(v1::RECEIPT_KIND_DELIVERED);
+    d.set_message_id(message_id);
+    d.set_envelope_digest(std::string(32, 'd'));
+    d.set_recipient(v1::NATION_JP);
+    d.set_sender(v1::NATION_US);
+    v1::SignedReceipt r = SignReceipt(d, jp.keys.signing.secret);
+    if (tamper) r.mutable_signature()->at(0) ^= 1;
+    return r;
+  };
+  asio::io_context io2;
+  tcp::socket socket2(io2);
+  socket2.connect(*ParseEndpoint(c_.RelayAddress(2)));
+  cfg.noise_static = jp.keys.noise;
+  cfg.certificate = jp.certificate;
+  int receipts_accepted = 0;
+  LinkConnection::Callbacks cb2;
+  cb2.established = [&](const LinkConnection::Ptr& l) {
+    for (auto r : {make_receipt(std::string(16, 'u'), false), make_receipt(ToString(*FromHex(id)), true)}) {
+      v1::LinkFrame f;
+      f.mutable_submit_receipt()->set_receipt(r.SerializeAsString());
+      f.mutable_submit_receipt()->set_to(v1::NATION_US);
+      f.mutable_submit_receipt()->set_receipt_id(ToString(ReceiptId(r)));
+      (void)l->Send(f, v1::PRECEDENCE_FLASH);
+    }
+  };
+  cb2.frame = [&](const LinkConnection::Ptr& l, v1::LinkFrame& f) {
+    if (f.has_receipt_accepted() && ++receipts_accepted == 2) l->Close("done");
+  };
+  cb2.closed = [&](const LinkConnection::Ptr&, const std::string&, bool) { io2.stop(); };
+  // The real JP node is connected to relay-2 too; the rogue link replaces it briefly.
+  auto link2 = LinkConnection::Create(std::move(socket2), cfg, cb2, LinkOptions{});
+  link2->Start();
+  io2.run_for(std::chrono::seconds(10));
+  ASSERT_EQ(receipts_accepted, 2);
+  ASSERT_TRUE(WaitUntil([&] {
+    return CountAudit(c_.NodeData("us") / "node.db", v1::AUDIT_EVENT_INPUT_REJECTED, "unknown message id") >= 1 &&
+           CountAudit(c_.NodeData("us") / "node.db", v1::AUDIT_EVENT_INPUT_REJECTED, "signature does not verify") >= 1;
+  }));
+  ExpectHonestTrafficFlows();
+  c_.StopAll();
+  // B9: JP has the replayed message once.
+  auto jp_db = Database::Open(c_.NodeData("jp") / "node.db", "");
+  auto q = (*jp_db)->Prepare("SELECT count(*) FROM inbox WHERE hex(message_id)=upper(?)");
+  q->BindText(1, id);
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->ColumnInt(0), 1);
+  EXPECT_EQ(CountAudit(c_.NodeData("jp") / "node.db", v1::AUDIT_EVENT_DELIVERED, ""), 2);  // "once only" + "still here"
+}
+
+// Private keys appear in no log, store or output of a run (issue 7 item 5).
+TEST(KeyMaterialTest, NoPrivateKeyAppearsOutsideItsKeyFile) {
+  Cluster c;
+  c.StartRelay(1);
+  for (const char* n : {"us", "jp", "kr"}) c.StartNode(n);
+  for (const char* n : {"us", "jp", "kr"}) ASSERT_TRUE(c.WaitLinksUp(n));
+  std::string id = c.CliOk("kr", {"send", "--to", "all", "--channel", "crisis", "--text", "scan me"});
+  c.CliOk("kr", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  c.CliOk("us", {"ack", id});
+  c.CliOk("kr", {"status"});
+  c.StopAll();
+  std::vector<Bytes> secrets;
+  for (const char* subject : {"root", "node-us", "node-jp", "node-kr", "relay-1"}) {
+    auto id_or = LoadIdentity(c.certs(), subject);
+    ASSERT_TRUE(id_or.ok()) << subject;
+    auto v = id_or->keys.noise.secret.view();
+    secrets.emplace_back(v.begin(), v.end());
+    auto s = id_or->keys.signing.seed();
+    secrets.emplace_back(s.begin(), s.end());
+    if (id_or->keys.e2e) {
+      auto e = id_or->keys.e2e->secret.view();
+      secrets.emplace_back(e.begin(), e.end());
+    }
+  }
+  int scanned = 0;
+  for (const auto& e : fs::recursive_directory_iterator(c.path())) {
+    if (!e.is_regular_file() || e.path().extension() == ".key") continue;
+    std::string content = ReadFileOrDie(e.path());
+    ++scanned;
+    for (const auto& secret : secrets) {
+      EXPECT_EQ(content.find(AsChars(secret)), std::string::npos) << "raw key bytes in " << e.path();
+      EXPECT_EQ(content.find(ToHex(secret)), std::string::npos) << "hex key in " << e.path();
+    }
+  }
+  EXPECT_GT(scanned, 10);
+}
+
+}  // namespace
+}  // namespace hotline::testing
