@@ -90,12 +90,10 @@ void RelayServer::Stop(const std::string& why) {
 
 void RelayServer::Checkpoint() {
   committer_->Submit([this]() -> Status {
-    HOTLINE_ASSIGN_OR_RETURN(uint64_t size, audit_->Size());
-    if (size == last_checkpoint_size_) return Status::Ok();
-    HOTLINE_RETURN_IF_ERROR(
-        audit_->SignCheckpoint(identity_->keys.signing.secret, identity_->keys.signing.public_key).status());
-    last_checkpoint_size_ = size;
-    return Status::Ok();
+    return audit_
+        ->CheckpointIfGrown(identity_->keys.signing.secret, identity_->keys.signing.public_key,
+                            last_checkpoint_size_)
+        .status();
   });
 }
 

@@ -71,20 +71,22 @@ StatusOr<std::vector<merkle::Hash>> AuditLog::LeafHashes() {
 
 StatusOr<merkle::Hash> AuditLog::Root() {
   if (!range_) {
-    HOTLINE_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT leaf_hash FROM audit_log ORDER BY idx"));
+    HOTLINE_ASSIGN_OR_RETURN(std::vector<merkle::Hash> leaves, LeafHashes());
     merkle::CompactRange range;
-    for (;;) {
-      HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      Bytes h = s.ColumnBlob(0);
-      if (h.size() != 32) return DataLossError("audit leaf hash is not 32 bytes");
-      merkle::Hash leaf;
-      std::copy(h.begin(), h.end(), leaf.begin());
-      range.Append(leaf);
-    }
+    for (const auto& leaf : leaves) range.Append(leaf);
     range_ = range;
   }
   return range_->Root();
+}
+
+StatusOr<std::optional<v1::SignedCheckpoint>> AuditLog::CheckpointIfGrown(const Ed25519Secret& key,
+                                                                           ByteView public_key,
+                                                                           uint64_t& last_size) {
+  HOTLINE_ASSIGN_OR_RETURN(uint64_t size, Size());
+  if (size == last_size) return std::optional<v1::SignedCheckpoint>();
+  HOTLINE_ASSIGN_OR_RETURN(v1::SignedCheckpoint cp, SignCheckpoint(key, public_key));
+  last_size = size;
+  return std::optional<v1::SignedCheckpoint>(std::move(cp));
 }
 
 v1::CheckpointSignature SignCheckpointBytes(const std::string& checkpoint, const std::string& signer,

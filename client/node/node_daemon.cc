@@ -1060,16 +1060,12 @@ void NodeDaemon::Checkpoint(bool share) {
   auto leaves = std::make_shared<std::vector<merkle::Hash>>();
   committer_->Submit(
       [this, share, signed_cp, leaves]() -> Status {
-        signed_cp->reset();
-        HOTLINE_ASSIGN_OR_RETURN(uint64_t size, audit_->Size());
-        if (size == last_checkpoint_size_) return Status::Ok();
-        HOTLINE_ASSIGN_OR_RETURN(v1::SignedCheckpoint cp, audit_->SignCheckpoint(identity_->keys.signing.secret,
-                                                                                 identity_->keys.signing.public_key));
-        if (share) {
+        HOTLINE_ASSIGN_OR_RETURN(*signed_cp, audit_->CheckpointIfGrown(identity_->keys.signing.secret,
+                                                                       identity_->keys.signing.public_key,
+                                                                       last_checkpoint_size_));
+        if (share && signed_cp->has_value()) {
           HOTLINE_ASSIGN_OR_RETURN(*leaves, audit_->LeafHashes());
         }
-        *signed_cp = std::move(cp);
-        last_checkpoint_size_ = size;
         return Status::Ok();
       },
       [this, share, signed_cp, leaves](const Status& st) {

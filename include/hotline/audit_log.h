@@ -60,6 +60,9 @@ class AuditLog {
   // Signs a checkpoint of the log as it is now (inside a transaction) and
   // stores it. Returns it.
   StatusOr<v1::SignedCheckpoint> SignCheckpoint(const Ed25519Secret& key, ByteView public_key);
+  // SignCheckpoint only if the log grew since `last_size` (then updated).
+  StatusOr<std::optional<v1::SignedCheckpoint>> CheckpointIfGrown(const Ed25519Secret& key,
+                                                                  ByteView public_key, uint64_t& last_size);
   // The latest stored checkpoint, if any.
   StatusOr<std::optional<v1::SignedCheckpoint>> LatestCheckpoint();
   StatusOr<merkle::Hash> Root();
