@@ -32,6 +32,7 @@ struct Options {
   int64_t launch_time_ms = 0;
   uint32_t confidence = 0;
   double respond_minutes = 30;
+  double watch_seconds = 0;  // 0 = until interrupted
 };
 
 int Fail(const Status& st) {
@@ -259,12 +260,14 @@ int RunWatch(const Options& o) {
   v1::ControlRequest req;
   req.mutable_watch();
   if (auto st = (*client)->Send(req); !st.ok()) return Fail(st);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
+  bool forever = o.watch_seconds <= 0;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(o.watch_seconds * 1000));
   int seen = 0;
   while (o.count == 0 || seen < o.count) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (o.timeout_s > 0 && left.count() <= 0) break;
-    auto r = (*client)->Receive(o.timeout_s > 0 ? left : std::chrono::hours(24 * 365));
+    if (!forever && left.count() <= 0) break;
+    auto r = (*client)->Receive(forever ? std::chrono::hours(24 * 365) : left);
     if (!r.ok()) {
       if (r.status().code() == StatusCode::kDeadlineExceeded) break;
       return Fail(r.status());
@@ -388,6 +391,7 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
 
   CLI::App* watch = app.add_subcommand("watch", "Live feed of arrivals, receipts and alerts");
   watch->add_option("--count", o->count, "Stop after this many events (0 = no limit)");
+  watch->add_option("--for", o->watch_seconds, "Stop after this many seconds (0 = until interrupted)");
   watch->callback([o, &exit_code] { exit_code = RunWatch(*o); });
 
   CLI::App* wait = app.add_subcommand("wait", "Wait until every recipient reached a tier");
