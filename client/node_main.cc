@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-interval-ms", checkpoint_ms,
                  "Sign an audit checkpoint and send it to the other nations this often")
       ->capture_default_str();
+  app.add_option("--rekey-after", config.rekey_after_messages,
+                 "Re-handshake a link after this many Noise messages in either direction")
+      ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
+      ->capture_default_str();
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");

@@ -147,14 +147,9 @@ void RelayServer::OnConnection(tcp::socket socket) {
     return;
   }
   ++handshaking_by_address_[address];
-  SecureChannelConfig channel;
-  channel.initiator = false;
-  channel.noise_static = identity_->keys.noise;
-  channel.certificate = identity_->certificate;
-  channel.trust = &*trust_;
-  channel.now_unix = NowUnix;
+  SecureChannelConfig channel = ChannelConfigFor(*identity_, *trust_, /*initiator=*/false, v1::ROLE_NODE);
   channel.allowed_skew_seconds = config_.allowed_skew_seconds;
-  channel.expected_peer_role = v1::ROLE_NODE;
+  channel.rekey_after_messages = config_.rekey_after_messages;
   LinkOptions options;
   options.fifo = config_.fifo;
   options.handshake_timeout = config_.handshake_timeout;
@@ -211,6 +206,15 @@ void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& r
   }
   v1::Nation nation = PeerNation(link);
   spdlog::info("node {} disconnected: {}", NationCode(nation), reason);
+  if (!stopping_) {  // the STOP record covers links closed by shutdown
+    v1::AuditRecord r;
+    r.set_event(link->peer_violation() ? v1::AUDIT_EVENT_INPUT_REJECTED : v1::AUDIT_EVENT_LINK_CLOSED);
+    r.set_peer(nation);
+    r.set_peer_subject(link->peer().subject());
+    r.set_reason(reason);
+    r.set_detail(link->remote_address());
+    Audit(r);
+  }
   auto it = nodes_.find(nation);
   if (it != nodes_.end() && it->second.link == link) {
     ReturnInFlight(it->second);

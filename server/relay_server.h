@@ -39,6 +39,7 @@ struct RelayConfig {
   size_t delivery_window_bytes = 256 * 1024;
   bool fifo = false;             // ignore precedence (benchmark comparison only)
   std::chrono::milliseconds handshake_timeout = limits::kHandshakeTimeout;
+  uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
 };

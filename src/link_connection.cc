@@ -54,6 +54,11 @@ void LinkConnection::Close(const std::string& reason) {
   }
 }
 
+void LinkConnection::CloseForViolation(const std::string& reason) {
+  if (!closed_) peer_violation_ = true;
+  Close(reason);
+}
+
 Status LinkConnection::Send(const v1::LinkFrame& frame, int precedence, bool force) {
   if (closed_) return UnavailableError("connection closed");
   if (!channel_.established()) return FailedPreconditionError("connection not established");
@@ -95,13 +100,13 @@ void LinkConnection::OnEstablished() {
 bool LinkConnection::HandleTransport(ByteView message) {
   Bytes plaintext;
   if (Status st = channel_.Decrypt(message, plaintext); !st.ok()) {
-    Close(st.message());
+    CloseForViolation(st.message() + " (a replayed, reordered, duplicated or forged frame)");
     return false;
   }
   v1::LinkFrame frame;
   auto complete = reassembler_.Accept(plaintext, frame);
   if (!complete.ok()) {
-    Close("bad link frame: " + complete.status().message());
+    CloseForViolation("bad link frame: " + complete.status().message());
     return false;
   }
   if (!*complete) return true;
@@ -146,7 +151,7 @@ awaitable<void> LinkConnection::Reader() {
     }
     last_rx_ = Clock::now();
     if (Status st = decoder_.Feed(ByteView(buffer.data(), n)); !st.ok()) {
-      Close(st.message());
+      CloseForViolation(st.message());
       co_return;
     }
     Bytes message;

@@ -1,9 +1,24 @@
 #include "hotline/secure_channel.h"
 
+#include <algorithm>
+
 #include "hotline/limits.h"
+#include "hotline/net_util.h"
 #include "hotline/v1/link.pb.h"
 
 namespace hotline {
+
+SecureChannelConfig ChannelConfigFor(const Identity& self, const TrustStore& trust, bool initiator,
+                                     v1::Role expected_peer_role) {
+  SecureChannelConfig c;
+  c.initiator = initiator;
+  c.noise_static = self.keys.noise;
+  c.certificate = self.certificate;
+  c.trust = &trust;
+  c.now_unix = NowUnix;
+  c.expected_peer_role = expected_peer_role;
+  return c;
+}
 
 SecureChannel::SecureChannel(SecureChannelConfig config) : config_(std::move(config)) {
   noise::HandshakeConfig hc;
@@ -28,7 +43,9 @@ Status SecureChannel::Fail(std::string reason) {
 Status SecureChannel::Start(Bytes& out) {
   if (dead_) return Fail("channel is dead");
   if (!config_.initiator || !handshake_->IsMyTurn()) return Fail("Start() called out of turn");
-  Status st = handshake_->WriteMessage({}, out);  // XX message 1: "-> e", empty payload
+  // XX message 1: "-> e" with zero padding (anti-amplification, see header).
+  Bytes padding(limits::kHandshakeInitiationBytes - kX25519Len, 0);
+  Status st = handshake_->WriteMessage(padding, out);
   if (!st.ok()) return Fail("noise: " + st.message());
   return Status::Ok();
 }
@@ -83,9 +100,18 @@ Status SecureChannel::OnHandshakeMessage(ByteView message, Bytes& out) {
     HOTLINE_RETURN_IF_ERROR(CheckPeer(payload));
     HOTLINE_RETURN_IF_ERROR(WritePayloadMessage(out));  // message 3: -> s, se
   } else if (!handshake_->IsComplete()) {
-    // Read XX message 1 (-> e): its payload must be empty (nothing unauthenticated).
-    if (!payload.empty()) return Fail("unexpected payload in handshake message 1");
+    // Read XX message 1 (-> e): its payload is zero padding, nothing else.
+    if (std::any_of(payload.begin(), payload.end(), [](uint8_t b) { return b != 0; })) {
+      return Fail("handshake message 1 padding is not all zeros");
+    }
+    size_t before = out.size();
     HOTLINE_RETURN_IF_ERROR(WritePayloadMessage(out));  // message 2
+    if (size_t reply = out.size() - before; reply > message.size()) {
+      out.resize(before);
+      return Fail("handshake message 1 (" + std::to_string(message.size()) +
+                  " bytes) is shorter than the reply (" + std::to_string(reply) +
+                  " bytes): refusing to amplify");
+    }
   } else {
     HOTLINE_RETURN_IF_ERROR(CheckPeer(payload));  // message 3: the initiator's certificate
   }
@@ -110,7 +136,8 @@ Status SecureChannel::Decrypt(ByteView message, Bytes& plaintext) {
 }
 
 bool SecureChannel::NeedsRekey() const {
-  return transport_ && (transport_->send.NeedsRekey() || transport_->receive.NeedsRekey());
+  return transport_ && (transport_->send.nonce() >= config_.rekey_after_messages ||
+                        transport_->receive.nonce() >= config_.rekey_after_messages);
 }
 
 }  // namespace hotline

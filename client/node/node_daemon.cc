@@ -255,14 +255,9 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
     if (!ec) co_await socket.async_connect(*endpoint, asio::redirect_error(use_awaitable, ec));
     connect_deadline.cancel();
     if (!ec && !stopping_) {
-      SecureChannelConfig channel;
-      channel.initiator = true;
-      channel.noise_static = identity_->keys.noise;
-      channel.certificate = identity_->certificate;
-      channel.trust = &*trust_;
-      channel.now_unix = NowUnix;
+      SecureChannelConfig channel = ChannelConfigFor(*identity_, *trust_, /*initiator=*/true, v1::ROLE_RELAY);
       channel.allowed_skew_seconds = config_.allowed_skew_seconds;
-      channel.expected_peer_role = v1::ROLE_RELAY;
+      channel.rekey_after_messages = config_.rekey_after_messages;
       LinkOptions options;
       options.heartbeat_interval = limits::kHeartbeatInterval;
       options.fifo = config_.fifo;
@@ -270,9 +265,9 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
       LinkConnection::Callbacks cb;
       cb.established = [this, index](const LinkConnection::Ptr&) { OnRelayEstablished(index); };
       cb.frame = [this, index](const LinkConnection::Ptr&, v1::LinkFrame& f) { OnRelayFrame(index, f); };
-      cb.closed = [this, index, closed](const LinkConnection::Ptr&, const std::string& reason,
+      cb.closed = [this, index, closed](const LinkConnection::Ptr& link, const std::string& reason,
                                         bool authenticated) {
-        OnRelayClosed(index, reason, authenticated);
+        OnRelayClosed(index, reason, authenticated, link->peer_violation());
         closed->cancel();
       };
       relay.link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(cb), options);
@@ -326,7 +321,8 @@ void NodeDaemon::OnRelayEstablished(size_t index) {
   for (const auto& [id, receipt] : pending_receipts_) TransmitReceipt(receipt);
 }
 
-void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool authenticated) {
+void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool authenticated,
+                               bool peer_violation) {
   RelayLink& r = relays_[index];
   r.last_error = reason;
   r.link.reset();
@@ -340,9 +336,14 @@ void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool aut
     return;
   }
   spdlog::info("link to {} ({}) lost: {}", r.subject, r.address, reason);
+  if (stopping_) return;  // the STOP record covers links closed by shutdown
+  v1::AuditRecord rec;
+  rec.set_event(peer_violation ? v1::AUDIT_EVENT_INPUT_REJECTED : v1::AUDIT_EVENT_LINK_CLOSED);
+  rec.set_peer_subject(r.subject);
+  rec.set_reason(reason);
+  rec.set_detail(r.address);
+  AuditAsync(rec);
   Emit("link-down", {}, v1::NATION_UNSPECIFIED, r.subject + ": " + reason);
-  // Messages that went out through this relay and were not yet accepted go
-  // out again through any other live relay.
   // Until every delivery receipt is back, a message is re-sent through any
   // live relay: one that went out through this relay, accepted or not, may
   // now be stuck in a dead relay's store. Recipients deduplicate.

@@ -28,6 +28,7 @@
 #include "hotline/net_util.h"
 #include "hotline/envelope.h"
 #include "hotline/group_commit.h"
+#include "hotline/limits.h"
 #include "hotline/link_connection.h"
 #include "hotline/trust_dir.h"
 #include "hotline/witness.h"
@@ -54,6 +55,7 @@ struct NodeConfig {
   // message lost for good cannot hold later ones back forever.
   std::chrono::milliseconds stream_gap_timeout{30000};
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
+  uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
 };
 
 v1::Precedence DefaultPrecedence(v1::Channel channel);
@@ -100,7 +102,7 @@ class NodeDaemon {
   awaitable<void> MaintainRelay(size_t index);
   void OnRelayEstablished(size_t index);
   void OnRelayFrame(size_t index, v1::LinkFrame& frame);
-  void OnRelayClosed(size_t index, const std::string& reason, bool authenticated);
+  void OnRelayClosed(size_t index, const std::string& reason, bool authenticated, bool peer_violation);
   void OnAccepted(size_t index, const v1::RelayAccepted& accepted);
   void OnDeliver(size_t index, const v1::DeliverEnvelope& deliver);
   void OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver);

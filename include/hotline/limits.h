@@ -31,6 +31,13 @@ inline constexpr size_t kMaxRecipients = 3;
 inline constexpr size_t kMaxCertificateBytes = 2048;
 inline constexpr size_t kMaxRevocationListBytes = 64 * 1024;
 inline constexpr size_t kMaxHandshakePayload = 4096;
+// XX message 1 is padded with zeros to this size, and a responder answers
+// only if message 1 is at least as long as its reply: an unauthenticated
+// peer never gets more bytes back than it sent (no amplification).
+inline constexpr size_t kHandshakeInitiationBytes = 1024;
+// A link re-handshakes once either Noise counter reaches this (far below
+// the 2^64-1 the spec reserves); operators may lower it (--rekey-after).
+inline constexpr uint64_t kRekeyAfterMessages = uint64_t{1} << 60;
 inline constexpr size_t kMaxReceiptBytes = 1024;
 inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
 

@@ -61,6 +61,10 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   const v1::CertificateDetails& peer() const { return channel_.peer(); }
   const std::string& remote_address() const { return remote_; }
   size_t queued_bytes() const { return queue_.bytes(); }
+  // True when the connection closed because the peer sent bytes that broke
+  // the protocol (bad framing, a frame failing authentication, a bad link
+  // frame), as opposed to a timeout, a local decision or an orderly close.
+  bool peer_violation() const { return peer_violation_; }
 
   static constexpr int kControlPrecedence = 5;  // above FLASH: heartbeats, acks
 
@@ -74,6 +78,7 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   awaitable<bool> WriteRaw(ByteView message);
   void OnEstablished();
   bool HandleTransport(ByteView message);
+  void CloseForViolation(const std::string& reason);
 
   asio::ip::tcp::socket socket_;
   SecureChannel channel_;
@@ -89,6 +94,7 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   uint64_t next_stream_id_ = 1;
   uint64_t heartbeat_nonce_ = 0;
   bool closed_ = false;
+  bool peer_violation_ = false;
   std::string remote_;
 };
 

@@ -16,8 +16,6 @@ namespace hotline::noise {
 inline constexpr size_t kKeyLen = 32;
 inline constexpr size_t kTagLen = 16;
 inline constexpr size_t kMaxMessageLen = 65535;  // Noise §3
-// Our choice: ask for a fresh handshake long before 2^64-1 (reserved, §5.1).
-inline constexpr uint64_t kRekeyNonceThreshold = uint64_t{1} << 60;
 
 class CipherState {
  public:
@@ -30,9 +28,6 @@ class CipherState {
   void SetNonce(uint64_t nonce) { nonce_ = nonce; }
   uint64_t nonce() const { return nonce_; }
   bool dead() const { return dead_; }
-  // True once the counter is past kRekeyNonceThreshold: the owner should
-  // replace the channel with a new handshake.
-  bool NeedsRekey() const { return nonce_ >= kRekeyNonceThreshold; }
 
   // Appends the ciphertext (or the plaintext, with no key) to `out`.
   Status EncryptWithAd(ByteView ad, ByteView plaintext, Bytes& out);

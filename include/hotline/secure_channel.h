@@ -1,7 +1,8 @@
 // The authenticated channel between a node and a relay: Noise XX
 // (Noise_XX_25519_ChaChaPoly_BLAKE2b, prologue "hotline.v1") whose
 // handshake messages 2 and 3 carry a HandshakePayload with the sender's
-// certificate. Each side checks the peer's certificate (chain to the root,
+// certificate. Message 1 is zero-padded to limits::kHandshakeInitiationBytes
+// and the responder stays silent unless its reply is no longer than it. Each side checks the peer's certificate (chain to the root,
 // Noise static key equals the certificate's, role, nation, validity,
 // revocation) before it says anything authenticated. Sans-I/O.
 //
@@ -16,7 +17,9 @@
 #include <optional>
 
 #include "hotline/certs.h"
+#include "hotline/limits.h"
 #include "hotline/noise_handshake.h"
+#include "hotline/trust_dir.h"
 
 namespace hotline {
 
@@ -31,7 +34,14 @@ struct SecureChannelConfig {
   int64_t allowed_skew_seconds = 300;
   v1::Role expected_peer_role = v1::ROLE_RELAY;
   std::optional<v1::Nation> expected_peer_nation;
+  uint64_t rekey_after_messages = limits::kRekeyAfterMessages;
 };
+
+// The usual config for a process speaking as `self`: its Noise key and
+// certificate, the trust store, the wall clock; the peer must hold
+// `expected_peer_role`.
+SecureChannelConfig ChannelConfigFor(const Identity& self, const TrustStore& trust, bool initiator,
+                                     v1::Role expected_peer_role);
 
 class SecureChannel {
  public:
@@ -53,8 +63,8 @@ class SecureChannel {
   // Transport phase: one Noise message per call.
   Status Encrypt(ByteView plaintext, Bytes& out);
   Status Decrypt(ByteView message, Bytes& plaintext);
-  // True when the send or receive counter nears exhaustion (B16): the owner
-  // must close and re-handshake.
+  // True once the send or receive counter reaches rekey_after_messages
+  // (B16): the owner must close and re-handshake.
   bool NeedsRekey() const;
 
   // For tests of nonce exhaustion.

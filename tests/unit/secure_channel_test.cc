@@ -107,6 +107,33 @@ TEST_F(SecureChannelTest, GarbageHandshakeMessagesKillTheChannel) {
   EXPECT_TRUE(out.empty());  // nothing sent back to an unauthenticated peer
 }
 
+// Issue 7 item 4: an unauthenticated peer never gets more bytes back than it sent.
+TEST_F(SecureChannelTest, RelayNeverRepliesWithMoreBytesThanMessageOneCarried) {
+  SecureChannel node(Config(dir_.path(), "node-us", true));
+  Bytes m1, m2;
+  ASSERT_TRUE(node.Start(m1).ok());
+  EXPECT_EQ(m1.size(), limits::kHandshakeInitiationBytes);
+  SecureChannel relay(Config(dir_.path(), "relay-1", false));
+  ASSERT_TRUE(relay.OnHandshakeMessage(m1, m2).ok()) << relay.failure_reason();
+  EXPECT_LE(m2.size(), m1.size());
+
+  // An unpadded message 1 (a bare ephemeral key) gets nothing back.
+  SecureChannel short_relay(Config(dir_.path(), "relay-1", false));
+  Bytes bare(m1.begin(), m1.begin() + 32), reply;
+  EXPECT_FALSE(short_relay.OnHandshakeMessage(bare, reply).ok());
+  EXPECT_TRUE(reply.empty());
+  EXPECT_NE(short_relay.failure_reason().find("refusing to amplify"), std::string::npos)
+      << short_relay.failure_reason();
+
+  // Padding that is not zeros is refused too (nothing unauthenticated is carried).
+  SecureChannel odd_relay(Config(dir_.path(), "relay-1", false));
+  Bytes odd = m1;
+  odd.back() = 1;
+  EXPECT_FALSE(odd_relay.OnHandshakeMessage(odd, reply).ok());
+  EXPECT_TRUE(reply.empty());
+  EXPECT_NE(odd_relay.failure_reason().find("not all zeros"), std::string::npos) << odd_relay.failure_reason();
+}
+
 TEST_F(SecureChannelTest, LowOrderEphemeralKeyAbortsTheHandshake) {
   SecureChannel node(Config(dir_.path(), "node-us", true));
   SecureChannel relay(Config(dir_.path(), "relay-1", false));
@@ -164,7 +191,7 @@ TEST_F(SecureChannelTest, NonceNearExhaustionAsksForRekeyAndNeverWraps) {
   SecureChannel relay(Config(dir_.path(), "relay-1", false));
   ASSERT_TRUE(Handshake(node, relay));
   EXPECT_FALSE(node.NeedsRekey());
-  node.SetSendNonceForTesting(noise::kRekeyNonceThreshold);
+  node.SetSendNonceForTesting(limits::kRekeyAfterMessages);
   EXPECT_TRUE(node.NeedsRekey());
   node.SetSendNonceForTesting(UINT64_MAX - 1);
   Bytes out;
