@@ -105,22 +105,10 @@ struct Cluster {
 };
 
 SecureChannelConfig ChannelFor(const Identity& id, const TrustStore& trust) {
-  SecureChannelConfig c;
-  c.initiator = true;
-  c.noise_static = id.keys.noise;
-  c.certificate = id.certificate;
-  c.trust = &trust;
-  c.now_unix = NowUnix;
-  c.expected_peer_role = v1::ROLE_RELAY;
-  return c;
+  return ChannelConfigFor(id, trust, /*initiator=*/true, v1::ROLE_RELAY);
 }
 
-PeerKeys KeysOf(const Identity& id) {
-  PeerKeys k;
-  std::copy_n(id.details.signing_public_key().begin(), 32, k.signing_public_key.begin());
-  std::copy_n(id.details.e2e_public_key().begin(), 32, k.e2e_public_key.begin());
-  return k;
-}
+PeerKeys KeysOf(const Identity& id) { return *PeerKeysOf(id.details); }
 
 int RelayThroughput(const Args& args) {
   Cluster cluster(args);

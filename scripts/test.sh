@@ -2,8 +2,9 @@
 # README's test command: installs missing Debian packages, builds, and runs
 # every test twice: a normal build, then an AddressSanitizer +
 # UndefinedBehaviorSanitizer build of the whole suite (processes the tests
-# start are sanitized too). Long fuzz and soak runs are separate commands
-# (docs/TESTING.md).
+# start are sanitized too), then every libFuzzer target briefly
+# (HOTLINE_CI_FUZZ_SECONDS each, default 20). Long fuzz and soak runs are
+# separate commands (docs/TESTING.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -16,4 +17,6 @@ HOTLINE_BUILD_DIR=build-asan bash scripts/build.sh -DHOTLINE_SANITIZE=ON -DHOTLI
 echo "== tests under ASan + UBSan =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600
-echo "test.sh: all tests passed (normal and sanitized builds)"
+echo "== fuzz smoke: every target ${HOTLINE_CI_FUZZ_SECONDS:-20} s (clang, ASan + UBSan) =="
+FUZZ_SECONDS=${HOTLINE_CI_FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+echo "test.sh: all tests passed (normal and sanitized builds, fuzz smoke)"

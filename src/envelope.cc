@@ -89,6 +89,17 @@ uint64_t SequenceFor(const v1::EnvelopeHeader& header, v1::Nation recipient) {
   return header.sequence();
 }
 
+StatusOr<PeerKeys> PeerKeysOf(const v1::CertificateDetails& details) {
+  if (details.signing_public_key().size() != kEd25519PublicLen ||
+      details.e2e_public_key().size() != kX25519Len) {
+    return InvalidArgumentError("certificate " + details.subject() + " lacks end-to-end keys");
+  }
+  PeerKeys keys;
+  std::copy_n(details.signing_public_key().begin(), kEd25519PublicLen, keys.signing_public_key.begin());
+  std::copy_n(details.e2e_public_key().begin(), kX25519Len, keys.e2e_public_key.begin());
+  return keys;
+}
+
 Bytes EnvelopeSigningInput(const v1::Envelope& e) {
   Bytes wraps;
   for (const auto& w : e.wraps()) {

@@ -199,7 +199,7 @@ awaitable<void> LinkConnection::Writer() {
       co_return;
     }
     if (channel_.NeedsRekey()) {
-      Close("noise nonce near exhaustion: reconnecting for a fresh handshake");
+      Close("Noise counter reached the rekey limit: closing for a fresh handshake");
       co_return;
     }
   }

@@ -59,10 +59,7 @@ Status NodeDaemon::LoadPeers() {
     expect.nation = n;
     CertCheck check = trust_->Verify(cert, expect);
     if (!check.ok()) return PermissionDeniedError(path.string() + ": " + check.message);
-    PeerKeys keys;
-    std::copy_n(check.cert->details.signing_public_key().begin(), kEd25519PublicLen,
-                keys.signing_public_key.begin());
-    std::copy_n(check.cert->details.e2e_public_key().begin(), kX25519Len, keys.e2e_public_key.begin());
+    HOTLINE_ASSIGN_OR_RETURN(PeerKeys keys, PeerKeysOf(check.cert->details));
     peer_signing_keys_[n] = keys.signing_public_key;
     peers[n] = keys;
   }

@@ -15,6 +15,7 @@
 
 #include "hotline/crypto.h"
 #include "hotline/v1/body.pb.h"
+#include "hotline/v1/cert.pb.h"
 #include "hotline/v1/envelope.pb.h"
 
 namespace hotline {
@@ -55,6 +56,9 @@ struct PeerKeys {
   Ed25519Public signing_public_key{};
   X25519Public e2e_public_key{};
 };
+
+// The signing and end-to-end public keys a node certificate names.
+StatusOr<PeerKeys> PeerKeysOf(const v1::CertificateDetails& details);
 
 // One nation's end-to-end keys and the public keys of the other nations.
 class EnvelopeKeys {

@@ -11,6 +11,7 @@
 #include "hotline/certs.h"
 #include "hotline/crypto.h"
 #include "hotline/envelope.h"
+#include "hotline/secure_channel.h"
 #include "hotline/trust_dir.h"
 
 namespace hotline::fuzz {
@@ -34,12 +35,16 @@ struct World {
     static World w;
     return w;
   }
+  // A handshake config for `self` at a fixed time inside every certificate's validity.
+  SecureChannelConfig Channel(const Identity& self, bool initiator, v1::Role peer_role) const {
+    SecureChannelConfig c = ChannelConfigFor(self, *trust, initiator, peer_role);
+    c.now_unix = [] { return int64_t{1'800'000'100}; };
+    return c;
+  }
   std::unique_ptr<EnvelopeKeys> KeysFor(const Identity& self, const Identity& peer) {
-    PeerKeys k;
-    std::copy_n(peer.details.signing_public_key().begin(), 32, k.signing_public_key.begin());
-    std::copy_n(peer.details.e2e_public_key().begin(), 32, k.e2e_public_key.begin());
-    return std::make_unique<EnvelopeKeys>(self.details.nation(), self.keys.signing, *self.keys.e2e,
-                                          std::map<v1::Nation, PeerKeys>{{peer.details.nation(), k}});
+    return std::make_unique<EnvelopeKeys>(
+        self.details.nation(), self.keys.signing, *self.keys.e2e,
+        std::map<v1::Nation, PeerKeys>{{peer.details.nation(), *PeerKeysOf(peer.details)}});
   }
 };
 

@@ -1,19 +1,15 @@
 // Fuzz target: a relay's side of the Noise XX handshake fed arbitrary
-// messages 1 and 3 (the peer's certificate check included).
+// messages 1 and 3 (the peer's certificate check included). Input: a u16
+// little-endian length of message 1, message 1, then message 3.
 #include "fuzz_common.h"
-#include "hotline/secure_channel.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& w = hotline::fuzz::World::Get();
-  hotline::SecureChannelConfig c;
-  c.initiator = false;
-  c.noise_static = w.relay->keys.noise;
-  c.certificate = w.relay->certificate;
-  c.trust = &*w.trust;
-  c.now_unix = [] { return int64_t{1'800'000'100}; };
-  c.expected_peer_role = hotline::v1::ROLE_NODE;
-  hotline::SecureChannel ch(c);
-  size_t split = size > 0 ? data[0] % (size + 1) : 0;
+  hotline::SecureChannel ch(w.Channel(*w.relay, /*initiator=*/false, hotline::v1::ROLE_NODE));
+  if (size < 2) return 0;
+  size_t split = (size_t{data[0]} | size_t{data[1]} << 8) % (size - 1);
+  data += 2;
+  size -= 2;
   hotline::Bytes out;
   if (!ch.OnHandshakeMessage(hotline::ByteView(data, split), out).ok()) return 0;
   out.clear();

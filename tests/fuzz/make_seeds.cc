@@ -66,24 +66,16 @@ int main(int argc, char** argv) {
   Write(out / "frame_decoder", "frame", wire);
 
   // Handshake messages 1, 2 and 3 of a real exchange.
-  SecureChannelConfig ic, rc;
-  ic.initiator = true;
-  ic.noise_static = w.us->keys.noise;
-  ic.certificate = w.us->certificate;
-  ic.trust = &*w.trust;
-  ic.now_unix = [] { return int64_t{1'800'000'100}; };
-  rc = ic;
-  rc.initiator = false;
-  rc.noise_static = w.relay->keys.noise;
-  rc.certificate = w.relay->certificate;
-  rc.expected_peer_role = v1::ROLE_NODE;
+  SecureChannelConfig ic = w.Channel(*w.us, /*initiator=*/true, v1::ROLE_RELAY);
+  SecureChannelConfig rc = w.Channel(*w.relay, /*initiator=*/false, v1::ROLE_NODE);
   SecureChannel node(ic), relay(rc);
   Bytes m1, m2, m3;
   (void)node.Start(m1);
   (void)relay.OnHandshakeMessage(m1, m2);
   (void)node.OnHandshakeMessage(m2, m3);
   Bytes both;
-  both.push_back(static_cast<uint8_t>(m1.size()));
+  both.push_back(static_cast<uint8_t>(m1.size() & 0xff));  // u16 little-endian length of m1
+  both.push_back(static_cast<uint8_t>(m1.size() >> 8));
   Append(both, m1);
   Append(both, m3);
   Write(out / "handshake_responder", "m1m3", both);

@@ -2,12 +2,9 @@
 // a clear log line and an audit record, nothing crashes, and honest traffic
 // carries on.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cluster.h"
+#include "rogue_peers.h"
 #include "hotline/asio.h"
 #include "hotline/envelope.h"
 #include "hotline/link_connection.h"
@@ -19,54 +16,6 @@ namespace hotline::testing {
 namespace {
 
 using asio::ip::tcp;
-
-int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::string& needle) {
-  auto db = Database::Open(db_path, "");
-  if (!db.ok()) return -1;
-  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
-  int n = 0;
-  while (s.ok() && *s->Step()) {
-    Bytes b = s->ColumnBlob(0);
-    v1::AuditRecord r;
-    r.ParseFromArray(b.data(), static_cast<int>(b.size()));
-    if (r.event() == event && (r.reason() + r.detail()).find(needle) != std::string::npos) ++n;
-  }
-  return n;
-}
-
-// A raw TCP client from a chosen loopback source address.
-int RawConnect(const std::string& relay, const char* source = "127.0.0.1") {
-  auto ep = *ParseEndpoint(relay);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &src.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(ep.port());
-  inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void SendRaw(int fd, const Bytes& b) { (void)!::write(fd, b.data(), b.size()); }
-
-// Waits until the peer closes `fd`; returns the bytes it sent back first.
-size_t DrainUntilClosed(int fd) {
-  size_t total = 0;
-  uint8_t buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    total += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  return total;
-}
 
 class HostileInputTest : public ::testing::Test {
  protected:
@@ -150,13 +99,7 @@ TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRe
   asio::io_context io;
   tcp::socket socket(io);
   socket.connect(*ParseEndpoint(c_.RelayAddress(2)));
-  SecureChannelConfig cfg;
-  cfg.initiator = true;
-  cfg.noise_static = us.keys.noise;
-  cfg.certificate = us.certificate;
-  cfg.trust = &*trust;
-  cfg.now_unix = NowUnix;
-  cfg.expected_peer_role = v1::ROLE_RELAY;
+  SecureChannelConfig cfg = ChannelConfigFor(us, *trust, /*initiator=*/true, v1::ROLE_RELAY);
   int accepted = 0;
   LinkConnection::Callbacks cb;
   cb.established = [&](const LinkConnection::Ptr& link) {

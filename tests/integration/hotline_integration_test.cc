@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster.h"
+#include "rogue_peers.h"
 #include "hotline/asio.h"
 #include "hotline/envelope.h"
 #include "hotline/link_connection.h"
@@ -18,24 +19,6 @@ const std::vector<std::string> kNations = {"us", "jp", "kr"};
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
-}
-
-// Counts audit records of `event` whose reason contains `needle` in a store.
-int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::string& needle) {
-  auto db = Database::Open(db_path, "");
-  if (!db.ok()) return -1;
-  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
-  if (!s.ok()) return -1;
-  int n = 0;
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok() || !*row) break;
-    Bytes b = s->ColumnBlob(0);
-    v1::AuditRecord r;
-    r.ParseFromArray(b.data(), static_cast<int>(b.size()));
-    if (r.event() == event && r.reason().find(needle) != std::string::npos) ++n;
-  }
-  return n;
 }
 
 TEST(HotlineIntegrationTest, AllSixDirectedPairsReachAllThreeTiers) {
@@ -97,44 +80,6 @@ TEST(HotlineIntegrationTest, RelayKilledBetweenAcceptAndDeliveryStillDelivers) {
   EXPECT_NE(c.CliOk("us", {"inbox"}).find("stored before the crash"), std::string::npos);
 }
 
-// An in-process node client with chosen credentials, to provoke refusals.
-struct RogueClient {
-  std::string closed_reason;
-  bool established = false;
-  std::vector<v1::LinkFrame> frames;
-
-  void Run(const std::string& address, const Identity& id, const TrustStore& trust,
-           const std::function<void(const LinkConnection::Ptr&)>& on_up = nullptr,
-           size_t want_frames = 0) {
-    asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect(*ParseEndpoint(address));
-    SecureChannelConfig cfg;
-    cfg.initiator = true;
-    cfg.noise_static = id.keys.noise;
-    cfg.certificate = id.certificate;
-    cfg.trust = &trust;
-    cfg.now_unix = NowUnix;
-    cfg.expected_peer_role = v1::ROLE_RELAY;
-    LinkConnection::Callbacks cb;
-    cb.established = [&](const LinkConnection::Ptr& link) {
-      established = true;
-      if (on_up) on_up(link);
-    };
-    cb.frame = [&](const LinkConnection::Ptr& link, v1::LinkFrame& f) {
-      frames.push_back(f);
-      if (frames.size() >= want_frames) link->Close("done");
-    };
-    cb.closed = [&](const LinkConnection::Ptr&, const std::string& reason, bool) {
-      closed_reason = reason;
-      io.stop();
-    };
-    auto link = LinkConnection::Create(std::move(socket), cfg, cb, LinkOptions{});
-    link->Start();
-    io.run_for(std::chrono::seconds(10));
-  }
-};
-
 TEST(HotlineIntegrationTest, RelayRefusesForeignRootExpiredCertAndLogsWhy) {
   Cluster c;
   std::string addr = c.StartRelay(1);
@@ -174,10 +119,7 @@ TEST(HotlineIntegrationTest, RelayRejectsNodeSendingAsAnotherNationAndCarriesOn)
   // US's keys, but the envelope claims to come from KR.
   std::map<v1::Nation, PeerKeys> peers;
   Identity jp = *LoadIdentity(c.certs(), "node-jp");
-  PeerKeys jp_keys;
-  std::copy_n(jp.details.signing_public_key().begin(), 32, jp_keys.signing_public_key.begin());
-  std::copy_n(jp.details.e2e_public_key().begin(), 32, jp_keys.e2e_public_key.begin());
-  peers[v1::NATION_JP] = jp_keys;
+  peers[v1::NATION_JP] = *PeerKeysOf(jp.details);
   EnvelopeKeys forger(v1::NATION_KR, us.keys.signing, *us.keys.e2e, peers);
   v1::EnvelopeHeader h;
   h.set_version(kEnvelopeVersion);
