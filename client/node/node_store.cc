@@ -80,6 +80,28 @@ std::string UpperHex(std::string_view s) {
   return out;
 }
 
+
+// A stored protobuf column that does not parse is corruption, never an
+// empty message.
+template <typename Message>
+Status ParseColumn(Statement& s, int column, Message& out, std::string_view what) {
+  Bytes b = s.ColumnBlob(column);
+  if (!out.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
+    return DataLossError("node store: a stored " + std::string(what) + " does not parse");
+  }
+  return Status::Ok();
+}
+
+// Runs `fn` on each row of `sql`; stops at the first error.
+Status ForEachRow(Database& db, std::string_view sql, const std::function<Status(Statement&)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    HOTLINE_RETURN_IF_ERROR(fn(s));
+  }
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const std::filesystem::path& path) {
@@ -193,19 +215,15 @@ StatusOr<std::map<std::pair<int, int>, uint64_t>> NodeStore::LoadStreams() {
 }
 
 Status NodeStore::ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT header, body, digest FROM inbox WHERE released=0 ORDER BY sequence"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    Bytes hb = s.ColumnBlob(0), bb = s.ColumnBlob(1);
-    v1::EnvelopeHeader h;
-    v1::Body b;
-    h.ParseFromArray(hb.data(), static_cast<int>(hb.size()));
-    b.ParseFromArray(bb.data(), static_cast<int>(bb.size()));
-    fn(std::move(h), std::move(b), s.ColumnBlob(2));
-  }
-  return Status::Ok();
+  return ForEachRow(*db_, "SELECT header, body, digest FROM inbox WHERE released=0 ORDER BY sequence",
+                    [&](Statement& s) -> Status {
+                      v1::EnvelopeHeader h;
+                      v1::Body b;
+                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
+                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 1, b, "inbox body"));
+                      fn(std::move(h), std::move(b), s.ColumnBlob(2));
+                      return Status::Ok();
+                    });
 }
 
 Status NodeStore::MarkInboxAcknowledged(ByteView message_id, int64_t at_ms) {
@@ -244,45 +262,34 @@ Status NodeStore::SaveConsultation(const v1::ConsultationStatus& status) {
 
 Status NodeStore::ForEachUnacknowledgedSent(
     const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT o.header, r.recipient, r.delivered_at_ms IS NOT NULL FROM outbox o"
-      " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    Bytes header = s.ColumnBlob(0);
-    v1::EnvelopeHeader h;
-    h.ParseFromArray(header.data(), static_cast<int>(header.size()));
-    fn(h, static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnInt(2) != 0);
-  }
-  return Status::Ok();
+  return ForEachRow(*db_,
+                    "SELECT o.header, r.recipient, r.delivered_at_ms IS NOT NULL FROM outbox o"
+                    " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL",
+                    [&](Statement& s) -> Status {
+                      v1::EnvelopeHeader h;
+                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "outbox header"));
+                      fn(h, static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnInt(2) != 0);
+                      return Status::Ok();
+                    });
 }
 
 Status NodeStore::ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL AND released=1"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    Bytes header = s.ColumnBlob(0);
-    v1::EnvelopeHeader h;
-    h.ParseFromArray(header.data(), static_cast<int>(header.size()));
-    fn(h);
-  }
-  return Status::Ok();
+  return ForEachRow(*db_, "SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL AND released=1",
+                    [&](Statement& s) -> Status {
+                      v1::EnvelopeHeader h;
+                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
+                      fn(h);
+                      return Status::Ok();
+                    });
 }
 
 Status NodeStore::ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT status FROM consultations"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    Bytes b = s.ColumnBlob(0);
+  return ForEachRow(*db_, "SELECT status FROM consultations", [&](Statement& s) -> Status {
     v1::ConsultationStatus st;
-    st.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, st, "consultation"));
     fn(st);
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 StatusOr<std::map<int, uint64_t>> NodeStore::LoadSequences() {
@@ -300,17 +307,14 @@ StatusOr<std::map<int, uint64_t>> NodeStore::LoadSequences() {
 
 Status NodeStore::ForEachOutstanding(
     const std::function<void(OutboxRow&&, std::vector<v1::Nation>)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT o.message_id, o.header, o.envelope, o.digest, o.summary,"
-      " group_concat(r.recipient) FROM outbox o JOIN outbox_recipient r USING(message_id)"
-      " WHERE o.done=0 AND r.delivered_at_ms IS NULL GROUP BY o.message_id ORDER BY o.rowid"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
+  constexpr std::string_view kSql =
+      "SELECT o.message_id, o.header, o.envelope, o.digest, o.summary, group_concat(r.recipient)"
+      " FROM outbox o JOIN outbox_recipient r USING(message_id)"
+      " WHERE o.done=0 AND r.delivered_at_ms IS NULL GROUP BY o.message_id ORDER BY o.rowid";
+  return ForEachRow(*db_, kSql, [&](Statement& s) -> Status {
     OutboxRow r;
     r.message_id = s.ColumnBlob(0);
-    Bytes header = s.ColumnBlob(1);
-    r.header.ParseFromArray(header.data(), static_cast<int>(header.size()));
+    HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 1, r.header, "outbox header"));
     r.envelope = s.ColumnBlob(2);
     r.digest = s.ColumnBlob(3);
     r.summary = s.ColumnText(4);
@@ -323,21 +327,19 @@ Status NodeStore::ForEachOutstanding(
       pos = comma + 1;
     }
     fn(std::move(r), std::move(missing));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Status NodeStore::ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT receipt_id, to_nation, receipt, precedence FROM receipts_out WHERE accepted_at_ms IS NULL"
-      " ORDER BY rowid"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnBlob(2),
-                      static_cast<v1::Precedence>(s.ColumnInt(3))});
-  }
-  return Status::Ok();
+  return ForEachRow(*db_,
+                    "SELECT receipt_id, to_nation, receipt, precedence FROM receipts_out"
+                    " WHERE accepted_at_ms IS NULL ORDER BY rowid",
+                    [&](Statement& s) -> Status {
+                      fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)),
+                                        s.ColumnBlob(2), static_cast<v1::Precedence>(s.ColumnInt(3))});
+                      return Status::Ok();
+                    });
 }
 
 StatusOr<std::optional<OutboxRow>> NodeStore::FindOutbox(ByteView message_id) {
@@ -348,8 +350,10 @@ StatusOr<std::optional<OutboxRow>> NodeStore::FindOutbox(ByteView message_id) {
   if (row.ok() && *row) {
     OutboxRow r;
     r.message_id.assign(message_id.begin(), message_id.end());
-    Bytes header = s->ColumnBlob(0);
-    r.header.ParseFromArray(header.data(), static_cast<int>(header.size()));
+    if (Status st = ParseColumn(*s, 0, r.header, "outbox header"); !st.ok()) {
+      s->Reset();
+      return st;
+    }
     r.envelope = s->ColumnBlob(1);
     r.digest = s->ColumnBlob(2);
     r.summary = s->ColumnText(3);
@@ -404,7 +408,7 @@ StatusOr<Bytes> NodeStore::ResolveId(std::string_view hex_prefix, bool inbox) {
   return found[0];
 }
 
-static InboxRow ReadInboxRow(Statement& s) {
+static StatusOr<InboxRow> ReadInboxRow(Statement& s) {
   InboxRow r;
   auto& e = r.entry;
   Bytes id = s.ColumnBlob(0);
@@ -416,8 +420,7 @@ static InboxRow ReadInboxRow(Statement& s) {
   e.set_created_at_ms(s.ColumnInt(5));
   e.set_received_at_ms(s.ColumnInt(6));
   r.digest = s.ColumnBlob(7);
-  Bytes body = s.ColumnBlob(8);
-  e.mutable_body()->ParseFromArray(body.data(), static_cast<int>(body.size()));
+  HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 8, *e.mutable_body(), "inbox body"));
   if (!s.ColumnIsNull(9)) e.set_acknowledged_at_ms(s.ColumnInt(9));
   r.acknowledged = !s.ColumnIsNull(9);
   return r;
@@ -433,7 +436,8 @@ StatusOr<std::optional<InboxRow>> NodeStore::GetInbox(ByteView message_id) {
   s.Bind(1, message_id);
   HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<InboxRow>();
-  return std::optional<InboxRow>(ReadInboxRow(s));
+  HOTLINE_ASSIGN_OR_RETURN(InboxRow r, ReadInboxRow(s));
+  return std::optional<InboxRow>(std::move(r));
 }
 
 StatusOr<std::vector<InboxRow>> NodeStore::ListInbox(uint32_t limit, bool unacknowledged_only) {
@@ -446,7 +450,8 @@ StatusOr<std::vector<InboxRow>> NodeStore::ListInbox(uint32_t limit, bool unackn
   for (;;) {
     HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(ReadInboxRow(s));
+    HOTLINE_ASSIGN_OR_RETURN(InboxRow r, ReadInboxRow(s));
+    out.push_back(std::move(r));
   }
   return out;
 }
