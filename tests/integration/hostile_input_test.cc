@@ -3,6 +3,9 @@
 // carries on.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "cluster.h"
 #include "rogue_peers.h"
 #include "hotline/asio.h"
@@ -79,6 +82,47 @@ TEST_F(HostileInputTest, B4HalfOpenFloodDoesNotStopARealNode) {
   EXPECT_EQ(replied, 0u);
   c_.StopAll();
   EXPECT_GE(CountAudit(RelayDb(), v1::AUDIT_EVENT_INPUT_REJECTED, "too many unauthenticated"), 1);
+}
+
+// B4, slow variant: slow-loris peers trickle a handshake one byte every
+// 50 ms and reconnect whenever closed. The handshake deadline (500 ms here)
+// closes each; a real node connects and delivers meanwhile.
+TEST_F(HostileInputTest, B4SlowLorisFloodIsTimedOutAndDoesNotStopARealNode) {
+  Bytes framed = {static_cast<uint8_t>(limits::kHandshakeInitiationBytes >> 8),
+                  static_cast<uint8_t>(limits::kHandshakeInitiationBytes & 0xff)};
+  framed.resize(2 + limits::kHandshakeInitiationBytes, 0x09);
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> replied{0}, closed{0};
+  std::vector<std::thread> lorises;
+  for (int i = 0; i < 8; ++i) {
+    lorises.emplace_back([&] {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!stop && std::chrono::steady_clock::now() < deadline) {
+        int fd = RawConnect(relay_, "127.0.0.3");
+        if (fd < 0) continue;
+        for (size_t b = 0; b < framed.size() && !stop; ++b) {
+          if (::send(fd, &framed[b], 1, MSG_NOSIGNAL) != 1) break;
+          uint8_t buf[64];
+          ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+          if (n > 0) replied += static_cast<size_t>(n);
+          if (n == 0) break;  // closed by the relay
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the attacker's pace
+        }
+        ++closed;
+        ::close(fd);
+      }
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return closed >= 8; })) << "no slow connection was closed";
+  c_.StartNode("kr");
+  EXPECT_TRUE(c_.WaitLinksUp("kr")) << "kr could not connect during the slow-loris flood";
+  std::string id = c_.CliOk("kr", {"send", "--to", "US", "--text", "past the lorises"});
+  c_.CliOk("kr", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  stop = true;
+  for (auto& t : lorises) t.join();
+  EXPECT_EQ(replied, 0u) << "a slow unauthenticated peer got bytes back";
+  c_.StopAll();
+  EXPECT_GE(CountAudit(RelayDb(), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "handshake timed out"), 8);
 }
 
 TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRejected) {
