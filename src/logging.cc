@@ -1,10 +1,62 @@
 #include "hotline/logging.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 namespace hotline {
+namespace {
+
+// %* in a pattern: the log message as the inside of a JSON string.
+class JsonEscapedMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string escaped = JsonEscape(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
+}  // namespace
+
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<spdlog::formatter> MakeLogFormatter(bool json) {
+  auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  if (json) {
+    f->add_flag<JsonEscapedMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","process":"%n","level":"%l","message":"%*"})");
+  } else {
+    f->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %^%l%$: %v");
+  }
+  return f;
+}
 
 void InitLogging(const std::string& process_name, const std::string& log_file, bool json) {
   std::shared_ptr<spdlog::logger> logger;
@@ -13,13 +65,7 @@ void InitLogging(const std::string& process_name, const std::string& log_file, b
   } else {
     logger = spdlog::basic_logger_mt(process_name, log_file);
   }
-  if (json) {
-    logger->set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","process":"%n","level":"%l","message":"%v"})",
-        spdlog::pattern_time_type::utc);
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %^%l%$: %v", spdlog::pattern_time_type::utc);
-  }
+  logger->set_formatter(MakeLogFormatter(json));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
