@@ -54,10 +54,16 @@ class AuditTamperTest : public ::testing::Test {
     return o;
   }
 
-  // A fresh copy of the log, tampered with by `sql`.
-  fs::path Tampered(const std::string& sql) {
+  // A fresh copy of the untouched log, to tamper with.
+  fs::path FreshCopy() {
     fs::path p = dir_.path() / ("t" + std::to_string(copies_++) + ".db");
     fs::copy_file(original_, p);
+    return p;
+  }
+
+  // A copy tampered with by `sql`.
+  fs::path Tampered(const std::string& sql) {
+    fs::path p = FreshCopy();
     auto db = Database::Open(p, "");
     EXPECT_TRUE(db.ok());
     EXPECT_TRUE((*db)->Exec(sql).ok()) << sql;
@@ -66,8 +72,7 @@ class AuditTamperTest : public ::testing::Test {
 
   // Rewrites record `idx` with `mutate` applied; `fix_leaf` recomputes its leaf hash.
   fs::path Rewritten(int idx, const std::function<void(Bytes&)>& mutate, bool fix_leaf) {
-    fs::path p = dir_.path() / ("t" + std::to_string(copies_++) + ".db");
-    fs::copy_file(original_, p);
+    fs::path p = FreshCopy();
     auto db = Database::Open(p, "");
     auto s = (*db)->Prepare("SELECT record FROM audit_log WHERE idx=?");
     s->Bind(1, idx);
