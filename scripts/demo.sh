@@ -5,6 +5,8 @@
 #   bash scripts/demo.sh              # the demo
 #   bash scripts/demo.sh --kill-relay # also kill -9 the relay in use mid-scenario
 #   bash scripts/demo.sh --no-build   # skip install and build (binaries in build/)
+# HOTLINE_DEMO_DIR (default run/demo) holds its certificates, stores and logs;
+# HOTLINE_DEMO_BIN (default build) is the build tree whose binaries it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -21,8 +23,8 @@ if [ "$build" = 1 ]; then
   echo "== building =="
   bash scripts/build.sh
 fi
-bin=$root/build
-run=$root/run/demo
+bin=${HOTLINE_DEMO_BIN:-$root/build}
+run=${HOTLINE_DEMO_DIR:-$root/run/demo}
 hotline=$bin/client/hotline
 mkdir -p "$run"
 pids=()

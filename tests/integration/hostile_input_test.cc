@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
+
+#include <sodium.h>
 
 #include "cluster.h"
 #include "rogue_peers.h"
@@ -221,6 +224,66 @@ TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRe
   EXPECT_EQ(CountAudit(c_.NodeData("jp") / "node.db", v1::AUDIT_EVENT_DELIVERED, ""), 2);  // "once only" + "still here"
 }
 
+// Every private key of the trust folder `certs`: raw bytes.
+std::vector<Bytes> PrivateKeys(const fs::path& certs, const std::vector<std::string>& subjects) {
+  std::vector<Bytes> secrets;
+  for (const auto& subject : subjects) {
+    auto id_or = LoadIdentity(certs, subject);
+    EXPECT_TRUE(id_or.ok()) << subject;
+    if (!id_or.ok()) continue;
+    auto v = id_or->keys.noise.secret.view();
+    secrets.emplace_back(v.begin(), v.end());
+    auto seed = id_or->keys.signing.seed();
+    secrets.emplace_back(seed.begin(), seed.end());
+    if (id_or->keys.e2e) {
+      auto e = id_or->keys.e2e->secret.view();
+      secrets.emplace_back(e.begin(), e.end());
+    }
+  }
+  return secrets;
+}
+
+std::string Base64(const Bytes& b) {
+  std::string out(sodium_base64_ENCODED_LEN(b.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), b.data(), b.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);
+  return out;
+}
+
+// Scans every file under `tree` except the .key files for each secret, raw,
+// in hex and in base64 (as JSON exports write bytes). Returns where any was
+// found; `scanned` counts the files read.
+std::vector<std::string> FindKeyMaterial(const fs::path& tree, const std::vector<Bytes>& secrets,
+                                         int& scanned) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(tree)) {
+    if (!e.is_regular_file() || e.path().extension() == ".key") continue;
+    std::string content = ReadFileOrDie(e.path());
+    ++scanned;
+    for (const auto& secret : secrets) {
+      if (content.find(AsChars(secret)) != std::string::npos) found.push_back("raw key in " + e.path().string());
+      if (content.find(ToHex(secret)) != std::string::npos) found.push_back("hex key in " + e.path().string());
+      if (content.find(Base64(secret).substr(0, 40)) != std::string::npos) {
+        found.push_back("base64 key in " + e.path().string());
+      }
+    }
+  }
+  return found;
+}
+
+// The scanner itself finds a key written in any of the three forms.
+TEST(KeyMaterialTest, ScannerFindsPlantedKeys) {
+  TempDir dir;
+  Bytes secret = RandomBytes(32);
+  std::ofstream(dir.path() / "raw.db", std::ios::binary) << "x" << AsChars(secret) << "y";
+  std::ofstream(dir.path() / "hex.log") << "key=" << ToHex(secret) << "\n";
+  std::ofstream(dir.path() / "b64.jsonl") << "{\"k\":\"" << Base64(secret) << "\"}\n";
+  std::ofstream(dir.path() / "ignored.key", std::ios::binary) << AsChars(secret);
+  int scanned = 0;
+  EXPECT_EQ(FindKeyMaterial(dir.path(), {secret}, scanned).size(), 3u);
+  EXPECT_EQ(scanned, 3);
+}
+
 // Private keys appear in no log, store or output of a run (issue 7 item 5).
 TEST(KeyMaterialTest, NoPrivateKeyAppearsOutsideItsKeyFile) {
   Cluster c;
@@ -232,30 +295,37 @@ TEST(KeyMaterialTest, NoPrivateKeyAppearsOutsideItsKeyFile) {
   c.CliOk("us", {"ack", id});
   c.CliOk("kr", {"status"});
   c.StopAll();
-  std::vector<Bytes> secrets;
-  for (const char* subject : {"root", "node-us", "node-jp", "node-kr", "relay-1"}) {
-    auto id_or = LoadIdentity(c.certs(), subject);
-    ASSERT_TRUE(id_or.ok()) << subject;
-    auto v = id_or->keys.noise.secret.view();
-    secrets.emplace_back(v.begin(), v.end());
-    auto s = id_or->keys.signing.seed();
-    secrets.emplace_back(s.begin(), s.end());
-    if (id_or->keys.e2e) {
-      auto e = id_or->keys.e2e->secret.view();
-      secrets.emplace_back(e.begin(), e.end());
-    }
-  }
+  auto secrets = PrivateKeys(c.certs(), {"root", "node-us", "node-jp", "node-kr", "relay-1"});
+  ASSERT_EQ(secrets.size(), 5u * 2 + 3);
   int scanned = 0;
-  for (const auto& e : fs::recursive_directory_iterator(c.path())) {
-    if (!e.is_regular_file() || e.path().extension() == ".key") continue;
-    std::string content = ReadFileOrDie(e.path());
-    ++scanned;
-    for (const auto& secret : secrets) {
-      EXPECT_EQ(content.find(AsChars(secret)), std::string::npos) << "raw key bytes in " << e.path();
-      EXPECT_EQ(content.find(ToHex(secret)), std::string::npos) << "hex key in " << e.path();
-    }
-  }
+  auto found = FindKeyMaterial(c.path(), secrets, scanned);
+  EXPECT_TRUE(found.empty()) << found.front();
   EXPECT_GT(scanned, 10);
+}
+
+// The same over the full demo (scripts/demo.sh --kill-relay): its logs,
+// stores, certificates folder, audit exports and everything it printed.
+TEST(KeyMaterialTest, FullDemoRunLeavesNoPrivateKeyOutsideItsKeyFile) {
+  TempDir dir;
+  fs::path demo = dir.path() / "demo";
+  fs::path output = dir.path() / "demo-output.txt";
+  ChildProcess run({"/usr/bin/env", "HOTLINE_DEMO_DIR=" + demo.string(), "HOTLINE_DEMO_BIN=" + BinDir(),
+                    "bash", std::string(HOTLINE_SOURCE_DIR) + "/scripts/demo.sh", "--no-build", "--kill-relay"},
+                   output.string());
+  ASSERT_EQ(run.WaitFor(std::chrono::seconds(120)).value_or(-1), 0) << ReadFileOrDie(output);
+  ASSERT_NE(ReadFileOrDie(output).find("CLEAN"), std::string::npos) << ReadFileOrDie(output);
+  // What an auditor would also produce from the run.
+  for (const char* store : {"node-us/node.db", "relay-1/relay.db"}) {
+    CommandResult r = Cluster().Cli({"audit", "export", "--jsonl", (demo / store).string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::ofstream(dir.path() / (std::string(store).substr(0, 6) + "-export.jsonl")) << r.output;
+  }
+  auto secrets = PrivateKeys(demo / "certs", {"root", "node-us", "node-jp", "node-kr", "relay-1", "relay-2"});
+  ASSERT_EQ(secrets.size(), 6u * 2 + 3);
+  int scanned = 0;
+  auto found = FindKeyMaterial(dir.path(), secrets, scanned);
+  EXPECT_TRUE(found.empty()) << found.front();
+  EXPECT_GT(scanned, 15);
 }
 
 }  // namespace
