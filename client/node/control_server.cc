@@ -130,6 +130,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
     size_t n = co_await s->socket.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
     if (ec) break;
     if (auto st = decoder.Feed(ByteView(buffer.data(), n)); !st.ok()) {
+      daemon_.RejectControlInput("bad control request: " + st.message());
       s->Push(ErrorResponse("bad control request: " + st.message()));
       s->closing = true;
       break;
@@ -138,6 +139,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
       v1::ControlRequest request;
       auto next = decoder.Next(request);
       if (!next.ok()) {
+        daemon_.RejectControlInput("bad control request: " + next.status().message());
         s->Push(ErrorResponse("bad control request: " + next.status().message()));
         s->closing = true;
         break;
@@ -162,7 +164,9 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
             });
           }
           break;
-        default: reply(ErrorResponse("unknown control request"));
+        default:
+          daemon_.RejectControlInput("unknown control request");
+          reply(ErrorResponse("unknown control request"));
       }
     }
   }

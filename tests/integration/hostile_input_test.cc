@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <sodium.h>
+#include <sys/un.h>
 
 #include "cluster.h"
 #include "rogue_peers.h"
@@ -222,6 +223,44 @@ TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRe
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->ColumnInt(0), 1);
   EXPECT_EQ(CountAudit(c_.NodeData("jp") / "node.db", v1::AUDIT_EVENT_DELIVERED, ""), 2);  // "once only" + "still here"
+}
+
+// Sends `bytes` on the node's control socket; returns what came back.
+std::string ControlExchange(const fs::path& socket_path, const Bytes& bytes) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "<cannot connect>";
+  }
+  timeval tv{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)WriteAll(fd, bytes);
+  ::shutdown(fd, SHUT_WR);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return got;
+}
+
+// Malformed requests on the local control socket: a clear error back, an
+// audit record, and the node carries on.
+TEST_F(HostileInputTest, MalformedControlRequestsGetAnErrorAndAreAudited) {
+  fs::path sock = c_.NodeData("us") / "control.sock";
+  std::string oversized = ControlExchange(sock, {0xff, 0xff, 0xff, 0xff, 1, 2, 3});
+  EXPECT_NE(oversized.find("bad control request"), std::string::npos) << oversized;
+  std::string garbage = ControlExchange(sock, {0, 0, 0, 3, 0xff, 0xff, 0xff});
+  EXPECT_NE(garbage.find("bad control request"), std::string::npos) << garbage;
+  std::string empty = ControlExchange(sock, {0, 0, 0, 0});  // a request of no kind
+  EXPECT_NE(empty.find("unknown control request"), std::string::npos) << empty;
+  ExpectHonestTrafficFlows();
+  c_.StopAll();
+  fs::path db = c_.NodeData("us") / "node.db";
+  EXPECT_EQ(CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: bad control request"), 2);
+  EXPECT_EQ(CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: unknown control request"), 1);
 }
 
 // Every private key of the trust folder `certs`: raw bytes.
