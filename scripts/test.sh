@@ -3,8 +3,8 @@
 # every test twice: a normal build, then an AddressSanitizer +
 # UndefinedBehaviorSanitizer build of the whole suite (processes the tests
 # start are sanitized too), then every libFuzzer target briefly
-# (HOTLINE_CI_FUZZ_SECONDS each, default 20). Long fuzz and soak runs are
-# separate commands (docs/TESTING.md).
+# (HOTLINE_CI_FUZZ_RUNS inputs each, default 200000, seed 1: a failure
+# replays). Long fuzz and soak runs are separate commands (docs/TESTING.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,6 +17,6 @@ HOTLINE_BUILD_DIR=build-asan bash scripts/build.sh -DHOTLINE_SANITIZE=ON -DHOTLI
 echo "== tests under ASan + UBSan =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600
-echo "== fuzz smoke: every target ${HOTLINE_CI_FUZZ_SECONDS:-20} s (clang, ASan + UBSan) =="
-FUZZ_SECONDS=${HOTLINE_CI_FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+echo "== fuzz smoke: every target, ${HOTLINE_CI_FUZZ_RUNS:-200000} inputs (clang, ASan + UBSan) =="
+FUZZ_RUNS=${HOTLINE_CI_FUZZ_RUNS:-200000} bash scripts/fuzz.sh
 echo "test.sh: all tests passed (normal and sanitized builds, fuzz smoke)"

@@ -29,6 +29,7 @@ Status RelayServer::Start() {
   self_check.role = v1::ROLE_RELAY;
   CertCheck check = trust_->Verify(id.certificate, self_check);
   if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
+  HOTLINE_RETURN_IF_ERROR(CheckResponderCertificateFits(id.certificate));
   identity_.emplace(std::move(id));
 
   std::error_code ec;

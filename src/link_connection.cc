@@ -100,7 +100,11 @@ void LinkConnection::OnEstablished() {
 bool LinkConnection::HandleTransport(ByteView message) {
   Bytes plaintext;
   if (Status st = channel_.Decrypt(message, plaintext); !st.ok()) {
-    CloseForViolation(st.message() + " (a replayed, reordered, duplicated or forged frame)");
+    if (st.code() == StatusCode::kResourceExhausted) {
+      Close(st.message());  // our own counter, not the peer's doing
+    } else {
+      CloseForViolation(st.message() + " (a replayed, reordered, duplicated or forged frame)");
+    }
     return false;
   }
   v1::LinkFrame frame;

@@ -24,10 +24,44 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at `p` (RFC 3629), or 0.
+size_t Utf8SequenceLength(const unsigned char* p, size_t left) {
+  unsigned char c = p[0];
+  size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || n > left) return 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range excludes overlongs and surrogates
+  if (c == 0xe0) lo = 0xa0;
+  if (c == 0xed) hi = 0x9f;
+  if (c == 0xf0) lo = 0x90;
+  if (c == 0xf4) hi = 0x8f;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < n; ++i) {
+    if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = p[i];
+    if (c >= 0x80) {
+      size_t n = Utf8SequenceLength(p + i, text.size() - i);
+      if (n == 0) {
+        out += "\\ufffd";  // not UTF-8: the replacement character
+        ++i;
+      } else {
+        out.append(text.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -35,14 +69,15 @@ std::string JsonEscape(std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        if (c < 0x20 || c == 0x7f) {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
           out += buf;
         } else {
-          out += c;
+          out += static_cast<char>(c);
         }
     }
+    ++i;
   }
   return out;
 }

@@ -50,12 +50,30 @@ Status SecureChannel::Start(Bytes& out) {
   return Status::Ok();
 }
 
-Status SecureChannel::WritePayloadMessage(Bytes& out) {
+namespace {
+std::string HandshakePayloadFor(const Bytes& certificate) {
   v1::HandshakePayload payload;
   payload.set_version(1);
-  payload.set_certificate(ToString(config_.certificate));
+  payload.set_certificate(ToString(certificate));
   payload.set_software("hotline/0.1.0");
-  Status st = handshake_->WriteMessage(AsBytes(payload.SerializeAsString()), out);
+  return payload.SerializeAsString();
+}
+}  // namespace
+
+Status CheckResponderCertificateFits(const Bytes& certificate) {
+  // XX message 2: e (32) + encrypted s (32 + 16) + encrypted payload (+ 16).
+  size_t message2 = 32 + 48 + HandshakePayloadFor(certificate).size() + 16;
+  if (message2 > limits::kHandshakeInitiationBytes) {
+    return InvalidArgumentError("certificate too large: handshake message 2 would be " +
+                                std::to_string(message2) + " bytes, more than the " +
+                                std::to_string(limits::kHandshakeInitiationBytes) +
+                                "-byte message 1 it answers (no amplification)");
+  }
+  return Status::Ok();
+}
+
+Status SecureChannel::WritePayloadMessage(Bytes& out) {
+  Status st = handshake_->WriteMessage(AsBytes(HandshakePayloadFor(config_.certificate)), out);
   if (!st.ok()) return Fail("noise: " + st.message());
   return Status::Ok();
 }
@@ -131,7 +149,11 @@ Status SecureChannel::Encrypt(ByteView plaintext, Bytes& out) {
 Status SecureChannel::Decrypt(ByteView message, Bytes& plaintext) {
   if (dead_ || !established()) return FailedPreconditionError("channel not established");
   Status st = transport_->receive.DecryptWithAd({}, message, plaintext);
-  if (!st.ok()) return Fail("noise transport: " + st.message());
+  if (!st.ok()) {
+    Status failed = Fail("noise transport: " + st.message());
+    // Exhaustion is our counter's doing, not a bad frame: keep the code.
+    return st.code() == StatusCode::kResourceExhausted ? ResourceExhaustedError(failed.message()) : failed;
+  }
   return Status::Ok();
 }
 

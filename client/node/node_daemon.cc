@@ -94,7 +94,7 @@ Status NodeDaemon::Start() {
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), NowUnixMs);
   committer_->OnRollback([this] {
     audit_->InvalidateCache();
-    ReloadStreams();
+    if (Status st = ReloadStreams(); !st.ok()) spdlog::critical("cannot reload streams: {}", st.ToString());
     // Sequence numbers allocated by rolled-back sends are reused.
     auto seqs = store_->LoadSequences();
     if (seqs.ok()) next_sequence_ = *seqs;
@@ -121,7 +121,7 @@ Status NodeDaemon::Start() {
                              h.ack_deadline_ms());
     }
   }));
-  ReloadStreams();
+  HOTLINE_RETURN_IF_ERROR(ReloadStreams());
   witness_ = std::make_unique<Witness>(
       NodeSubject(config_.nation), identity_->keys.signing.secret, identity_->keys.signing.public_key,
       [this](const std::string& origin) -> StatusOr<Ed25519Public> {
@@ -590,12 +590,11 @@ void NodeDaemon::OnReleased(const std::vector<Held>& released) {
   }
 }
 
-void NodeDaemon::ReloadStreams() {
-  auto streams = store_->LoadStreams();
-  if (streams.ok()) stream_next_ = *streams;
+Status NodeDaemon::ReloadStreams() {
+  HOTLINE_ASSIGN_OR_RETURN(stream_next_, store_->LoadStreams());
   held_.clear();
   int64_t now = config_.now_ms();
-  (void)store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest) {
+  return store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest) {
     StreamKey key{h.sender(), h.channel()};
     uint64_t seq = SequenceFor(h, config_.nation);
     held_[key][seq] = Held{std::move(h), std::move(b), std::move(digest), now};
@@ -644,7 +643,11 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
     return reject("signature does not verify for " + NationCode(d.recipient()), id, d.recipient());
   }
   auto row = store_->FindOutbox(id);
-  if (!row.ok() || !*row) return reject("unknown message id " + ToHex(id), id, d.recipient());
+  if (!row.ok()) {  // our store failed: keep the receipt (not taken); the relay offers it again
+    spdlog::error("cannot look up {} for a receipt: {}", ToHex(id), row.status().ToString());
+    return;
+  }
+  if (!*row) return reject("unknown message id " + ToHex(id), id, d.recipient());
   const OutboxRow& sent = **row;
   bool is_recipient = false;
   for (int r : sent.header.recipients()) is_recipient |= r == d.recipient();

@@ -136,7 +136,7 @@ class NodeDaemon {
   Status ReleaseOne(const Held& held, std::vector<Held>& released);
   // After the commit: events, deadlines, consultations for released messages.
   void OnReleased(const std::vector<Held>& released);
-  void ReloadStreams();
+  Status ReloadStreams();
   void SkipStreamGaps(int64_t now_ms);
   // Signs a checkpoint if the log grew; with `share`, sends it to the
   // other nations for witnessing.

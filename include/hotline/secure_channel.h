@@ -43,6 +43,10 @@ struct SecureChannelConfig {
 SecureChannelConfig ChannelConfigFor(const Identity& self, const TrustStore& trust, bool initiator,
                                      v1::Role expected_peer_role);
 
+// A responder answers only with a message 2 no longer than message 1:
+// fails if `certificate` would make it longer (checked at relay start).
+Status CheckResponderCertificateFits(const Bytes& certificate);
+
 class SecureChannel {
  public:
   explicit SecureChannel(SecureChannelConfig config);

@@ -21,8 +21,10 @@ int InboxCount(Cluster& c, const std::string& n, const std::string& message_id) 
   auto db = Database::Open(NodeDb(c, n), "");
   if (!db.ok()) return -1;
   auto q = (*db)->Prepare("SELECT count(*) FROM inbox WHERE hex(message_id)=upper(?)");
+  if (!q.ok()) return -1;
   q->BindText(1, message_id);
-  return q.ok() && *q->Step() ? static_cast<int>(q->ColumnInt(0)) : -1;
+  auto row = q->Step();
+  return row.ok() && *row ? static_cast<int>(q->ColumnInt(0)) : -1;
 }
 
 // Waits until the audit log at `db` holds a record of `event` mentioning `needle`.
@@ -272,10 +274,12 @@ TEST(MaliciousRelayTest, B10AndB11RewrittenOrFlippedEnvelopesAreRefusedAtTheReci
   flip("ciphertext", [](v1::Envelope& e) { return e.mutable_body_ciphertext(); });
   flip("signature", [](v1::Envelope& e) { return e.mutable_signature(); });
 
+  std::atomic<bool> delivered_once{false};
   // The rogue relay holds a genuine relay certificate (relay-2) and delivers
   // every forgery, then the genuine envelope, to JP.
   RogueRelay rogue(ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
                    [&](const LinkConnection::Ptr& link) {
+                     if (delivered_once.exchange(true)) return;  // not again after a reconnect
                      uint64_t delivery = 1;
                      auto deliver = [&](const v1::Envelope& e) {
                        v1::LinkFrame f;
@@ -324,8 +328,10 @@ TEST(RekeyTest, B16LinksReHandshakeAtTheLimitAndNothingIsLostOrDuplicated) {
   for (const auto& id : ids) c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "30"});
   EXPECT_TRUE(Audited(RelayDb(c), v1::AUDIT_EVENT_LINK_CLOSED, "rekey limit", 2));
   c.StopAll();
-  for (const auto& id : ids) EXPECT_EQ(InboxCount(c, "jp", id), 1) << id;
-  EXPECT_EQ(CountAudit(NodeDb(c, "jp"), v1::AUDIT_EVENT_DELIVERED, ""), 30);
+  for (const auto& id : ids) {
+    EXPECT_EQ(InboxCount(c, "jp", id), 1) << id;
+    EXPECT_EQ(CountAuditOfMessage(NodeDb(c, "jp"), v1::AUDIT_EVENT_DELIVERED, id), 1) << id;
+  }
   EXPECT_EQ(CountAudit(RelayDb(c), v1::AUDIT_EVENT_INPUT_REJECTED, ""), 0);
 }
 

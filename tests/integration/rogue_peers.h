@@ -47,6 +47,25 @@ inline int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::
   return n;
 }
 
+// Audit records of `event` about the message `message_id_hex` (hex, any case).
+inline int CountAuditOfMessage(const fs::path& db_path, v1::AuditEvent event, const std::string& message_id_hex) {
+  auto id = FromHex(message_id_hex);
+  auto db = Database::Open(db_path, "");
+  if (!id.ok() || !db.ok()) return -1;
+  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
+  if (!s.ok()) return -1;
+  int n = 0;
+  for (;;) {
+    auto row = s->Step();
+    if (!row.ok() || !*row) break;
+    Bytes b = s->ColumnBlob(0);
+    v1::AuditRecord r;
+    if (!r.ParseFromArray(b.data(), static_cast<int>(b.size()))) return -1;
+    if (r.event() == event && r.message_id() == AsChars(*id)) ++n;
+  }
+  return n;
+}
+
 // --- Raw sockets -----------------------------------------------------------
 
 // A TCP connection to `address` from a chosen loopback source; -1 on failure.
@@ -153,20 +172,24 @@ class LoopbackServer {
     ::shutdown(listen_fd_, SHUT_RDWR);
     acceptor_.join();
     ::close(listen_fd_);
-    std::lock_guard lock(mu_);
-    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
-    for (auto& t : workers_) t.join();
+    // Workers may still Track() sockets: shut down under the lock, join without it.
+    std::vector<std::thread> workers;
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+      workers.swap(workers_);
+    }
+    for (auto& t : workers) t.join();
     for (int fd : fds_) ::close(fd);
   }
   const std::string& address() const { return address_; }
-  int accepted() {
-    std::lock_guard lock(mu_);
-    return accepted_;
-  }
-  // For servers that open more sockets per connection (closed by the destructor).
+  int accepted() const { return accepted_; }
+  // For servers that open more sockets per connection (closed by the
+  // destructor; shut down at once if it is already running).
   void Track(int fd) {
     std::lock_guard lock(mu_);
     fds_.push_back(fd);
+    if (stopping_) ::shutdown(fd, SHUT_RDWR);
   }
 
  private:
@@ -177,7 +200,7 @@ class LoopbackServer {
   std::mutex mu_;
   std::vector<int> fds_;
   std::vector<std::thread> workers_;
-  int accepted_ = 0;
+  std::atomic<int> accepted_{0};
   std::atomic<bool> stopping_{false};
 };
 
@@ -217,7 +240,7 @@ class FrameTamperProxy {
     int relay_fd = RawConnect(relay_);
     if (relay_fd < 0) return;
     server_.Track(relay_fd);
-    bool first = server_.accepted() == 1;
+    bool first = serves_++ == 0;
     std::thread back([&] { Pump(relay_fd, node_fd, /*toward_relay=*/false, first); });
     Pump(node_fd, relay_fd, /*toward_relay=*/true, first);
     back.join();
@@ -267,6 +290,7 @@ class FrameTamperProxy {
   std::mutex mu_;
   Bytes handshake_[3];
   std::atomic<bool> tampered_{false};
+  std::atomic<int> serves_{0};
   LoopbackServer server_;  // last: its threads use the members above
 };
 

@@ -134,6 +134,15 @@ TEST_F(SecureChannelTest, RelayNeverRepliesWithMoreBytesThanMessageOneCarried) {
   EXPECT_NE(odd_relay.failure_reason().find("not all zeros"), std::string::npos) << odd_relay.failure_reason();
 }
 
+TEST_F(SecureChannelTest, OversizedResponderCertificateIsRefusedUpFront) {
+  auto relay = LoadIdentity(dir_.path(), "relay-1");
+  ASSERT_TRUE(relay.ok());
+  EXPECT_TRUE(CheckResponderCertificateFits(relay->certificate).ok());
+  Status st = CheckResponderCertificateFits(Bytes(limits::kHandshakeInitiationBytes, 1));
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("no amplification"), std::string::npos) << st.message();
+}
+
 TEST_F(SecureChannelTest, LowOrderEphemeralKeyAbortsTheHandshake) {
   SecureChannel node(Config(dir_.path(), "node-us", true));
   SecureChannel relay(Config(dir_.path(), "relay-1", false));
