@@ -60,6 +60,9 @@ Status FrameQueue::Push(std::vector<Bytes> pieces, int precedence, bool force) {
   if (!force && bytes_ + total > max_bytes_) {
     return ResourceExhaustedError("connection write queue full");
   }
+  if (bytes_ + total > max_bytes_ + forced_headroom_) {
+    return ResourceExhaustedError("peer is not reading: " + std::to_string(bytes_) + " bytes queued");
+  }
   for (auto& p : pieces) {
     bytes_ += p.size();
     heap_.push({fifo_ ? 0 : precedence, next_seq_++, std::move(p)});

@@ -47,6 +47,9 @@ inline constexpr std::chrono::milliseconds kIdleTimeout{750};
 inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxHandshakingPerAddress = 8;
 inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;
+// Control frames (acks, heartbeat replies) may go past that bound by this
+// much; beyond it the peer is not reading and the connection is closed.
+inline constexpr size_t kControlFrameHeadroom = 1024 * 1024;
 // Kernel receive buffer of a link socket: small, so that a backlog waits in
 // the sender's priority queue rather than in the receiver's socket buffer
 // (PERFORMANCE.md §6), where a FLASH frame could not overtake it.

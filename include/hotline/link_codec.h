@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hotline/bytes.h"
+#include "hotline/limits.h"
 #include "hotline/v1/link.pb.h"
 
 namespace hotline {
@@ -40,9 +41,13 @@ class Reassembler {
 // `fifo` set, precedence is ignored (for the comparison benchmark).
 class FrameQueue {
  public:
-  explicit FrameQueue(size_t max_bytes, bool fifo = false) : max_bytes_(max_bytes), fifo_(fifo) {}
+  explicit FrameQueue(size_t max_bytes, bool fifo = false,
+                      size_t forced_headroom = limits::kControlFrameHeadroom)
+      : max_bytes_(max_bytes), forced_headroom_(forced_headroom), fifo_(fifo) {}
   // Fails with kResourceExhausted (and queues nothing) past max_bytes,
-  // unless `force` (for small control frames that must not be dropped).
+  // unless `force` (for small control frames that must not be dropped);
+  // forced frames fail too past max_bytes + forced_headroom: the peer is
+  // not reading.
   Status Push(std::vector<Bytes> pieces, int precedence, bool force = false);
   bool Pop(Bytes& out);
   bool empty() const { return heap_.empty(); }
@@ -62,6 +67,7 @@ class FrameQueue {
   };
   std::priority_queue<Item, std::vector<Item>, Order> heap_;
   size_t max_bytes_;
+  size_t forced_headroom_;
   bool fifo_;
   size_t bytes_ = 0;
   uint64_t next_seq_ = 0;

@@ -121,5 +121,15 @@ TEST(FrameQueueTest, BoundedUnlessForced) {
   EXPECT_EQ(q.bytes(), 16u);
 }
 
+TEST(FrameQueueTest, ForcedFramesAreBoundedToo) {
+  FrameQueue q(10, /*fifo=*/false, /*forced_headroom=*/10);
+  EXPECT_TRUE(q.Push({Bytes(8, 1)}, 5, /*force=*/true).ok());
+  EXPECT_TRUE(q.Push({Bytes(8, 1)}, 5, /*force=*/true).ok());
+  Status st = q.Push({Bytes(8, 1)}, 5, /*force=*/true);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(st.message().find("not reading"), std::string::npos) << st.message();
+  EXPECT_EQ(q.bytes(), 16u);
+}
+
 }  // namespace
 }  // namespace hotline
