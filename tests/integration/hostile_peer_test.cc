@@ -8,6 +8,7 @@
 
 #include "cluster.h"
 #include "hotline/envelope.h"
+#include "hotline/secure_channel.h"
 #include "rogue_peers.h"
 
 namespace hotline::testing {
@@ -135,6 +136,42 @@ TEST_F(HandshakeAttackTest, B7ReplayedMessageTwoIsRefusedByTheNode) {
   ScriptedResponder replay(recorded_[1]);
   c_.StartNodeAt("jp", {relay_, replay.address()});
   EXPECT_TRUE(Audited(NodeDb(c_, "jp"), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "failed authentication"));
+  ASSERT_TRUE(c_.WaitLinksUp("jp"));
+  ExpectHonestTrafficFlows(c_);
+}
+
+TEST_F(HandshakeAttackTest, B3GarbageDuringAndAfterTheHandshakeIsRefused) {
+  auto trust = *LoadTrustStore(c_.certs());
+  Identity jp = *LoadIdentity(c_.certs(), "node-jp");
+  // During: a real message 1, then garbage where message 3 belongs.
+  {
+    SecureChannel node(ChannelConfigFor(jp, trust, /*initiator=*/true, v1::ROLE_RELAY));
+    Bytes m1;
+    ASSERT_TRUE(node.Start(m1).ok());
+    int fd = RawConnect(relay_);
+    ASSERT_TRUE(WriteWireMessage(fd, m1));
+    ASSERT_TRUE(ReadWireMessage(fd).has_value());
+    ASSERT_TRUE(WriteWireMessage(fd, RandomBytes(200)));
+    EXPECT_EQ(DrainUntilClosed(fd), 0u);
+  }
+  EXPECT_TRUE(Audited(RelayDb(c_), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "failed authentication"));
+  // After: a complete handshake, then garbage as a transport message.
+  {
+    SecureChannel node(ChannelConfigFor(jp, trust, /*initiator=*/true, v1::ROLE_RELAY));
+    Bytes m1, m3;
+    ASSERT_TRUE(node.Start(m1).ok());
+    int fd = RawConnect(relay_);
+    ASSERT_TRUE(WriteWireMessage(fd, m1));
+    auto m2 = ReadWireMessage(fd);
+    ASSERT_TRUE(m2.has_value());
+    ASSERT_TRUE(node.OnHandshakeMessage(*m2, m3).ok()) << node.failure_reason();
+    ASSERT_TRUE(WriteWireMessage(fd, m3));
+    ASSERT_TRUE(node.established());
+    ASSERT_TRUE(WriteWireMessage(fd, RandomBytes(100)));
+    (void)DrainUntilClosed(fd);
+  }
+  EXPECT_TRUE(Audited(RelayDb(c_), v1::AUDIT_EVENT_INPUT_REJECTED, "failed authentication"));
+  c_.StartNode("jp");
   ASSERT_TRUE(c_.WaitLinksUp("jp"));
   ExpectHonestTrafficFlows(c_);
 }
