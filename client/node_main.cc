@@ -64,18 +64,8 @@ int main(int argc, char** argv) {
     daemon.Stop("control socket failed");
     return 1;
   }
-  hotline::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
+  return hotline::RunUntilSignalled(io, "node", [&](const std::string& why) {
     control.Stop();
-    daemon.Stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
-    io.stop();
+    daemon.Stop(why);
   });
-  try {
-    io.run();
-  } catch (const std::exception& e) {
-    spdlog::critical("node crashed (a bug): {}", e.what());
-    return 1;
-  }
-  return 0;
 }

@@ -42,17 +42,5 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", st.ToString());
     return 1;
   }
-  hotline::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    server.Stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
-    io.stop();
-  });
-  try {
-    io.run();
-  } catch (const std::exception& e) {
-    spdlog::critical("relay crashed (a bug): {}", e.what());
-    return 1;
-  }
-  return 0;
+  return hotline::RunUntilSignalled(io, "relay", [&](const std::string& why) { server.Stop(why); });
 }

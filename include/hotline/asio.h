@@ -10,6 +10,7 @@
 
 #include <boost/asio.hpp>
 #include <exception>
+#include <functional>
 #include <string>
 
 namespace hotline {
@@ -24,6 +25,12 @@ struct LogExceptions {
   std::string what;
   void operator()(std::exception_ptr e) const;
 };
+
+// A daemon's main loop: runs `io` until SIGINT or SIGTERM, then calls
+// `stop` with the signal's name and lets the loop end. Returns the exit
+// code: 0, or 1 if an exception escaped (a bug, logged as such).
+int RunUntilSignalled(asio::io_context& io, const std::string& process,
+                      const std::function<void(const std::string& why)>& stop);
 
 }  // namespace hotline
 

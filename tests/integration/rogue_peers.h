@@ -28,9 +28,9 @@
 
 namespace hotline::testing {
 
-// Audit records of `event` in the store at `db_path` whose reason or detail
-// contains `needle`; -1 if the store cannot be read. Safe while the owner runs.
-inline int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::string& needle) {
+// Counts the audit records in the store at `db_path` that `match`; -1 if
+// the store cannot be read. Safe while the owner runs.
+inline int CountAuditWhere(const fs::path& db_path, const std::function<bool(const v1::AuditRecord&)>& match) {
   auto db = Database::Open(db_path, "");
   if (!db.ok()) return -1;
   auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
@@ -42,28 +42,25 @@ inline int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::
     Bytes b = s->ColumnBlob(0);
     v1::AuditRecord r;
     if (!r.ParseFromArray(b.data(), static_cast<int>(b.size()))) return -1;
-    if (r.event() == event && (r.reason() + " " + r.detail()).find(needle) != std::string::npos) ++n;
+    n += match(r);
   }
   return n;
 }
 
-// Audit records of `event` about the message `message_id_hex` (hex, any case).
+// Records of `event` whose reason or detail contains `needle`.
+inline int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::string& needle) {
+  return CountAuditWhere(db_path, [&](const v1::AuditRecord& r) {
+    return r.event() == event && (r.reason() + " " + r.detail()).find(needle) != std::string::npos;
+  });
+}
+
+// Records of `event` about the message `message_id_hex` (hex, any case).
 inline int CountAuditOfMessage(const fs::path& db_path, v1::AuditEvent event, const std::string& message_id_hex) {
   auto id = FromHex(message_id_hex);
-  auto db = Database::Open(db_path, "");
-  if (!id.ok() || !db.ok()) return -1;
-  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
-  if (!s.ok()) return -1;
-  int n = 0;
-  for (;;) {
-    auto row = s->Step();
-    if (!row.ok() || !*row) break;
-    Bytes b = s->ColumnBlob(0);
-    v1::AuditRecord r;
-    if (!r.ParseFromArray(b.data(), static_cast<int>(b.size()))) return -1;
-    if (r.event() == event && r.message_id() == AsChars(*id)) ++n;
-  }
-  return n;
+  if (!id.ok()) return -1;
+  return CountAuditWhere(db_path, [&](const v1::AuditRecord& r) {
+    return r.event() == event && r.message_id() == AsChars(*id);
+  });
 }
 
 // --- Raw sockets -----------------------------------------------------------
