@@ -82,7 +82,9 @@ class NodeDaemon {
   int Subscribe(Watcher watcher);
   void Unsubscribe(int id);
   // A malformed control request: logged, audited (INPUT_REJECTED) and shown to watchers.
-  void RejectControlInput(const std::string& why) { RejectInput("control socket: " + why, {}, v1::NATION_UNSPECIFIED); }
+  void RejectControlInput(const std::string& why) {
+    RejectInput("control socket: " + why, {}, v1::NATION_UNSPECIFIED);
+  }
 
  private:
   struct RelayLink {

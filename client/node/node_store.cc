@@ -80,7 +80,6 @@ std::string UpperHex(std::string_view s) {
   return out;
 }
 
-
 // A stored protobuf column that does not parse is corruption, never an
 // empty message.
 template <typename Message>
