@@ -148,7 +148,8 @@ void RelayServer::OnConnection(tcp::socket socket) {
     return;
   }
   ++handshaking_by_address_[address];
-  SecureChannelConfig channel = ChannelConfigFor(*identity_, *trust_, /*initiator=*/false, v1::ROLE_NODE);
+  SecureChannelConfig channel =
+      ChannelConfigFor(*identity_, *trust_, /*initiator=*/false, v1::ROLE_NODE);
   channel.allowed_skew_seconds = config_.allowed_skew_seconds;
   channel.rekey_after_messages = config_.rekey_after_messages;
   LinkOptions options;
@@ -209,7 +210,8 @@ void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& r
   spdlog::info("node {} disconnected: {}", NationCode(nation), reason);
   if (!stopping_) {  // the STOP record covers links closed by shutdown
     v1::AuditRecord r;
-    r.set_event(link->peer_violation() ? v1::AUDIT_EVENT_INPUT_REJECTED : v1::AUDIT_EVENT_LINK_CLOSED);
+    r.set_event(link->peer_violation() ? v1::AUDIT_EVENT_INPUT_REJECTED
+                                       : v1::AUDIT_EVENT_LINK_CLOSED);
     r.set_peer(nation);
     r.set_peer_subject(link->peer().subject());
     r.set_reason(reason);

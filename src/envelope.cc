@@ -95,7 +95,8 @@ StatusOr<PeerKeys> PeerKeysOf(const v1::CertificateDetails& details) {
     return InvalidArgumentError("certificate " + details.subject() + " lacks end-to-end keys");
   }
   PeerKeys keys;
-  std::copy_n(details.signing_public_key().begin(), kEd25519PublicLen, keys.signing_public_key.begin());
+  std::copy_n(details.signing_public_key().begin(), kEd25519PublicLen,
+              keys.signing_public_key.begin());
   std::copy_n(details.e2e_public_key().begin(), kX25519Len, keys.e2e_public_key.begin());
   return keys;
 }

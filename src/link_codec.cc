@@ -61,7 +61,8 @@ Status FrameQueue::Push(std::vector<Bytes> pieces, int precedence, bool force) {
     return ResourceExhaustedError("connection write queue full");
   }
   if (bytes_ + total > max_bytes_ + forced_headroom_) {
-    return ResourceExhaustedError("peer is not reading: " + std::to_string(bytes_) + " bytes queued");
+    return ResourceExhaustedError("peer is not reading: " + std::to_string(bytes_) +
+                                  " bytes queued");
   }
   for (auto& p : pieces) {
     bytes_ += p.size();

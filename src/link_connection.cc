@@ -62,7 +62,8 @@ void LinkConnection::CloseForViolation(const std::string& reason) {
 Status LinkConnection::Send(const v1::LinkFrame& frame, int precedence, bool force) {
   if (closed_) return UnavailableError("connection closed");
   if (!channel_.established()) return FailedPreconditionError("connection not established");
-  if (Status st = queue_.Push(EncodeLinkFrame(frame, next_stream_id_++), precedence, force); !st.ok()) {
+  if (Status st = queue_.Push(EncodeLinkFrame(frame, next_stream_id_++), precedence, force);
+      !st.ok()) {
     if (force) CloseForViolation(st.message());  // even control frames do not fit
     return st;
   }

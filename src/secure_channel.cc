@@ -152,7 +152,8 @@ Status SecureChannel::Decrypt(ByteView message, Bytes& plaintext) {
   if (!st.ok()) {
     Status failed = Fail("noise transport: " + st.message());
     // Exhaustion is our counter's doing, not a bad frame: keep the code.
-    return st.code() == StatusCode::kResourceExhausted ? ResourceExhaustedError(failed.message()) : failed;
+    return st.code() == StatusCode::kResourceExhausted ? ResourceExhaustedError(failed.message())
+                                                       : failed;
   }
   return Status::Ok();
 }

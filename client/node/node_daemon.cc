@@ -94,7 +94,8 @@ Status NodeDaemon::Start() {
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), NowUnixMs);
   committer_->OnRollback([this] {
     audit_->InvalidateCache();
-    if (Status st = ReloadStreams(); !st.ok()) spdlog::critical("cannot reload streams: {}", st.ToString());
+    if (Status st = ReloadStreams(); !st.ok())
+      spdlog::critical("cannot reload streams: {}", st.ToString());
     // Sequence numbers allocated by rolled-back sends are reused.
     auto seqs = store_->LoadSequences();
     if (seqs.ok()) next_sequence_ = *seqs;
@@ -252,7 +253,8 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
     if (!ec) co_await socket.async_connect(*endpoint, asio::redirect_error(use_awaitable, ec));
     connect_deadline.cancel();
     if (!ec && !stopping_) {
-      SecureChannelConfig channel = ChannelConfigFor(*identity_, *trust_, /*initiator=*/true, v1::ROLE_RELAY);
+      SecureChannelConfig channel =
+          ChannelConfigFor(*identity_, *trust_, /*initiator=*/true, v1::ROLE_RELAY);
       channel.allowed_skew_seconds = config_.allowed_skew_seconds;
       channel.rekey_after_messages = config_.rekey_after_messages;
       LinkOptions options;

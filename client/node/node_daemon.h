@@ -25,14 +25,14 @@
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
 #include "hotline/deadlines.h"
-#include "hotline/net_util.h"
 #include "hotline/envelope.h"
 #include "hotline/group_commit.h"
 #include "hotline/limits.h"
 #include "hotline/link_connection.h"
+#include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
-#include "hotline/witness.h"
 #include "hotline/v1/control.pb.h"
+#include "hotline/witness.h"
 #include "node/consultations.h"
 #include "node/node_store.h"
 
@@ -106,7 +106,8 @@ class NodeDaemon {
   awaitable<void> MaintainRelay(size_t index);
   void OnRelayEstablished(size_t index);
   void OnRelayFrame(size_t index, v1::LinkFrame& frame);
-  void OnRelayClosed(size_t index, const std::string& reason, bool authenticated, bool peer_violation);
+  void OnRelayClosed(size_t index, const std::string& reason, bool authenticated,
+                     bool peer_violation);
   void OnAccepted(size_t index, const v1::RelayAccepted& accepted);
   void OnDeliver(size_t index, const v1::DeliverEnvelope& deliver);
   void OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver);

@@ -214,7 +214,8 @@ StatusOr<std::map<std::pair<int, int>, uint64_t>> NodeStore::LoadStreams() {
 }
 
 Status NodeStore::ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes)>& fn) {
-  return ForEachRow(*db_, "SELECT header, body, digest FROM inbox WHERE released=0 ORDER BY sequence",
+  return ForEachRow(*db_,
+                    "SELECT header, body, digest FROM inbox WHERE released=0 ORDER BY sequence",
                     [&](Statement& s) -> Status {
                       v1::EnvelopeHeader h;
                       v1::Body b;
@@ -273,7 +274,8 @@ Status NodeStore::ForEachUnacknowledgedSent(
 }
 
 Status NodeStore::ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn) {
-  return ForEachRow(*db_, "SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL AND released=1",
+  return ForEachRow(*db_,
+                    "SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL AND released=1",
                     [&](Statement& s) -> Status {
                       v1::EnvelopeHeader h;
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
@@ -331,14 +333,15 @@ Status NodeStore::ForEachOutstanding(
 }
 
 Status NodeStore::ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn) {
-  return ForEachRow(*db_,
-                    "SELECT receipt_id, to_nation, receipt, precedence FROM receipts_out"
-                    " WHERE accepted_at_ms IS NULL ORDER BY rowid",
-                    [&](Statement& s) -> Status {
-                      fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)),
-                                        s.ColumnBlob(2), static_cast<v1::Precedence>(s.ColumnInt(3))});
-                      return Status::Ok();
-                    });
+  return ForEachRow(
+      *db_,
+      "SELECT receipt_id, to_nation, receipt, precedence FROM receipts_out"
+      " WHERE accepted_at_ms IS NULL ORDER BY rowid",
+      [&](Statement& s) -> Status {
+        fn(PendingReceipt{s.ColumnBlob(0), static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnBlob(2),
+                          static_cast<v1::Precedence>(s.ColumnInt(3))});
+        return Status::Ok();
+      });
 }
 
 StatusOr<std::optional<OutboxRow>> NodeStore::FindOutbox(ByteView message_id) {

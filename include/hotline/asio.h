@@ -6,9 +6,10 @@
 #ifndef HOTLINE_ASIO_H_
 #define HOTLINE_ASIO_H_
 
+// clang-format off
 #include <utility>  // must precede boost/asio (see above)
-
 #include <boost/asio.hpp>
+// clang-format on
 #include <exception>
 #include <functional>
 #include <string>

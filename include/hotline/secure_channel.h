@@ -2,9 +2,10 @@
 // (Noise_XX_25519_ChaChaPoly_BLAKE2b, prologue "hotline.v1") whose
 // handshake messages 2 and 3 carry a HandshakePayload with the sender's
 // certificate. Message 1 is zero-padded to limits::kHandshakeInitiationBytes
-// and the responder stays silent unless its reply is no longer than it. Each side checks the peer's certificate (chain to the root,
-// Noise static key equals the certificate's, role, nation, validity,
-// revocation) before it says anything authenticated. Sans-I/O.
+// and the responder stays silent unless its reply is no longer than it.
+// Each side checks the peer's certificate (chain to the root, Noise static
+// key equals the certificate's, role, nation, validity, revocation) before
+// it says anything authenticated. Sans-I/O.
 //
 // Thread safety: none; one owner per connection. Error contract: the first
 // failure kills the channel; failure_reason() gives the distinct cause for

@@ -2,22 +2,21 @@
 // a clear log line and an audit record, nothing crashes, and honest traffic
 // carries on.
 #include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/un.h>
 
 #include <atomic>
 #include <fstream>
 #include <thread>
 
-#include <sodium.h>
-#include <sys/un.h>
-
 #include "cluster.h"
-#include "rogue_peers.h"
 #include "hotline/asio.h"
 #include "hotline/envelope.h"
 #include "hotline/link_connection.h"
 #include "hotline/receipt.h"
 #include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
+#include "rogue_peers.h"
 
 namespace hotline::testing {
 namespace {
@@ -118,7 +117,7 @@ TEST_F(HostileInputTest, B4SlowLorisFloodIsTimedOutAndDoesNotStopARealNode) {
           uint8_t buf[64];
           ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
           if (n > 0) replied += static_cast<size_t>(n);
-          if (n == 0) break;  // closed by the relay
+          if (n == 0) break;                                           // closed by the relay
           std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the attacker's pace
         }
         ++closed;
@@ -269,8 +268,10 @@ TEST_F(HostileInputTest, MalformedControlRequestsGetAnErrorAndAreAudited) {
   ExpectHonestTrafficFlows();
   c_.StopAll();
   fs::path db = c_.NodeData("us") / "node.db";
-  EXPECT_EQ(CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: bad control request"), 2);
-  EXPECT_EQ(CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: unknown control request"), 1);
+  EXPECT_EQ(CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: bad control request"),
+            2);
+  EXPECT_EQ(
+      CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: unknown control request"), 1);
 }
 
 // Every private key of the trust folder `certs`: raw bytes.
@@ -310,8 +311,10 @@ std::vector<std::string> FindKeyMaterial(const fs::path& tree, const std::vector
     std::string content = ReadFileOrDie(e.path());
     ++scanned;
     for (const auto& secret : secrets) {
-      if (content.find(AsChars(secret)) != std::string::npos) found.push_back("raw key in " + e.path().string());
-      if (content.find(ToHex(secret)) != std::string::npos) found.push_back("hex key in " + e.path().string());
+      if (content.find(AsChars(secret)) != std::string::npos)
+        found.push_back("raw key in " + e.path().string());
+      if (content.find(ToHex(secret)) != std::string::npos)
+        found.push_back("hex key in " + e.path().string());
       if (content.find(Base64(secret).substr(0, 40)) != std::string::npos) {
         found.push_back("base64 key in " + e.path().string());
       }
@@ -339,7 +342,8 @@ TEST(KeyMaterialTest, NoPrivateKeyAppearsOutsideItsKeyFile) {
   c.StartRelay(1);
   for (const char* n : {"us", "jp", "kr"}) c.StartNode(n);
   for (const char* n : {"us", "jp", "kr"}) ASSERT_TRUE(c.WaitLinksUp(n));
-  std::string id = c.CliOk("kr", {"send", "--to", "all", "--channel", "crisis", "--text", "scan me"});
+  std::string id =
+      c.CliOk("kr", {"send", "--to", "all", "--channel", "crisis", "--text", "scan me"});
   c.CliOk("kr", {"wait", id, "--tier", "delivered", "--timeout", "20"});
   c.CliOk("us", {"ack", id});
   c.CliOk("kr", {"status"});
@@ -358,9 +362,10 @@ TEST(KeyMaterialTest, FullDemoRunLeavesNoPrivateKeyOutsideItsKeyFile) {
   TempDir dir;
   fs::path demo = dir.path() / "demo";
   fs::path output = dir.path() / "demo-output.txt";
-  ChildProcess run({"/usr/bin/env", "HOTLINE_DEMO_DIR=" + demo.string(), "HOTLINE_DEMO_BIN=" + BinDir(),
-                    "bash", std::string(HOTLINE_SOURCE_DIR) + "/scripts/demo.sh", "--no-build", "--kill-relay"},
-                   output.string());
+  ChildProcess run(
+      {"/usr/bin/env", "HOTLINE_DEMO_DIR=" + demo.string(), "HOTLINE_DEMO_BIN=" + BinDir(), "bash",
+       std::string(HOTLINE_SOURCE_DIR) + "/scripts/demo.sh", "--no-build", "--kill-relay"},
+      output.string());
   ASSERT_EQ(run.WaitFor(std::chrono::seconds(120)).value_or(-1), 0) << ReadFileOrDie(output);
   ASSERT_NE(ReadFileOrDie(output).find("CLEAN"), std::string::npos) << ReadFileOrDie(output);
   // What an auditor would also produce from the run.
@@ -369,7 +374,8 @@ TEST(KeyMaterialTest, FullDemoRunLeavesNoPrivateKeyOutsideItsKeyFile) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     std::ofstream(dir.path() / (std::string(store).substr(0, 6) + "-export.jsonl")) << r.output;
   }
-  auto secrets = PrivateKeys(demo / "certs", {"root", "node-us", "node-jp", "node-kr", "relay-1", "relay-2"});
+  auto secrets =
+      PrivateKeys(demo / "certs", {"root", "node-us", "node-jp", "node-kr", "relay-1", "relay-2"});
   ASSERT_EQ(secrets.size(), 6u * 2 + 3);
   int scanned = 0;
   auto found = FindKeyMaterial(dir.path(), secrets, scanned);

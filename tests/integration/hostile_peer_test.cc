@@ -29,14 +29,14 @@ int InboxCount(Cluster& c, const std::string& n, const std::string& message_id) 
 }
 
 // Waits until the audit log at `db` holds a record of `event` mentioning `needle`.
-::testing::AssertionResult Audited(const fs::path& db, v1::AuditEvent event, const std::string& needle,
-                                   int at_least = 1) {
+::testing::AssertionResult Audited(const fs::path& db, v1::AuditEvent event,
+                                   const std::string& needle, int at_least = 1) {
   if (WaitUntil([&] { return CountAudit(db, event, needle) >= at_least; })) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << db << " has " << CountAudit(db, event, needle) << " "
-                                       << v1::AuditEvent_Name(event) << " records mentioning \"" << needle
-                                       << "\", wanted " << at_least;
+  return ::testing::AssertionFailure()
+         << db << " has " << CountAudit(db, event, needle) << " " << v1::AuditEvent_Name(event)
+         << " records mentioning \"" << needle << "\", wanted " << at_least;
 }
 
 // US sends to JP through the real relay: delivered exactly once.
@@ -76,15 +76,18 @@ TEST_P(TransportTamperTest, VictimClosesAuditsAndTheLinkComesBackWithNothingLost
   EXPECT_EQ(InboxCount(c, "jp", id), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    B8, TransportTamperTest,
-    ::testing::Values(TamperCase{true, FrameFault::kDuplicate}, TamperCase{true, FrameFault::kReorder},
-                      TamperCase{true, FrameFault::kReplayOlder}, TamperCase{false, FrameFault::kDuplicate},
-                      TamperCase{false, FrameFault::kReorder}, TamperCase{false, FrameFault::kReplayOlder}),
-    [](const ::testing::TestParamInfo<TamperCase>& param_info) {
-      return std::string(param_info.param.toward_relay ? "NodeToRelay" : "RelayToNode") +
-             FrameFaultName(param_info.param.fault);
-    });
+INSTANTIATE_TEST_SUITE_P(B8, TransportTamperTest,
+                         ::testing::Values(TamperCase{true, FrameFault::kDuplicate},
+                                           TamperCase{true, FrameFault::kReorder},
+                                           TamperCase{true, FrameFault::kReplayOlder},
+                                           TamperCase{false, FrameFault::kDuplicate},
+                                           TamperCase{false, FrameFault::kReorder},
+                                           TamperCase{false, FrameFault::kReplayOlder}),
+                         [](const ::testing::TestParamInfo<TamperCase>& param_info) {
+                           return std::string(param_info.param.toward_relay ? "NodeToRelay"
+                                                                            : "RelayToNode") +
+                                  FrameFaultName(param_info.param.fault);
+                         });
 
 // --- B7 and B13: replayed handshake messages, low-order keys --------------------
 
@@ -135,7 +138,8 @@ TEST_F(HandshakeAttackTest, B7ReplayedMessagesOneAndThreeAreRefusedByTheRelay) {
 TEST_F(HandshakeAttackTest, B7ReplayedMessageTwoIsRefusedByTheNode) {
   ScriptedResponder replay(recorded_[1]);
   c_.StartNodeAt("jp", {relay_, replay.address()});
-  EXPECT_TRUE(Audited(NodeDb(c_, "jp"), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "failed authentication"));
+  EXPECT_TRUE(
+      Audited(NodeDb(c_, "jp"), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "failed authentication"));
   ASSERT_TRUE(c_.WaitLinksUp("jp"));
   ExpectHonestTrafficFlows(c_);
 }
@@ -211,8 +215,8 @@ TEST(CertificateAttackTest, B5AndB6RelayRefusesUnknownKeyAndNotYetValidCertifica
   std::string relay = c.StartRelay(1);
   auto trust = *LoadTrustStore(c.certs());
   // B5: US's certificate presented with a Noise key that is not in it.
-  SecureChannelConfig wrong_key = ChannelConfigFor(*LoadIdentity(c.certs(), "node-us"), trust, true,
-                                                   v1::ROLE_RELAY);
+  SecureChannelConfig wrong_key =
+      ChannelConfigFor(*LoadIdentity(c.certs(), "node-us"), trust, true, v1::ROLE_RELAY);
   wrong_key.noise_static = GenerateX25519();
   RogueClient a;
   a.Run(relay, wrong_key);
@@ -220,13 +224,14 @@ TEST(CertificateAttackTest, B5AndB6RelayRefusesUnknownKeyAndNotYetValidCertifica
   // then checks the certificate and closes without a word.
   EXPECT_NE(a.closed_reason.find("peer closed"), std::string::npos) << a.closed_reason;
   // B6: a certificate whose validity starts in an hour (beyond the 300 s skew).
-  ASSERT_TRUE(IssueCertificate(c.certs(), {"node-future", v1::ROLE_NODE, v1::NATION_US, NowUnix() + 3600,
-                                           NowUnix() + 7200})
+  ASSERT_TRUE(IssueCertificate(c.certs(), {"node-future", v1::ROLE_NODE, v1::NATION_US,
+                                           NowUnix() + 3600, NowUnix() + 7200})
                   .ok());
   RogueClient b;
   b.Run(relay, *LoadIdentity(c.certs(), "node-future"), trust);
   EXPECT_NE(b.closed_reason.find("peer closed"), std::string::npos) << b.closed_reason;
-  EXPECT_TRUE(Audited(RelayDb(c), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "does not match certificate"));
+  EXPECT_TRUE(
+      Audited(RelayDb(c), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "does not match certificate"));
   EXPECT_TRUE(Audited(RelayDb(c), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "not yet valid"));
   c.StartNode("us");
   c.StartNode("jp");
@@ -240,15 +245,16 @@ TEST(CertificateAttackTest, B5AndB6NodeRefusesForeignAndExpiredRelays) {
   TempDir foreign;
   ASSERT_TRUE(InitTrustDirectory(foreign.path(), {1, NowUnix() - 60, 30}).ok());
   auto foreign_trust = *LoadTrustStore(foreign.path());
-  RogueRelay impostor(ChannelConfigFor(*LoadIdentity(foreign.path(), "relay-1"), foreign_trust, false,
-                                       v1::ROLE_NODE),
+  RogueRelay impostor(ChannelConfigFor(*LoadIdentity(foreign.path(), "relay-1"), foreign_trust,
+                                       false, v1::ROLE_NODE),
                       [](const LinkConnection::Ptr&) {});
   ASSERT_TRUE(IssueCertificate(c.certs(), {"relay-old", v1::ROLE_RELAY, v1::NATION_UNSPECIFIED,
                                            NowUnix() - 10000, NowUnix() - 5000})
                   .ok());
   auto trust = *LoadTrustStore(c.certs());
-  RogueRelay expired(ChannelConfigFor(*LoadIdentity(c.certs(), "relay-old"), trust, false, v1::ROLE_NODE),
-                     [](const LinkConnection::Ptr&) {});
+  RogueRelay expired(
+      ChannelConfigFor(*LoadIdentity(c.certs(), "relay-old"), trust, false, v1::ROLE_NODE),
+      [](const LinkConnection::Ptr&) {});
   c.StartNodeAt("us", {relay, impostor.address(), expired.address()});
   c.StartNode("jp");
   EXPECT_TRUE(Audited(NodeDb(c, "us"), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "unknown root"));
@@ -285,7 +291,8 @@ TEST(MaliciousRelayTest, B10AndB11RewrittenOrFlippedEnvelopesAreRefusedAtTheReci
 
   // What a malicious relay might do to it.
   std::vector<std::pair<std::string, v1::Envelope>> forgeries;
-  auto rewrite_header = [&](const std::string& what, const std::function<void(v1::EnvelopeHeader&)>& f) {
+  auto rewrite_header = [&](const std::string& what,
+                            const std::function<void(v1::EnvelopeHeader&)>& f) {
     v1::Envelope e = genuine;
     v1::EnvelopeHeader hh;
     hh.ParseFromString(e.header());
@@ -299,7 +306,8 @@ TEST(MaliciousRelayTest, B10AndB11RewrittenOrFlippedEnvelopesAreRefusedAtTheReci
     hh.add_recipient_sequences(1);
   });
   rewrite_header("precedence", [](auto& hh) { hh.set_precedence(v1::PRECEDENCE_FLASH); });
-  auto flip = [&](const std::string& what, const std::function<std::string*(v1::Envelope&)>& field) {
+  auto flip = [&](const std::string& what,
+                  const std::function<std::string*(v1::Envelope&)>& field) {
     v1::Envelope e = genuine;
     std::string* f = field(e);
     (*f)[f->size() / 2] ^= 0x01;
@@ -314,25 +322,26 @@ TEST(MaliciousRelayTest, B10AndB11RewrittenOrFlippedEnvelopesAreRefusedAtTheReci
   std::atomic<bool> delivered_once{false};
   // The rogue relay holds a genuine relay certificate (relay-2) and delivers
   // every forgery, then the genuine envelope, to JP.
-  RogueRelay rogue(ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
-                   [&](const LinkConnection::Ptr& link) {
-                     if (delivered_once.exchange(true)) return;  // not again after a reconnect
-                     uint64_t delivery = 1;
-                     auto deliver = [&](const v1::Envelope& e) {
-                       v1::LinkFrame f;
-                       f.mutable_deliver()->set_envelope(e.SerializeAsString());
-                       f.mutable_deliver()->set_delivery_id(delivery++);
-                       (void)link->Send(f, v1::PRECEDENCE_ROUTINE);
-                     };
-                     for (const auto& [what, e] : forgeries) deliver(e);
-                     deliver(genuine);
-                   });
+  RogueRelay rogue(
+      ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
+      [&](const LinkConnection::Ptr& link) {
+        if (delivered_once.exchange(true)) return;  // not again after a reconnect
+        uint64_t delivery = 1;
+        auto deliver = [&](const v1::Envelope& e) {
+          v1::LinkFrame f;
+          f.mutable_deliver()->set_envelope(e.SerializeAsString());
+          f.mutable_deliver()->set_delivery_id(delivery++);
+          (void)link->Send(f, v1::PRECEDENCE_ROUTINE);
+        };
+        for (const auto& [what, e] : forgeries) deliver(e);
+        deliver(genuine);
+      });
   c.StartNodeAt("jp", {relay, rogue.address()});
   c.StartNode("us");
   std::string id = ToHex(AsBytes(id_bytes));
   ASSERT_TRUE(WaitUntil([&] { return InboxCount(c, "jp", id) == 1; }));
-  EXPECT_TRUE(Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_INPUT_REJECTED, "from relay relay-2 rejected",
-                      static_cast<int>(forgeries.size())));
+  EXPECT_TRUE(Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_INPUT_REJECTED,
+                      "from relay relay-2 rejected", static_cast<int>(forgeries.size())));
   // JP told the rogue relay it took each one (they can never become valid).
   EXPECT_TRUE(WaitUntil([&] {
     size_t taken = 0;

@@ -2,12 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "cluster.h"
-#include "rogue_peers.h"
 #include "hotline/asio.h"
 #include "hotline/envelope.h"
 #include "hotline/link_connection.h"
 #include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
+#include "rogue_peers.h"
 
 namespace hotline::testing {
 namespace {

@@ -30,7 +30,8 @@ namespace hotline::testing {
 
 // Counts the audit records in the store at `db_path` that `match`; -1 if
 // the store cannot be read. Safe while the owner runs.
-inline int CountAuditWhere(const fs::path& db_path, const std::function<bool(const v1::AuditRecord&)>& match) {
+inline int CountAuditWhere(const fs::path& db_path,
+                           const std::function<bool(const v1::AuditRecord&)>& match) {
   auto db = Database::Open(db_path, "");
   if (!db.ok()) return -1;
   auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
@@ -55,7 +56,8 @@ inline int CountAudit(const fs::path& db_path, v1::AuditEvent event, const std::
 }
 
 // Records of `event` about the message `message_id_hex` (hex, any case).
-inline int CountAuditOfMessage(const fs::path& db_path, v1::AuditEvent event, const std::string& message_id_hex) {
+inline int CountAuditOfMessage(const fs::path& db_path, v1::AuditEvent event,
+                               const std::string& message_id_hex) {
   auto id = FromHex(message_id_hex);
   if (!id.ok()) return -1;
   return CountAuditWhere(db_path, [&](const v1::AuditRecord& r) {
@@ -145,7 +147,8 @@ class LoopbackServer {
     a.sin_family = AF_INET;
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     socklen_t len = sizeof a;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(listen_fd_, 16) != 0 ||
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
         ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
       throw std::runtime_error("cannot listen on loopback");
     }
@@ -207,9 +210,12 @@ enum class FrameFault { kDuplicate, kReorder, kReplayOlder };
 
 inline const char* FrameFaultName(FrameFault f) {
   switch (f) {
-    case FrameFault::kDuplicate: return "Duplicate";
-    case FrameFault::kReorder: return "Reorder";
-    case FrameFault::kReplayOlder: return "ReplayOlder";
+    case FrameFault::kDuplicate:
+      return "Duplicate";
+    case FrameFault::kReorder:
+      return "Reorder";
+    case FrameFault::kReplayOlder:
+      return "ReplayOlder";
   }
   return "?";
 }
@@ -221,7 +227,10 @@ inline const char* FrameFaultName(FrameFault f) {
 class FrameTamperProxy {
  public:
   FrameTamperProxy(std::string relay, bool toward_relay, FrameFault fault, int transport_index = 3)
-      : relay_(std::move(relay)), toward_relay_(toward_relay), fault_(fault), index_(transport_index),
+      : relay_(std::move(relay)),
+        toward_relay_(toward_relay),
+        fault_(fault),
+        index_(transport_index),
         server_([this](int fd) { Serve(fd); }) {}
 
   const std::string& address() const { return server_.address(); }
@@ -320,7 +329,8 @@ struct RogueClient {
   void Run(const std::string& address, const Identity& id, const TrustStore& trust,
            const std::function<void(const LinkConnection::Ptr&)>& on_up = nullptr,
            size_t want_frames = 0) {
-    Run(address, ChannelConfigFor(id, trust, /*initiator=*/true, v1::ROLE_RELAY), on_up, want_frames);
+    Run(address, ChannelConfigFor(id, trust, /*initiator=*/true, v1::ROLE_RELAY), on_up,
+        want_frames);
   }
   void Run(const std::string& address, SecureChannelConfig config,
            const std::function<void(const LinkConnection::Ptr&)>& on_up = nullptr,

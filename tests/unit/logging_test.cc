@@ -32,7 +32,8 @@ std::string Repeat(const std::string& s, int n) {
 
 TEST(LoggingTest, InvalidUtf8BecomesReplacementCharactersAndValidUtf8Stays) {
   // Valid 日本 and 한; then 0xff, an overlong "/", a surrogate, and a cut-off sequence.
-  const std::string text = "\xe6\x97\xa5\xe6\x9c\xac / \xed\x95\x9c / bad \xff\xc0\xaf\xed\xa0\x80 / cut \xe6\x97";
+  const std::string text =
+      "\xe6\x97\xa5\xe6\x9c\xac / \xed\x95\x9c / bad \xff\xc0\xaf\xed\xa0\x80 / cut \xe6\x97";
   spdlog::details::log_msg msg("node-jp", spdlog::level::info, text);
   spdlog::memory_buf_t buf;
   MakeLogFormatter(true)->format(msg, buf);
@@ -40,8 +41,8 @@ TEST(LoggingTest, InvalidUtf8BecomesReplacementCharactersAndValidUtf8Stays) {
   google::protobuf::Struct parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) << line;
   EXPECT_EQ(parsed.fields().at("message").string_value(),
-            "\xe6\x97\xa5\xe6\x9c\xac / \xed\x95\x9c / bad " + Repeat("\xef\xbf\xbd", 6) + " / cut " +
-                Repeat("\xef\xbf\xbd", 2));
+            "\xe6\x97\xa5\xe6\x9c\xac / \xed\x95\x9c / bad " + Repeat("\xef\xbf\xbd", 6) +
+                " / cut " + Repeat("\xef\xbf\xbd", 2));
 }
 
 }  // namespace

@@ -131,7 +131,8 @@ TEST_F(SecureChannelTest, RelayNeverRepliesWithMoreBytesThanMessageOneCarried) {
   odd.back() = 1;
   EXPECT_FALSE(odd_relay.OnHandshakeMessage(odd, reply).ok());
   EXPECT_TRUE(reply.empty());
-  EXPECT_NE(odd_relay.failure_reason().find("not all zeros"), std::string::npos) << odd_relay.failure_reason();
+  EXPECT_NE(odd_relay.failure_reason().find("not all zeros"), std::string::npos)
+      << odd_relay.failure_reason();
 }
 
 TEST_F(SecureChannelTest, OversizedResponderCertificateIsRefusedUpFront) {
