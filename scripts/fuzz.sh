@@ -31,7 +31,7 @@ for t in "${targets[@]}"; do
   "$out/tests/fuzz/fuzz_$t" "${budget[@]}" -max_len=70000 -timeout=10 \
     -artifact_prefix="$findings/$t-" -print_final_stats=1 "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1 ||
     status=$?
-  grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
+  grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)" "$log" || true
   if [ "$status" -ne 0 ] || ls "$findings/$t"-* >/dev/null 2>&1; then
     tail -40 "$log"
     echo "fuzz_$t: FAILED (exit $status) — see $log and $findings/"
