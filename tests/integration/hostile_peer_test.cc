@@ -9,6 +9,7 @@
 #include "cluster.h"
 #include "hotline/envelope.h"
 #include "hotline/secure_channel.h"
+#include "hotline/sqlite_db.h"
 #include "rogue_peers.h"
 
 namespace hotline::testing {

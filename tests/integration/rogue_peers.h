@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -22,30 +23,18 @@
 
 #include "cluster.h"
 #include "hotline/asio.h"
+#include "hotline/history.h"
 #include "hotline/link_connection.h"
-#include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
 
 namespace hotline::testing {
 
 // Counts the audit records in the store at `db_path` that `match`; -1 if
 // the store cannot be read. Safe while the owner runs.
-inline int CountAuditWhere(const fs::path& db_path,
-                           const std::function<bool(const v1::AuditRecord&)>& match) {
-  auto db = Database::Open(db_path, "");
-  if (!db.ok()) return -1;
-  auto s = (*db)->Prepare("SELECT record FROM audit_log ORDER BY idx");
-  if (!s.ok()) return -1;
-  int n = 0;
-  for (;;) {
-    auto row = s->Step();
-    if (!row.ok() || !*row) break;
-    Bytes b = s->ColumnBlob(0);
-    v1::AuditRecord r;
-    if (!r.ParseFromArray(b.data(), static_cast<int>(b.size()))) return -1;
-    n += match(r);
-  }
-  return n;
+inline int CountAuditWhere(const fs::path& db_path, const std::function<bool(const v1::AuditRecord&)>& match) {
+  auto records = ReadAuditRecords(db_path);
+  if (!records.ok()) return -1;
+  return static_cast<int>(std::count_if(records->begin(), records->end(), match));
 }
 
 // Records of `event` whose reason or detail contains `needle`.
