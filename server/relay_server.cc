@@ -187,6 +187,12 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   r.set_peer_subject(link->peer().subject());
   r.set_detail(link->remote_address());
   Audit(r);
+  // The node takes its link as up only on this greeting, which also shows
+  // it our clock; a refused certificate gets CODE_CERTIFICATE_REFUSED instead.
+  v1::LinkFrame hello;
+  hello.mutable_hello()->set_version(1);
+  hello.mutable_hello()->set_at_ms(NowUnixMs());
+  (void)link->Send(hello, LinkConnection::kControlPrecedence, /*force=*/true);
   NodeQueue& q = nodes_[nation];
   if (q.link && q.link != link) q.link->Close("replaced by a newer connection from the same node");
   ReturnInFlight(q);
@@ -283,7 +289,7 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
                       NationCode(PeerNation(link)),
                   h.message_id());
   }
-  Sha256Digest digest = EnvelopeDigest(AsBytes(encoded));
+  Sha256Digest digest = EnvelopeDigest(routed->envelope);
   auto items = std::make_shared<std::vector<QueuedItem>>();
   int64_t now = NowUnixMs();
   committer_->Submit(

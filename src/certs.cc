@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "hotline/limits.h"
 
@@ -90,6 +91,15 @@ StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded) {
   return out;
 }
 
+std::string FormatUnixUtc(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string_view CertFailureName(CertFailure failure) {
   switch (failure) {
     case CertFailure::kNone: return "ok";
@@ -168,10 +178,12 @@ CertCheck TrustStore::Verify(ByteView encoded_certificate, const CertExpectation
   }
   if (d.role() == v1::ROLE_ROOT) return fail(CertFailure::kWrongRole, who + " is a root");
   if (expect.now_unix + expect.allowed_skew_seconds < d.not_before_unix()) {
-    return fail(CertFailure::kNotYetValid, who + " valid from " + std::to_string(d.not_before_unix()));
+    return fail(CertFailure::kNotYetValid, who + " valid from " + FormatUnixUtc(d.not_before_unix()) +
+                                               " (now " + FormatUnixUtc(expect.now_unix) + ")");
   }
   if (expect.now_unix - expect.allowed_skew_seconds > d.not_after_unix()) {
-    return fail(CertFailure::kExpired, who + " expired at " + std::to_string(d.not_after_unix()));
+    return fail(CertFailure::kExpired, who + " expired at " + FormatUnixUtc(d.not_after_unix()) +
+                                           " (now " + FormatUnixUtc(expect.now_unix) + ")");
   }
   if (expect.role && d.role() != *expect.role) {
     return fail(CertFailure::kWrongRole, who + " is a " + RoleName(d.role()) + ", expected " +

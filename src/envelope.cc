@@ -80,7 +80,9 @@ StatusOr<RoutedEnvelope> ParseEnvelopeForRouting(ByteView encoded) {
   return out;
 }
 
-Sha256Digest EnvelopeDigest(ByteView encoded) { return Sha256({encoded}); }
+Sha256Digest EnvelopeDigest(const v1::Envelope& envelope) {
+  return Sha256({EnvelopeSigningInput(envelope)});
+}
 
 uint64_t SequenceFor(const v1::EnvelopeHeader& header, v1::Nation recipient) {
   for (int i = 0; i < header.recipients_size() && i < header.recipient_sequences_size(); ++i) {
@@ -126,7 +128,8 @@ EnvelopeKeys::EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing,
 
 EnvelopeKeys::~EnvelopeKeys() = default;
 
-StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::Body& body) const {
+StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::Body& body,
+                                   Sha256Digest* digest) const {
   HOTLINE_RETURN_IF_ERROR(ValidateHeader(header));
   if (header.sender() != self_) return InvalidArgumentError("can only seal as this node's nation");
   std::string plaintext = body.SerializeAsString();
@@ -167,8 +170,10 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
   Wipe(plaintext);
   e.set_body_nonce(ToString(body_nonce));
   e.set_body_ciphertext(std::move(ciphertext));
-  Ed25519Signature sig = Ed25519Sign(signing_.secret, EnvelopeSigningInput(e));
+  Bytes signed_input = EnvelopeSigningInput(e);
+  Ed25519Signature sig = Ed25519Sign(signing_.secret, signed_input);
   e.set_signature(ToString(sig));
+  if (digest) *digest = Sha256({signed_input});
 
   Bytes out(e.ByteSizeLong());
   e.SerializeToArray(out.data(), static_cast<int>(out.size()));
@@ -189,8 +194,8 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
     return PermissionDeniedError("envelope from a sender with no known keys");
   }
   const Peer& sender = *it->second;
-  if (!Ed25519Verify(sender.keys.signing_public_key, EnvelopeSigningInput(e),
-                     AsBytes(e.signature()))) {
+  Bytes signed_input = EnvelopeSigningInput(e);
+  if (!Ed25519Verify(sender.keys.signing_public_key, signed_input, AsBytes(e.signature()))) {
     return PermissionDeniedError("envelope signature does not verify for its sender");
   }
   const auto& w = e.wraps(wrap_index);
@@ -217,7 +222,7 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
   Wipe(plaintext);
   if (!parsed) return InvalidArgumentError("envelope body is not a valid hotline.v1.Body");
   out.header = h;
-  out.digest = EnvelopeDigest(encoded);
+  out.digest = Sha256({signed_input});
   return out;
 }
 

@@ -170,6 +170,8 @@ awaitable<void> LinkConnection::Reader() {
       }
       Bytes reply;
       if (Status st = channel_.OnHandshakeMessage(message, reply); !st.ok()) {
+        // A refused certificate's holder is told why before the close.
+        if (!channel_.refusal().empty()) (void)co_await WriteRaw(channel_.refusal());
         Close("handshake rejected: " + channel_.failure_reason());
         co_return;
       }

@@ -7,6 +7,8 @@
 
 #include <cstdio>
 
+#include "hotline/text.h"
+
 namespace hotline {
 namespace {
 
@@ -25,29 +27,6 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence at `p` (RFC 3629), or 0.
-size_t Utf8SequenceLength(const unsigned char* p, size_t left) {
-  unsigned char c = p[0];
-  size_t n = c >= 0xc2 && c <= 0xdf   ? 2
-             : c >= 0xe0 && c <= 0xef ? 3
-             : c >= 0xf0 && c <= 0xf4 ? 4
-                                      : 0;
-  if (n == 0 || n > left) return 0;
-  unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range excludes overlongs and surrogates
-  if (c == 0xe0) lo = 0xa0;
-  if (c == 0xed) hi = 0x9f;
-  if (c == 0xf0) lo = 0x90;
-  if (c == 0xf4) hi = 0x8f;
-  if (p[1] < lo || p[1] > hi) return 0;
-  for (size_t i = 2; i < n; ++i) {
-    if (p[i] < 0x80 || p[i] > 0xbf) return 0;
-  }
-  return n;
-}
-
-}  // namespace
 
 std::string JsonEscape(std::string_view text) {
   std::string out;

@@ -131,9 +131,33 @@ Status SecureChannel::OnHandshakeMessage(ByteView message, Bytes& out) {
                   " bytes): refusing to amplify");
     }
   } else {
-    HOTLINE_RETURN_IF_ERROR(CheckPeer(payload));  // message 3: the initiator's certificate
+    // Message 3: the initiator's certificate.
+    if (Status refused = CheckPeer(payload); !refused.ok()) {
+      PrepareRefusal(payload, refused.message());
+      return refused;
+    }
   }
   return FinishIfComplete();
+}
+
+void SecureChannel::PrepareRefusal(ByteView payload, const std::string& why) {
+  // Only to a peer that proved it holds the key its certificate names:
+  // anyone else (a stolen certificate, garbage) learns nothing.
+  v1::HandshakePayload p;
+  const auto& rs = handshake_->remote_static();
+  if (!handshake_->IsComplete() || !rs ||
+      !p.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return;
+  }
+  auto cert = ParseCertificate(AsBytes(p.certificate()));
+  if (!cert.ok() || !ConstantTimeEqual(AsBytes(cert->details.noise_public_key()), *rs)) return;
+  auto split = handshake_->Split();
+  if (!split.ok()) return;
+  v1::LinkFrame frame;
+  frame.mutable_error()->set_code(v1::LinkError::CODE_CERTIFICATE_REFUSED);
+  frame.mutable_error()->set_message(why);
+  std::string plaintext = frame.SerializeAsString();
+  if (!split->send.EncryptWithAd({}, AsBytes(plaintext), refusal_).ok()) refusal_.clear();
 }
 
 Status SecureChannel::Encrypt(ByteView plaintext, Bytes& out) {

@@ -5,8 +5,15 @@
 
 #include "hotline/bytes.h"
 #include "hotline/certs.h"
+#include "hotline/text.h"
 
 namespace hotline::cli {
+
+namespace {
+// Peer-chosen text: one line, or several lines with `Lines`; never raw bytes.
+std::string Line(const std::string& s) { return Printable(s); }
+std::string Lines(const std::string& s) { return Printable(s, {.keep_newlines = true}); }
+}  // namespace
 
 std::string ChannelName(v1::Channel c) {
   switch (c) {
@@ -76,15 +83,15 @@ std::string FormatMissileWarning(const v1::MissileWarning& w) {
       banner = "??? STATUS NOT GIVEN — TREAT WITH CAUTION ???";
   }
   o << banner << "\n"
-    << "  event:      " << w.event_id() << "\n"
+    << "  event:      " << Line(w.event_id()) << "\n"
     << "  launch:     " << FormatTimeMs(w.launch_time_ms()) << " at " << w.launch_latitude() << ", "
     << w.launch_longitude() << "\n"
     << "  azimuth:    " << w.azimuth_degrees() << " deg\n"
     << "  impact:     " << w.predicted_impact_latitude() << ", " << w.predicted_impact_longitude()
     << " (predicted)\n"
     << "  confidence: " << w.confidence_percent() << "%\n"
-    << "  source:     " << w.source() << "\n";
-  if (!w.remarks().empty()) o << "  remarks:    " << w.remarks() << "\n";
+    << "  source:     " << Line(w.source()) << "\n";
+  if (!w.remarks().empty()) o << "  remarks:    " << Lines(w.remarks()) << "\n";
   o << banner << "\n";
   return o.str();
 }
@@ -93,11 +100,11 @@ std::string FormatBody(const v1::Body& body) {
   std::ostringstream o;
   if (!body.in_reply_to().empty()) o << "in reply to " << ToHex(AsBytes(body.in_reply_to())) << "\n";
   switch (body.payload_case()) {
-    case v1::Body::kText: o << body.text().text() << "\n"; break;
+    case v1::Body::kText: o << Lines(body.text().text()) << "\n"; break;
     case v1::Body::kMissileWarning: o << FormatMissileWarning(body.missile_warning()); break;
     case v1::Body::kConsultRequest: {
       const auto& c = body.consult_request();
-      o << "CONSULTATION REQUEST\n  topic:      " << c.topic() << "\n  question:   " << c.question()
+      o << "CONSULTATION REQUEST\n  topic:      " << Line(c.topic()) << "\n  question:   " << Lines(c.question())
         << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
       break;
     }
@@ -108,7 +115,7 @@ std::string FormatBody(const v1::Body& body) {
                         : c.position() == v1::ConsultResponse::POSITION_DECLINE   ? "DECLINE"
                                                                                   : "UNSPECIFIED";
       o << "CONSULTATION RESPONSE to " << ToHex(AsBytes(c.consultation_id())) << ": " << pos << "\n  "
-        << c.text() << "\n";
+        << Lines(c.text()) << "\n";
       break;
     }
     case v1::Body::kLinkTest: o << "link test\n"; break;
@@ -124,10 +131,9 @@ static std::string OneLine(const v1::Body& body) {
     std::string status = body.missile_warning().status() == v1::MissileWarning::STATUS_ACTUAL ? "ACTUAL"
                          : body.missile_warning().status() == v1::MissileWarning::STATUS_EXERCISE ? "EXERCISE"
                          : body.missile_warning().status() == v1::MissileWarning::STATUS_TEST ? "TEST" : "?";
-    return "MISSILE WARNING [" + status + "] " + body.missile_warning().event_id();
+    return "MISSILE WARNING [" + status + "] " + Line(body.missile_warning().event_id());
   }
-  text = text.substr(0, nl);
-  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+  return Printable(text.substr(0, nl), {.max_code_points = 60});
 }
 
 std::string FormatInboxLine(const v1::InboxEntry& e) {
@@ -159,7 +165,7 @@ std::string FormatMessageStatus(const v1::MessageStatus& s) {
     return "+" + std::to_string(t - s.created_at_ms()) + " ms";
   };
   o << ToHex(AsBytes(s.message_id())) << "  " << PrecedenceName(s.precedence()) << "/"
-    << ChannelName(s.channel()) << "  sent " << FormatTimeMs(s.created_at_ms()) << "  " << s.summary()
+    << ChannelName(s.channel()) << "  sent " << FormatTimeMs(s.created_at_ms()) << "  " << Line(s.summary())
     << "\n";
   for (const auto& r : s.recipients()) {
     o << "    " << NationCode(r.recipient()) << "  accepted " << rel(r.accepted_at_ms())
@@ -174,14 +180,14 @@ std::string FormatWatchEvent(const v1::WatchEvent& e) {
   o << FormatTimeMs(e.at_ms()) << "  " << e.kind();
   if (!e.message_id().empty()) o << "  " << ToHex(AsBytes(e.message_id()));
   if (e.peer() != v1::NATION_UNSPECIFIED) o << "  " << NationCode(e.peer());
-  if (!e.text().empty()) o << "  " << e.text();
+  if (!e.text().empty()) o << "  " << Line(e.text());
   return o.str();
 }
 
 std::string FormatConsultation(const v1::ConsultationStatus& c) {
   std::ostringstream o;
   o << "consultation " << ToHex(AsBytes(c.consultation_id())) << " from " << NationCode(c.requester())
-    << "\n  topic:      " << c.topic() << "\n  question:   " << c.question()
+    << "\n  topic:      " << Line(c.topic()) << "\n  question:   " << Lines(c.question())
     << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
   for (const auto& a : c.answers()) {
     o << "    " << NationCode(a.nation()) << "  ";
@@ -191,7 +197,7 @@ std::string FormatConsultation(const v1::ConsultationStatus& c) {
       case v1::ConsultResponse::POSITION_DECLINE: o << "DECLINE   "; break;
       default: o << (a.overdue() ? "OVERDUE   " : "pending   ");
     }
-    if (a.answered_at_ms()) o << FormatTimeMs(a.answered_at_ms()) << "  " << a.text();
+    if (a.answered_at_ms()) o << FormatTimeMs(a.answered_at_ms()) << "  " << Line(a.text());
     o << "\n";
   }
   return o.str();

@@ -12,6 +12,7 @@
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
+#include "hotline/text.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -247,7 +248,7 @@ int RunStatus(const Options& o) {
       std::cout << "DOWN" << (relay.last_error().empty() ? "" : ": " + relay.last_error()) << "\n";
     }
   }
-  for (const auto& a : s.alerts()) std::cout << "  ALERT " << a << "\n";
+  for (const auto& a : s.alerts()) std::cout << "  ALERT " << Printable(a) << "\n";
   for (const auto& m : s.messages()) std::cout << FormatMessageStatus(m);
   return 0;
 }

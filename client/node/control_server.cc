@@ -6,10 +6,34 @@
 #include <deque>
 
 #include "hotline/control_codec.h"
+#include "hotline/limits.h"
 
 namespace hotline::node {
 
 using asio::local::stream_protocol;
+
+bool ControlOutbox::Push(v1::ControlResponse response) {
+  size_t size = response.ByteSizeLong();
+  if (!queue_.empty() && bytes_ + size > limit_) return false;
+  bytes_ += size;
+  queue_.push_back(std::move(response));
+  return true;
+}
+
+Bytes ControlOutbox::PopBatch(size_t max_bytes) {
+  Bytes wire;
+  while (!queue_.empty() && wire.size() < max_bytes) {
+    Append(wire, EncodeControlMessage(queue_.front()));
+    bytes_ -= std::min(bytes_, queue_.front().ByteSizeLong());
+    queue_.pop_front();
+  }
+  return wire;
+}
+
+void ControlOutbox::Clear() {
+  queue_.clear();
+  bytes_ = 0;
+}
 
 ControlServer::ControlServer(asio::io_context& io, NodeDaemon& daemon, std::filesystem::path path)
     : io_(io), daemon_(daemon), path_(std::move(path)), acceptor_(io) {}
@@ -72,12 +96,20 @@ struct Session {
       : socket(std::move(s)), wake(socket.get_executor(), asio::steady_timer::time_point::max()) {}
   stream_protocol::socket socket;
   asio::steady_timer wake;
-  std::deque<v1::ControlResponse> outbox;
+  ControlOutbox outbox{limits::kMaxControlOutboxBytes};
+  std::function<void(size_t)> on_overflow;
   bool closing = false;  // write what is queued, then close
   bool closed = false;
   void Push(v1::ControlResponse r) {
     if (closed) return;
-    outbox.push_back(std::move(r));
+    if (!outbox.Push(std::move(r))) {
+      // A client that stopped reading: drop it, never the node's memory.
+      size_t waiting = outbox.bytes();
+      outbox.Clear();
+      Close();
+      if (on_overflow) on_overflow(waiting);
+      return;
+    }
     wake.cancel();
   }
   void Close() {
@@ -104,11 +136,7 @@ awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
       co_await s->wake.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    Bytes wire;
-    while (!s->outbox.empty() && wire.size() < 256 * 1024) {
-      Append(wire, EncodeControlMessage(s->outbox.front()));
-      s->outbox.pop_front();
-    }
+    Bytes wire = s->outbox.PopBatch(256 * 1024);
     boost::system::error_code ec;
     co_await asio::async_write(s->socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
     if (ec) break;
@@ -120,6 +148,13 @@ awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
 
 awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   auto s = std::make_shared<Session>(std::move(socket));
+  // Posted: Push may run inside the daemon's event fan-out.
+  s->on_overflow = [this](size_t waiting) {
+    asio::post(io_, [this, waiting] {
+      daemon_.RejectControlInput("client stopped reading: " + std::to_string(waiting) +
+                                 " bytes of replies and events unread; connection closed");
+    });
+  };
   asio::co_spawn(io_, WriteReplies(s), LogExceptions{"control writer"});
   ControlDecoder decoder;
   std::vector<uint8_t> buffer(64 * 1024);

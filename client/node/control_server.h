@@ -8,12 +8,33 @@
 #ifndef HOTLINE_CLIENT_NODE_CONTROL_SERVER_H_
 #define HOTLINE_CLIENT_NODE_CONTROL_SERVER_H_
 
+#include <deque>
 #include <filesystem>
 
 #include "hotline/asio.h"
 #include "node/node_daemon.h"
 
 namespace hotline::node {
+
+// What one control client has not read yet, bounded in bytes: a client that
+// stops reading (a stalled `watch`) must not grow the node's memory.
+// One response is always accepted, whatever its size.
+class ControlOutbox {
+ public:
+  explicit ControlOutbox(size_t limit_bytes) : limit_(limit_bytes) {}
+  // False (and nothing queued) when `response` would pass the limit.
+  bool Push(v1::ControlResponse response);
+  // Encoded responses, oldest first, about `max_bytes` at most.
+  Bytes PopBatch(size_t max_bytes);
+  void Clear();
+  bool empty() const { return queue_.empty(); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  size_t limit_;
+  size_t bytes_ = 0;
+  std::deque<v1::ControlResponse> queue_;
+};
 
 class ControlServer {
  public:

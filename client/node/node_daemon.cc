@@ -262,7 +262,9 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
       options.fifo = config_.fifo;
       auto closed = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
       LinkConnection::Callbacks cb;
-      cb.established = [this, index](const LinkConnection::Ptr&) { OnRelayEstablished(index); };
+      // Up only once the relay greets us (OnRelayReady): until then it may
+      // still refuse our certificate.
+      cb.established = [](const LinkConnection::Ptr&) {};
       cb.frame = [this, index](const LinkConnection::Ptr&, v1::LinkFrame& f) { OnRelayFrame(index, f); };
       cb.closed = [this, index, closed](const LinkConnection::Ptr& link, const std::string& reason,
                                         bool authenticated) {
@@ -277,10 +279,12 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
       relay.last_error = "connect: " + ec.message();
     }
     if (stopping_) break;
-    // Jittered exponential backoff; reset after a link that got established.
+    // Jittered exponential backoff; reset after a link the relay greeted,
+    // long after a refused certificate.
     RelayLink& r = relays_[index];
     r.backoff = r.backoff.count() == 0 ? config_.reconnect_min
                                        : std::min(r.backoff * 2, config_.reconnect_max);
+    if (!r.refused.empty()) r.backoff = std::max(r.backoff, config_.reconnect_refused);
     auto jitter = std::uniform_int_distribution<int64_t>(0, r.backoff.count() / 2)(rng);
     asio::steady_timer wait(executor);
     wait.expires_after(r.backoff + std::chrono::milliseconds(jitter));
@@ -291,17 +295,41 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
 
 int NodeDaemon::PickRelay() const {
   for (size_t i = 0; i < relays_.size(); ++i) {
-    if (relays_[i].link && relays_[i].link->established()) return static_cast<int>(i);
+    if (RelayUp(i)) return static_cast<int>(i);
   }
   return -1;
 }
 
-void NodeDaemon::OnRelayEstablished(size_t index) {
+void NodeDaemon::OnRelayRefused(size_t index, const std::string& why) {
   RelayLink& r = relays_[index];
+  std::string subject = r.link ? r.link->peer().subject() : r.address;
+  std::string text = subject + " (" + r.address + ") refused our certificate: " + why;
+  if (why.find("expired") != std::string::npos || why.find("not yet valid") != std::string::npos) {
+    text += "; is this machine's clock right? (see --clock-skew)";
+  }
+  text += "; retrying in " + std::to_string(config_.reconnect_refused.count() / 1000) + " s";
+  bool changed = r.refused != why;
+  r.refused = why;
+  r.last_error = text;
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
+  rec.set_peer_subject(subject);
+  rec.set_reason(text);
+  rec.set_detail(r.address);
+  AuditAsync(rec);
+  if (changed) Alert("CERTIFICATE REFUSED: " + text, {}, v1::NATION_UNSPECIFIED);
+}
+
+void NodeDaemon::OnRelayReady(size_t index, const v1::Hello& hello) {
+  RelayLink& r = relays_[index];
+  if (r.ready) return;
+  r.ready = true;
+  r.refused.clear();
   r.subject = r.link->peer().subject();
   r.since_ms = NowUnixMs();
   r.last_error.clear();
   r.backoff = std::chrono::milliseconds(0);
+  (void)hello;
   spdlog::info("link to {} ({}) established", r.subject, r.address);
   v1::AuditRecord rec;
   rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED);
@@ -312,8 +340,7 @@ void NodeDaemon::OnRelayEstablished(size_t index) {
   // Everything not yet accepted by a live relay goes out again.
   for (auto& [id, entry] : outstanding_) {
     bool via_live = entry.via >= 0 && entry.via != static_cast<int>(index) &&
-                    relays_[static_cast<size_t>(entry.via)].link &&
-                    relays_[static_cast<size_t>(entry.via)].link->established();
+                    RelayUp(static_cast<size_t>(entry.via));
     if (!via_live || !entry.accepted) Enqueue(entry);
   }
   PumpOutbox();
@@ -323,9 +350,12 @@ void NodeDaemon::OnRelayEstablished(size_t index) {
 void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool authenticated,
                                bool peer_violation) {
   RelayLink& r = relays_[index];
-  r.last_error = reason;
+  bool was_ready = r.ready;
+  r.ready = false;
   r.link.reset();
-  if (!authenticated) {
+  if (!r.refused.empty() && !was_ready) return;  // OnRelayRefused said why
+  r.last_error = reason;
+  if (!authenticated || !was_ready) {
     spdlog::warn("handshake with relay {} failed: {}", r.address, reason);
     v1::AuditRecord rec;
     rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
@@ -375,8 +405,11 @@ void NodeDaemon::OnRelayFrame(size_t index, v1::LinkFrame& frame) {
       committer_->SubmitLazy([this, id, now]() { return store_->MarkReceiptAccepted(id, now); });
       return;
     }
+    case v1::LinkFrame::kHello:
+      return OnRelayReady(index, frame.hello());
     case v1::LinkFrame::kError: {
       const auto& e = frame.error();
+      if (e.code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) return OnRelayRefused(index, e.message());
       spdlog::warn("relay {} reported error {}: {}", relays_[index].subject, static_cast<int>(e.code()),
                    e.message());
       Emit("relay-error", AsBytes(e.message_id()), v1::NATION_UNSPECIFIED, e.message());
@@ -481,6 +514,14 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
   if (inbox_in_progress_.count(id) || (known.ok() && *known)) {
     // A duplicate (another relay, or a redelivery): take it once our copy is
     // durable and send the receipt again, the same bytes as the first time.
+    // It verified, so only the sender could have made it; a copy whose
+    // signed content differs from the first is still evidence of misuse.
+    if (auto first = store_->GetInbox(id); first.ok() && *first &&
+        !ConstantTimeEqual((*first)->digest, opened->digest)) {
+      RejectInput("duplicate of message " + ToHex(id) + " with different signed content from " +
+                      NationCode(h.sender()) + "; answered with the first receipt",
+                  id, h.sender());
+    }
     committer_->Submit([]() { return Status::Ok(); },
                        [this, index, delivery_id, id, h](const Status& st) {
                          if (!st.ok()) return;
@@ -681,22 +722,27 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
   rec.set_envelope_digest(d.envelope_digest());
   rec.set_peer(from);
   rec.set_detail(delivered ? "delivery receipt" : "operator acknowledgment receipt");
+  // A receipt is recorded, audited and shown once: a replayed or re-sent
+  // copy (a duplicate delivery makes the recipient send it again) is taken
+  // and otherwise ignored.
+  auto fresh = std::make_shared<bool>(false);
   committer_->Submit(
-      [this, id, from, at, receipt, reply, delivered, done, rec]() -> Status {
+      [this, id, from, at, receipt, reply, delivered, done, rec, fresh]() -> Status {
         if (delivered) {
-          HOTLINE_RETURN_IF_ERROR(store_->MarkDelivered(id, from, at, receipt));
+          HOTLINE_ASSIGN_OR_RETURN(*fresh, store_->MarkDelivered(id, from, at, receipt));
         } else {
-          HOTLINE_RETURN_IF_ERROR(store_->MarkAcknowledged(id, from, at, receipt, reply));
+          HOTLINE_ASSIGN_OR_RETURN(*fresh, store_->MarkAcknowledged(id, from, at, receipt, reply));
         }
         if (done) HOTLINE_RETURN_IF_ERROR(store_->MarkDone(id));
-        return audit_->Append(rec);
+        return *fresh ? audit_->Append(rec) : Status::Ok();
       },
-      [this, index, delivery_id, id, from, delivered](const Status& st) {
+      [this, index, delivery_id, id, from, delivered, fresh](const Status& st) {
         if (!st.ok()) {
           spdlog::error("cannot record receipt for {}: {}", ToHex(id), st.ToString());
           return;
         }
         SendTaken(index, delivery_id);
+        if (!*fresh) return;
         Emit(delivered ? "delivered" : "acknowledged", id, from,
              delivered ? "signed delivery receipt verified" : "operator acknowledged (signed)");
       },
@@ -719,8 +765,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         header.set_sequence(seq);
         header.clear_recipient_sequences();
         for (int r : header.recipients()) header.add_recipient_sequences(next_of(channel * 8 + r));
-        HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body));
-        Sha256Digest digest = EnvelopeDigest(sealed);
+        Sha256Digest digest{};
+        HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body, &digest));
         row->message_id = ToBytes(header.message_id());
         row->header = header;
         row->envelope = std::move(sealed);
@@ -922,7 +968,7 @@ v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
     auto* rs = out->add_relays();
     rs->set_address(relay.address);
     rs->set_subject(relay.subject);
-    rs->set_connected(relay.link && relay.link->established());
+    rs->set_connected(relay.link && relay.ready);
     rs->set_since_ms(relay.since_ms);
     rs->set_last_error(relay.last_error);
   }
@@ -1014,8 +1060,7 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
   // the recipient send its receipt again).
   int other = -1;
   for (size_t i = 0; i < relays_.size(); ++i) {
-    if (relays_[i].link && relays_[i].link->established() &&
-        (other < 0 || static_cast<int>(i) != entry.via)) {
+    if (RelayUp(i) && (other < 0 || static_cast<int>(i) != entry.via)) {
       other = static_cast<int>(i);
       if (other != entry.via) break;
     }

@@ -47,6 +47,9 @@ struct NodeConfig {
   int64_t allowed_skew_seconds = 300;
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{2000};
+  // After a relay refused our certificate: retrying sooner cannot help until
+  // an operator renews it or fixes the clock.
+  std::chrono::milliseconds reconnect_refused{30000};
   bool fifo = false;  // ignore precedence (benchmark comparison only)
   DeadlinePolicy deadlines = DeadlinePolicy::Defaults();
   std::function<int64_t()> now_ms = NowUnixMs;  // wall clock for deadlines
@@ -90,6 +93,8 @@ class NodeDaemon {
   struct RelayLink {
     std::string address;
     LinkConnection::Ptr link;
+    bool ready = false;    // the relay greeted us (Hello): it accepted our certificate
+    std::string refused;   // why the relay last refused our certificate, if it did
     std::string subject;
     int64_t since_ms = 0;
     std::string last_error;
@@ -104,7 +109,9 @@ class NodeDaemon {
   };
 
   awaitable<void> MaintainRelay(size_t index);
-  void OnRelayEstablished(size_t index);
+  void OnRelayReady(size_t index, const v1::Hello& hello);
+  void OnRelayRefused(size_t index, const std::string& why);
+  bool RelayUp(size_t index) const { return relays_[index].link && relays_[index].ready; }
   void OnRelayFrame(size_t index, v1::LinkFrame& frame);
   void OnRelayClosed(size_t index, const std::string& reason, bool authenticated,
                      bool peer_violation);

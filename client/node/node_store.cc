@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "hotline/audit_log.h"
+#include "hotline/text.h"
 
 namespace hotline::node {
 namespace {
@@ -152,22 +153,24 @@ Status NodeStore::MarkAccepted(ByteView message_id, int64_t at_ms, const std::st
   return s->Run();
 }
 
-Status NodeStore::MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms,
-                                ByteView receipt) {
+StatusOr<bool> NodeStore::MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                                        ByteView receipt) {
   HOTLINE_STMT(s, "UPDATE outbox_recipient SET delivered_at_ms=?, delivered_receipt=?"
                   " WHERE message_id=? AND recipient=? AND delivered_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, receipt).Bind(3, message_id).Bind(4, recipient);
-  return s->Run();
+  HOTLINE_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
 }
 
-Status NodeStore::MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
-                                   ByteView receipt, ByteView reply_id) {
+StatusOr<bool> NodeStore::MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                                           ByteView receipt, ByteView reply_id) {
   HOTLINE_STMT(s, "UPDATE outbox_recipient SET acknowledged_at_ms=?, ack_receipt=?, reply_message_id=?"
                   " WHERE message_id=? AND recipient=? AND acknowledged_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, receipt);
   if (reply_id.empty()) s->BindNull(3); else s->Bind(3, reply_id);
   s->Bind(4, message_id).Bind(5, recipient);
-  return s->Run();
+  HOTLINE_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
 }
 
 Status NodeStore::MarkDone(ByteView message_id) {
@@ -501,7 +504,8 @@ StatusOr<std::vector<Bytes>> NodeStore::RecentOutbox(uint32_t limit) {
 }
 
 std::string SummarizeBody(const v1::Body& body) {
-  auto clip = [](const std::string& s) { return s.size() > 80 ? s.substr(0, 77) + "..." : s; };
+  // Peers choose these strings: a summary is printable text of bounded length.
+  auto clip = [](const std::string& s) { return Printable(s, {.max_code_points = 80}); };
   switch (body.payload_case()) {
     case v1::Body::kText:
       return clip(body.text().text());
@@ -511,7 +515,7 @@ std::string SummarizeBody(const v1::Body& body) {
                            : w.status() == v1::MissileWarning::STATUS_EXERCISE ? "EXERCISE"
                            : w.status() == v1::MissileWarning::STATUS_TEST     ? "TEST"
                                                                                : "UNSPECIFIED";
-      return "MISSILE WARNING [" + status + "] " + w.event_id() + " " + clip(w.remarks());
+      return "MISSILE WARNING [" + status + "] " + clip(w.event_id()) + " " + clip(w.remarks());
     }
     case v1::Body::kConsultRequest:
       return "CONSULT REQUEST: " + clip(body.consult_request().topic());

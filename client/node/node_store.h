@@ -52,9 +52,12 @@ class NodeStore {
   Status SetNextSequence(int counter, uint64_t next);  // counter: see the sequences table
   // Tier times: only the first value of each is kept.
   Status MarkAccepted(ByteView message_id, int64_t at_ms, const std::string& relay);
-  Status MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms, ByteView receipt);
-  Status MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
-                          ByteView receipt, ByteView reply_id);
+  // Record a verified receipt once: false (and nothing written) when that
+  // recipient's receipt of this kind is already recorded.
+  StatusOr<bool> MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                               ByteView receipt);
+  StatusOr<bool> MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                                  ByteView receipt, ByteView reply_id);
   Status MarkDone(ByteView message_id);
   // Stored but not yet released to the operator (released = 0) until the
   // messages before it in its (sender, channel) stream have been.

@@ -29,6 +29,7 @@ Bytes KeyIdOf(ByteView signing_public_key);
 std::string NationCode(v1::Nation nation);              // "US", "JP", "KR", "--"
 StatusOr<v1::Nation> ParseNation(std::string_view code);  // case-insensitive
 std::string RoleName(v1::Role role);                    // "root", "node", "relay"
+std::string FormatUnixUtc(int64_t unix_seconds);        // "2026-11-29T19:00:00Z"
 
 // Signs `details` with the root (or, for the root itself, its own) key.
 v1::Certificate SignCertificate(const v1::CertificateDetails& details,

@@ -40,8 +40,11 @@ struct RoutedEnvelope {
 };
 StatusOr<RoutedEnvelope> ParseEnvelopeForRouting(ByteView encoded);
 
-// SHA-256 of the serialized envelope: the digest receipts and audit records bind.
-Sha256Digest EnvelopeDigest(ByteView encoded);
+// The digest receipts and audit records bind: SHA-256 of the exact bytes the
+// sender signed (EnvelopeSigningInput), not of the envelope's encoding, so
+// that bytes a relay adds or re-encodes outside the signature (an unknown
+// field, a non-minimal varint) cannot change what the evidence names.
+Sha256Digest EnvelopeDigest(const v1::Envelope& envelope);
 
 // The sequence of this envelope in the (sender, channel, recipient) stream.
 uint64_t SequenceFor(const v1::EnvelopeHeader& header, v1::Nation recipient);
@@ -72,8 +75,9 @@ class EnvelopeKeys {
   v1::Nation self() const { return self_; }
 
   // Seals `body` under `header` (whose sender must be self()). Returns the
-  // serialized Envelope.
-  StatusOr<Bytes> Seal(const v1::EnvelopeHeader& header, const v1::Body& body) const;
+  // serialized Envelope; its EnvelopeDigest goes to `digest` if given.
+  StatusOr<Bytes> Seal(const v1::EnvelopeHeader& header, const v1::Body& body,
+                       Sha256Digest* digest = nullptr) const;
   // Verifies, unwraps and decrypts an envelope addressed to self().
   StatusOr<OpenedEnvelope> Open(ByteView encoded) const;
 

@@ -40,6 +40,10 @@ inline constexpr size_t kHandshakeInitiationBytes = 1024;
 inline constexpr uint64_t kRekeyAfterMessages = uint64_t{1} << 60;
 inline constexpr size_t kMaxReceiptBytes = 1024;
 inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
+// Replies and watch events queued for one control-socket client and not yet
+// written: a client that stops reading (a stalled `watch`) is closed, with
+// an audit record, once this much is waiting. One reply is always allowed.
+inline constexpr size_t kMaxControlOutboxBytes = 4 * 1024 * 1024;
 
 inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{200};

@@ -65,6 +65,13 @@ class SecureChannel {
   const v1::CertificateDetails& peer() const { return peer_; }
   bool peer_known() const { return peer_known_; }
 
+  // Responder only, after a failed message 3 whose certificate names the
+  // very Noise key that completed the handshake (the peer holds it): one
+  // transport message carrying LinkFrame{error{CODE_CERTIFICATE_REFUSED}}
+  // that says why, to send before closing. Empty otherwise. It is encrypted
+  // to that key alone, and shorter than message 1: no amplification.
+  const Bytes& refusal() const { return refusal_; }
+
   // Transport phase: one Noise message per call.
   Status Encrypt(ByteView plaintext, Bytes& out);
   Status Decrypt(ByteView message, Bytes& plaintext);
@@ -80,6 +87,7 @@ class SecureChannel {
   Status CheckPeer(ByteView payload);
   Status WritePayloadMessage(Bytes& out);
   Status FinishIfComplete();
+  void PrepareRefusal(ByteView payload, const std::string& why);
 
   SecureChannelConfig config_;
   std::optional<noise::HandshakeState> handshake_;
@@ -88,6 +96,7 @@ class SecureChannel {
   bool peer_known_ = false;
   bool dead_ = false;
   std::string failure_reason_;
+  Bytes refusal_;
 };
 
 }  // namespace hotline

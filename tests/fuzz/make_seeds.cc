@@ -39,13 +39,14 @@ int main(int argc, char** argv) {
   h.set_sequence(1);
   v1::Body body;
   body.mutable_text()->set_text("seed");
-  Bytes envelope = *us_keys->Seal(h, body);
+  Sha256Digest digest{};
+  Bytes envelope = *us_keys->Seal(h, body, &digest);
   Write(out / "envelope_open", "text", envelope);
   v1::ReceiptDetails d;
   d.set_version(1);
   d.set_kind(v1::RECEIPT_KIND_DELIVERED);
   d.set_message_id(h.message_id());
-  d.set_envelope_digest(ToString(EnvelopeDigest(envelope)));
+  d.set_envelope_digest(ToString(digest));
   d.set_recipient(v1::NATION_JP);
   d.set_sender(v1::NATION_US);
   Write(out / "receipt", "delivered", AsBytes(SignReceipt(d, w.jp->keys.signing.secret).SerializeAsString()));

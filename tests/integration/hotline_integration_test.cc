@@ -91,14 +91,23 @@ TEST(HotlineIntegrationTest, RelayRefusesForeignRootExpiredCertAndLogsWhy) {
   RogueClient a;
   a.Run(addr, *LoadIdentity(foreign.path(), "node-us"), *trust);
   // Our side finishes XX on sending message 3; the relay then checks our
-  // certificate and closes without a word.
-  EXPECT_NE(a.closed_reason.find("peer closed"), std::string::npos) << a.closed_reason;
+  // certificate, tells us (and only us: it is encrypted to our key) why it
+  // refuses it, and closes (issue 11 item 6).
+  auto refused = [](const RogueClient& client, const std::string& why) {
+    return client.frames.size() == 1 && client.frames[0].has_error() &&
+           client.frames[0].error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED &&
+           client.frames[0].error().message().find(why) != std::string::npos;
+  };
+  EXPECT_TRUE(refused(a, "unknown root")) << a.closed_reason;
 
   ASSERT_TRUE(IssueCertificate(c.certs(), {"node-old", v1::ROLE_NODE, v1::NATION_US,
                                            NowUnix() - 10000, NowUnix() - 5000}).ok());
   RogueClient b;
   b.Run(addr, *LoadIdentity(c.certs(), "node-old"), *trust);
-  EXPECT_NE(b.closed_reason.find("peer closed"), std::string::npos) << b.closed_reason;
+  EXPECT_TRUE(refused(b, "expired at")) << b.closed_reason;
+  // Times in UTC, not Unix seconds.
+  ASSERT_EQ(b.frames.size(), 1u);
+  EXPECT_NE(b.frames[0].error().message().find("Z (now "), std::string::npos) << b.frames[0].error().message();
 
   ASSERT_TRUE(WaitUntil([&] {
     std::string log = ReadFileOrDie(c.RelayLog(1));

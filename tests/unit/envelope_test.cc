@@ -62,7 +62,38 @@ TEST_F(EnvelopeTest, RoundTripToOneRecipient) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(opened->body.text().text(), "hello Tokyo");
   EXPECT_EQ(opened->header.sender(), v1::NATION_US);
-  EXPECT_EQ(opened->digest, EnvelopeDigest(*sealed));
+  v1::Envelope e;
+  ASSERT_TRUE(e.ParseFromArray(sealed->data(), static_cast<int>(sealed->size())));
+  EXPECT_EQ(opened->digest, EnvelopeDigest(e));
+}
+
+// Issue 11 item 1: bytes outside the signature (an unknown field, a
+// non-minimal re-encoding) neither break opening nor change the digest that
+// receipts bind; the digest follows the signed content only.
+TEST_F(EnvelopeTest, DigestIgnoresBytesOutsideTheSignedContent) {
+  auto us = KeysFor(v1::NATION_US);
+  auto jp = KeysFor(v1::NATION_JP);
+  Sha256Digest sealed_digest{};
+  auto sealed = us->Seal(Header(v1::NATION_US, {v1::NATION_JP}), TextBody("hello"), &sealed_digest);
+  ASSERT_TRUE(sealed.ok());
+  Bytes padded = *sealed;
+  padded.push_back(0x78);  // field 15, varint
+  padded.push_back(0x01);
+  Bytes reencoded = *sealed;
+  // Field 5 (signature) moved to the front: a different, valid encoding.
+  v1::Envelope e;
+  ASSERT_TRUE(e.ParseFromArray(sealed->data(), static_cast<int>(sealed->size())));
+  v1::Envelope only_signature;
+  only_signature.set_signature(e.signature());
+  v1::Envelope rest = e;
+  rest.clear_signature();
+  reencoded = ToBytes(only_signature.SerializeAsString() + rest.SerializeAsString());
+  for (const Bytes& variant : {*sealed, padded, reencoded}) {
+    auto opened = jp->Open(variant);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_EQ(opened->digest, sealed_digest);
+  }
+  EXPECT_NE(Sha256({padded}), Sha256({*sealed}));  // the old digest would differ
 }
 
 TEST_F(EnvelopeTest, RoundTripToTwoRecipients) {

@@ -39,5 +39,33 @@ TEST(NodeStoreTest, CorruptStoredRowsAreDataLossNotEmptyMessages) {
   EXPECT_EQ(row.status().code(), StatusCode::kDataLoss);
 }
 
+// A receipt replayed or re-sent is recorded once (issue 11 item 7).
+TEST(NodeStoreTest, AReceiptIsRecordedOnceWhateverTimesItArrives) {
+  testing::TempDir dir;
+  auto store = NodeStore::Open(dir.path() / "node.db");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  OutboxRow row;
+  row.message_id = Bytes(kMessageIdLen, 7);
+  row.header.set_message_id(ToString(row.message_id));
+  row.header.add_recipients(v1::NATION_JP);
+  row.envelope = Bytes(10, 1);
+  row.digest = Bytes(32, 2);
+  ASSERT_TRUE((*store)->InsertOutbox(row, 1).ok());
+  auto first = (*store)->MarkDelivered(row.message_id, v1::NATION_JP, 100, Bytes(5, 3));
+  auto again = (*store)->MarkDelivered(row.message_id, v1::NATION_JP, 200, Bytes(5, 4));
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*again);
+  auto ack = (*store)->MarkAcknowledged(row.message_id, v1::NATION_JP, 300, Bytes(5, 5), {});
+  auto ack_again = (*store)->MarkAcknowledged(row.message_id, v1::NATION_JP, 400, Bytes(5, 6), {});
+  ASSERT_TRUE(ack.ok() && ack_again.ok());
+  EXPECT_TRUE(*ack);
+  EXPECT_FALSE(*ack_again);
+  auto status = (*store)->GetStatus(row.message_id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->recipients(0).delivered_at_ms(), 100);
+  EXPECT_EQ(status->recipients(0).acknowledged_at_ms(), 300);
+}
+
 }  // namespace
 }  // namespace hotline::node
