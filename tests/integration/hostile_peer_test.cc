@@ -245,6 +245,31 @@ TEST(CertificateAttackTest, B5AndB6RelayRefusesUnknownKeyAndNotYetValidCertifica
   ExpectHonestTrafficFlows(c);
 }
 
+// Issue 11 item 6: a node whose certificate the relay refuses learns why,
+// never records the link as up, tells its operator, and backs off instead
+// of reconnecting every ~130 ms.
+TEST(CertificateAttackTest, ARefusedNodeLearnsWhyAndBacksOff) {
+  Cluster c;
+  c.StartRelay(1);
+  ASSERT_TRUE(IssueCertificate(c.certs(), {"node-us", v1::ROLE_NODE, v1::NATION_US,
+                                           NowUnix() - 7200, NowUnix() - 3600})
+                  .ok());
+  // The node's own generous skew lets it start; the relay's 300 s does not.
+  c.StartNode("us", {1}, {"--clock-skew", "86400"});
+  EXPECT_TRUE(Audited(NodeDb(c, "us"), v1::AUDIT_EVENT_HANDSHAKE_REJECTED,
+                      "refused our certificate: certificate expired"));
+  std::string status = c.CliOk("us", {"status", "--limit", "0"});
+  EXPECT_NE(status.find("refused our certificate: certificate expired"), std::string::npos) << status;
+  EXPECT_NE(status.find("is this machine's clock right?"), std::string::npos) << status;
+  EXPECT_NE(status.find("Z (now "), std::string::npos) << status;  // UTC, not Unix seconds
+  EXPECT_EQ(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED, ""), 0);
+  EXPECT_EQ(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_LINK_CLOSED, ""), 0);
+  // Backing off: no second attempt reaches the relay in the next 2 s (the
+  // old node made about 15 in that time).
+  EXPECT_FALSE(WaitUntil([&] { return CountAudit(RelayDb(c), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "expired") >= 2; },
+                         std::chrono::seconds(2)));
+}
+
 TEST(CertificateAttackTest, B5AndB6NodeRefusesForeignAndExpiredRelays) {
   Cluster c;
   std::string relay = c.StartRelay(1);
