@@ -4,6 +4,8 @@
 
 #include "hotline/certs.h"
 #include "hotline/crypto.h"
+#include "hotline/deadlines.h"
+#include "hotline/net_util.h"
 #include "hotline/logging.h"
 #include "node/control_server.h"
 #include "node/node_daemon.h"
@@ -31,6 +33,10 @@ int main(int argc, char** argv) {
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
       ->capture_default_str();
+  std::string clock_offset;
+  app.add_option("--clock-offset", clock_offset,
+                 "Run this node's clock this far ahead of the system clock, or behind with a"
+                 " leading '-' (e.g. 2h, -90s): for skewed-clock drills and tests");
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
@@ -48,6 +54,16 @@ int main(int argc, char** argv) {
       std::cerr << "hotline-node: " << st.message() << "\n";
       return 2;
     }
+  }
+  if (!clock_offset.empty()) {
+    bool behind = clock_offset[0] == '-';
+    auto offset = hotline::ParseDuration(behind ? clock_offset.substr(1) : clock_offset);
+    if (!offset.ok()) {
+      std::cerr << "hotline-node: --clock-offset: " << offset.status().message() << "\n";
+      return 2;
+    }
+    int64_t ms = behind ? -offset->count() : offset->count();
+    config.now_ms = [ms] { return hotline::NowUnixMs() + ms; };
   }
   if (!hotline::InitCrypto().ok()) return 1;
   hotline::InitLogging("node-" + hotline::NationCode(config.nation), log_file, log_json);

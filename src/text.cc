@@ -1,6 +1,7 @@
 #include "hotline/text.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace hotline {
 
@@ -58,6 +59,17 @@ std::string Printable(std::string_view text, PrintableOptions options) {
     i += n;
   }
   return out;
+}
+
+std::string DescribeClockOffset(int64_t offset_ms) {
+  if (offset_ms == 0) return "in step";
+  int64_t s = std::llabs(offset_ms) / 1000;
+  std::string text;
+  if (s >= 3600) text += std::to_string(s / 3600) + "h ";
+  if (s >= 60) text += std::to_string(s / 60 % 60) + "m ";
+  text += std::to_string(s % 60) + "s";
+  if (s == 0) text = std::to_string(std::llabs(offset_ms)) + " ms";
+  return (offset_ms > 0 ? "ahead" : "behind") + std::string(" by at least ") + text;
 }
 
 }  // namespace hotline

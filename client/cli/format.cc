@@ -150,7 +150,8 @@ std::string FormatInboxEntry(const v1::InboxEntry& e) {
     << "from:         " << NationCode(e.sender()) << "\n"
     << "channel:      " << ChannelName(e.channel()) << " #" << e.sequence() << "\n"
     << "precedence:   " << PrecedenceName(e.precedence()) << "\n"
-    << "created:      " << FormatTimeMs(e.created_at_ms()) << "\n"
+    << "created:      " << FormatTimeMs(e.created_at_ms()) << " (" << NationCode(e.sender())
+    << "'s clock)\n"
     << "received:     " << FormatTimeMs(e.received_at_ms()) << "\n"
     << "acknowledged: " << (e.acknowledged_at_ms() ? FormatTimeMs(e.acknowledged_at_ms()) : "not yet")
     << "\n\n"

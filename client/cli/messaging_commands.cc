@@ -248,6 +248,11 @@ int RunStatus(const Options& o) {
       std::cout << "DOWN" << (relay.last_error().empty() ? "" : ": " + relay.last_error()) << "\n";
     }
   }
+  for (const auto& c : s.clocks()) {
+    if (c.offset_ms() == 0) continue;
+    std::cout << "  clock " << Printable(c.peer()) << " " << DescribeClockOffset(c.offset_ms())
+              << " relative to ours" << (c.out_of_step() ? "  OUT OF STEP" : "") << "\n";
+  }
   for (const auto& a : s.alerts()) std::cout << "  ALERT " << Printable(a) << "\n";
   for (const auto& m : s.messages()) std::cout << FormatMessageStatus(m);
   return 0;

@@ -23,6 +23,13 @@ v1::ControlResponse Error(const Status& st) {
   return r;
 }
 
+// The sender's clock stamps created_at and ack_deadline; only their
+// difference (the time allowed) is used here, measured on our clock from
+// the moment this node received the message.
+int64_t LocalAckDue(const v1::EnvelopeHeader& h, int64_t received_at_ms) {
+  return received_at_ms + std::max<int64_t>(0, h.ack_deadline_ms() - h.created_at_ms());
+}
+
 v1::ControlResponse Ok() {
   v1::ControlResponse r;
   r.set_ok(true);
@@ -42,6 +49,7 @@ v1::Precedence DefaultPrecedence(v1::Channel channel) {
 
 NodeDaemon::NodeDaemon(asio::io_context& io, NodeConfig config) : io_(io), config_(std::move(config)) {
   if (config_.control_socket.empty()) config_.control_socket = config_.data_dir / "control.sock";
+  clocks_ = ClockWatch(config_.allowed_skew_seconds * 1000);
 }
 
 NodeDaemon::~NodeDaemon() = default;
@@ -53,7 +61,7 @@ Status NodeDaemon::LoadPeers() {
     auto path = config_.certs_dir / (NodeSubject(n) + ".cert");
     HOTLINE_ASSIGN_OR_RETURN(Bytes cert, ReadFileBytes(path, limits::kMaxCertificateBytes));
     CertExpectations expect;
-    expect.now_unix = NowUnix();
+    expect.now_unix = config_.now_ms() / 1000;
     expect.allowed_skew_seconds = config_.allowed_skew_seconds;
     expect.role = v1::ROLE_NODE;
     expect.nation = n;
@@ -77,7 +85,7 @@ Status NodeDaemon::Start() {
   HOTLINE_ASSIGN_OR_RETURN(Identity id, LoadIdentity(config_.certs_dir, NodeSubject(config_.nation)));
   identity_.emplace(std::move(id));
   CertExpectations self_check;
-  self_check.now_unix = NowUnix();
+  self_check.now_unix = config_.now_ms() / 1000;
   self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
   self_check.role = v1::ROLE_NODE;
   self_check.nation = config_.nation;
@@ -91,7 +99,7 @@ Status NodeDaemon::Start() {
   std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all, ec);
   HOTLINE_ASSIGN_OR_RETURN(store_, NodeStore::Open(config_.data_dir / "node.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
-  audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), NowUnixMs);
+  audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), config_.now_ms);
   committer_->OnRollback([this] {
     audit_->InvalidateCache();
     if (Status st = ReloadStreams(); !st.ok())
@@ -116,12 +124,13 @@ Status NodeDaemon::Start() {
 
   HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedSent(
       [this](const v1::EnvelopeHeader& h, v1::Nation r, bool delivered) { TrackSent(h, r, delivered); }));
-  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedInbox([this](const v1::EnvelopeHeader& h) {
-    if (h.ack_deadline_ms() > 0) {
-      inbox_deadlines_.Track({ToBytes(h.message_id()), h.sender(), DeadlineTier::kAcknowledged},
-                             h.ack_deadline_ms());
-    }
-  }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedInbox(
+      [this](const v1::EnvelopeHeader& h, int64_t received_at_ms) {
+        if (h.ack_deadline_ms() > 0) {
+          inbox_deadlines_.Track({ToBytes(h.message_id()), h.sender(), DeadlineTier::kAcknowledged},
+                                 LocalAckDue(h, received_at_ms));
+        }
+      }));
   HOTLINE_RETURN_IF_ERROR(ReloadStreams());
   witness_ = std::make_unique<Witness>(
       NodeSubject(config_.nation), identity_->keys.signing.secret, identity_->keys.signing.public_key,
@@ -257,6 +266,7 @@ awaitable<void> NodeDaemon::MaintainRelay(size_t index) {
           ChannelConfigFor(*identity_, *trust_, /*initiator=*/true, v1::ROLE_RELAY);
       channel.allowed_skew_seconds = config_.allowed_skew_seconds;
       channel.rekey_after_messages = config_.rekey_after_messages;
+      channel.now_unix = [this] { return config_.now_ms() / 1000; };
       LinkOptions options;
       options.heartbeat_interval = limits::kHeartbeatInterval;
       options.fifo = config_.fifo;
@@ -326,10 +336,13 @@ void NodeDaemon::OnRelayReady(size_t index, const v1::Hello& hello) {
   r.ready = true;
   r.refused.clear();
   r.subject = r.link->peer().subject();
-  r.since_ms = NowUnixMs();
+  r.since_ms = config_.now_ms();
   r.last_error.clear();
   r.backoff = std::chrono::milliseconds(0);
-  (void)hello;
+  if (hello.at_ms() > 0) {
+    int64_t now = config_.now_ms();
+    ObserveClock(r.subject, hello.at_ms(), now - limits::kHandshakeTimeout.count(), now);
+  }
   spdlog::info("link to {} ({}) established", r.subject, r.address);
   v1::AuditRecord rec;
   rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED);
@@ -400,7 +413,7 @@ void NodeDaemon::OnRelayFrame(size_t index, v1::LinkFrame& frame) {
     case v1::LinkFrame::kReceiptAccepted: {
       Bytes id = ToBytes(frame.receipt_accepted().receipt_id());
       if (pending_receipts_.erase(id) == 0) return;
-      int64_t now = NowUnixMs();
+      int64_t now = config_.now_ms();
       // Lost in a crash, the receipt is simply sent again: lazy is enough.
       committer_->SubmitLazy([this, id, now]() { return store_->MarkReceiptAccepted(id, now); });
       return;
@@ -479,9 +492,12 @@ void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
   if (it == outstanding_.end() || it->second.accepted) return;
   it->second.accepted = true;
   it->second.via = static_cast<int>(index);
-  // The relay's own time of durable storage; our clock if it gave none.
-  int64_t now = accepted.at_ms() > 0 ? accepted.at_ms() : NowUnixMs();
+  // Stored and shown on our clock; the relay's own stamp only tells skew.
+  int64_t now = config_.now_ms();
   std::string relay = relays_[index].subject;
+  if (accepted.at_ms() > 0) {
+    ObserveClock(relay, accepted.at_ms(), it->second.row.header.created_at_ms(), now);
+  }
   v1::AuditRecord rec;
   rec.set_event(v1::AUDIT_EVENT_ACCEPTED);
   rec.set_message_id(accepted.message_id());
@@ -538,7 +554,10 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
     return;
   }
   inbox_in_progress_.insert(id);
-  int64_t now = NowUnixMs();
+  int64_t now = config_.now_ms();
+  // A sender's creation time may be hours old (store and forward) but never
+  // in our future.
+  ObserveClock(NationCode(h.sender()), h.created_at_ms(), ClockWatch::kUnbounded, now);
   v1::ReceiptDetails details;
   details.set_version(1);
   details.set_kind(v1::RECEIPT_KIND_DELIVERED);
@@ -620,7 +639,8 @@ void NodeDaemon::OnReleased(const std::vector<Held>& released) {
     const auto& hh = held.header;
     Bytes id = ToBytes(hh.message_id());
     if (hh.ack_deadline_ms() > 0) {
-      inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged}, hh.ack_deadline_ms());
+      inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged},
+                             LocalAckDue(hh, held.since_ms));
     }
     if (held.body.has_checkpoint_note()) {
       OnCheckpointNote(hh.sender(), held.body.checkpoint_note());
@@ -701,8 +721,12 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
   bool delivered = d.kind() == v1::RECEIPT_KIND_DELIVERED;
   Bytes receipt = ToBytes(deliver.receipt());
   Bytes reply = ToBytes(d.reply_message_id());
-  int64_t at = d.at_ms();
   v1::Nation from = d.recipient();
+  // Recorded on our clock (when we verified it), so that every duration
+  // shown is measured on one clock; the signer's own time stays in the
+  // stored receipt and tells us about its clock.
+  int64_t at = config_.now_ms();
+  ObserveClock(NationCode(from), d.at_ms(), sent.header.created_at_ms(), at);
   bool done = false;
   outbox_deadlines_.Satisfy({id, from, DeadlineTier::kDelivered});
   if (!delivered) outbox_deadlines_.Satisfy({id, from, DeadlineTier::kAcknowledged});
@@ -772,7 +796,7 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         row->envelope = std::move(sealed);
         row->digest.assign(digest.begin(), digest.end());
         row->summary = SummarizeBody(body);
-        HOTLINE_RETURN_IF_ERROR(store_->InsertOutbox(*row, NowUnixMs()));
+        HOTLINE_RETURN_IF_ERROR(store_->InsertOutbox(*row, config_.now_ms()));
         HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(channel, seq + 1));
         for (int i = 0; i < header.recipients_size(); ++i) {
           HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(channel * 8 + header.recipients(i),
@@ -894,7 +918,7 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
   }
   Bytes message_id = *id;
   auto finish = [this, entry, message_id, reply](const Bytes& reply_id) {
-    int64_t now = NowUnixMs();
+    int64_t now = config_.now_ms();
     v1::ReceiptDetails d;
     d.set_version(1);
     d.set_kind(v1::RECEIPT_KIND_ACKNOWLEDGED);
@@ -964,6 +988,12 @@ v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
     *out->add_messages() = *st;
   }
   for (const auto& a : alerts_) out->add_alerts(a);
+  for (const auto& [peer, offset] : clocks_.offsets()) {
+    auto* c = out->add_clocks();
+    c->set_peer(peer);
+    c->set_offset_ms(offset);
+    c->set_out_of_step(clocks_.OutOfStep(peer));
+  }
   for (const auto& relay : relays_) {
     auto* rs = out->add_relays();
     rs->set_address(relay.address);
@@ -992,6 +1022,24 @@ void NodeDaemon::Alert(const std::string& text, ByteView message_id, v1::Nation 
   alerts_.push_back(text);
   while (alerts_.size() > 100) alerts_.pop_front();
   Emit("alert", message_id, peer, text);
+}
+
+void NodeDaemon::AlertAndAudit(const std::string& text, ByteView message_id, v1::Nation peer) {
+  Alert(text, message_id, peer);
+  v1::AuditRecord rec;
+  rec.set_event(v1::AUDIT_EVENT_ALERT);
+  rec.set_message_id(ToString(message_id));
+  rec.set_peer(peer);
+  rec.set_reason(text);
+  AuditAsync(rec);
+}
+
+void NodeDaemon::ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms,
+                              int64_t latest_ms) {
+  if (auto alert = clocks_.Observe(peer, peer_ms, earliest_ms, latest_ms)) {
+    auto nation = ParseNation(peer);  // a relay's subject names no nation
+    AlertAndAudit(*alert, {}, nation.ok() ? *nation : v1::NATION_UNSPECIFIED);
+  }
 }
 
 void NodeDaemon::Tick() {

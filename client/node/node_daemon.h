@@ -33,6 +33,7 @@
 #include "hotline/trust_dir.h"
 #include "hotline/v1/control.pb.h"
 #include "hotline/witness.h"
+#include "node/clock_watch.h"
 #include "node/consultations.h"
 #include "node/node_store.h"
 
@@ -52,7 +53,9 @@ struct NodeConfig {
   std::chrono::milliseconds reconnect_refused{30000};
   bool fifo = false;  // ignore precedence (benchmark comparison only)
   DeadlinePolicy deadlines = DeadlinePolicy::Defaults();
-  std::function<int64_t()> now_ms = NowUnixMs;  // wall clock for deadlines
+  // The node's one wall clock: deadlines, stored times, certificate checks
+  // and audit records all read it.
+  std::function<int64_t()> now_ms = NowUnixMs;
   std::chrono::milliseconds tick{100};           // how often deadlines are checked
   // A stream gap not filled in this time is skipped (with an alert), so a
   // message lost for good cannot hold later ones back forever.
@@ -129,6 +132,10 @@ class NodeDaemon {
   void OnInboxDeadline(const DeadlineKey& key);
   void TrackSent(const v1::EnvelopeHeader& header, v1::Nation recipient, bool delivered);
   void Alert(const std::string& text, ByteView message_id, v1::Nation peer);
+  // An alert that no other audit record covers: also audited (ALERT).
+  void AlertAndAudit(const std::string& text, ByteView message_id, v1::Nation peer);
+  // A time `peer` stamped, and the interval of our clock it must lie in.
+  void ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms, int64_t latest_ms);
   void ObserveConsultation(const v1::EnvelopeHeader& header, const v1::Body& body, bool sent);
   void SaveConsultation(ByteView id);
 
@@ -182,6 +189,7 @@ class NodeDaemon {
   DeadlineTracker outbox_deadlines_, inbox_deadlines_;
   ConsultationBook consultations_;
   std::deque<std::string> alerts_;
+  ClockWatch clocks_{0};
   std::map<StreamKey, uint64_t> stream_next_;
   std::map<StreamKey, std::map<uint64_t, Held>> held_;
   std::unique_ptr<asio::steady_timer> tick_timer_;

@@ -276,13 +276,15 @@ Status NodeStore::ForEachUnacknowledgedSent(
                     });
 }
 
-Status NodeStore::ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn) {
+Status NodeStore::ForEachUnacknowledgedInbox(
+    const std::function<void(const v1::EnvelopeHeader&, int64_t received_at_ms)>& fn) {
   return ForEachRow(*db_,
-                    "SELECT header FROM inbox WHERE acknowledged_at_ms IS NULL AND released=1",
+                    "SELECT header, received_at_ms FROM inbox"
+                    " WHERE acknowledged_at_ms IS NULL AND released=1",
                     [&](Statement& s) -> Status {
                       v1::EnvelopeHeader h;
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
-                      fn(h);
+                      fn(h, s.ColumnInt(1));
                       return Status::Ok();
                     });
 }

@@ -80,7 +80,8 @@ class NodeStore {
   Status ForEachUnacknowledgedSent(
       const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn);
   // Received messages this node's operator has not acknowledged.
-  Status ForEachUnacknowledgedInbox(const std::function<void(const v1::EnvelopeHeader&)>& fn);
+  Status ForEachUnacknowledgedInbox(
+      const std::function<void(const v1::EnvelopeHeader&, int64_t received_at_ms)>& fn);
   // Per (sender, channel): the next sequence to release.
   StatusOr<std::map<std::pair<int, int>, uint64_t>> LoadStreams();
   // Stored, unreleased inbox messages (header, body, digest).

@@ -9,6 +9,7 @@
 #define HOTLINE_TEXT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,10 @@ struct PrintableOptions {
 // invalid UTF-8 by U+FFFD, C0 and C1 controls and DEL by "\xNN" (tabs and,
 // unless kept, newlines by a space). Clipping never splits a code point.
 std::string Printable(std::string_view text, PrintableOptions options = {});
+
+// A peer's clock minus ours, for people: "ahead by at least 2h 0m 3s",
+// "behind by at least 45s", "in step".
+std::string DescribeClockOffset(int64_t offset_ms);
 
 }  // namespace hotline
 

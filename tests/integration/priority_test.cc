@@ -4,6 +4,7 @@
 
 #include "cli/control_client.h"
 #include "cluster.h"
+#include "rogue_peers.h"
 #include "hotline/file_util.h"
 #include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
@@ -157,6 +158,41 @@ TEST(PriorityTest, MissileWarningFromJsonIsShownAsADrill) {
   auto bad = c.Cli({"--node", c.NodeData("kr").string(), "warn", "--json", json.string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("not a valid MissileWarning JSON"), std::string::npos) << bad.output;
+}
+
+// Issue 11 item 5: JP's clock runs two hours ahead. Its acknowledgment
+// deadline is measured on its own clock from the moment it saw the message
+// (no instant ACK OVERDUE), US shows durations measured on its own clock,
+// and both detect, show and audit the skew.
+TEST(PriorityTest, ASkewedRecipientMeasuresDeadlinesOnItsOwnClockAndTheSkewIsShown) {
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("us");
+  c.StartNode("jp", {1}, {"--clock-offset", "2h"});
+  ASSERT_TRUE(c.WaitLinksUp("us") && c.WaitLinksUp("jp"));
+  std::string id = c.CliOk("us", {"send", "--to", "JP", "--channel", "crisis", "--text", "skewed"});
+  c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+  std::string jp_status;
+  EXPECT_TRUE(WaitUntil([&] {
+    jp_status = c.CliOk("jp", {"status", "--limit", "0"});
+    return jp_status.find("clock relay-1 behind by at least 1h 59m") != std::string::npos;
+  })) << jp_status;
+  std::string us_status = c.CliOk("us", {"status", id});
+  EXPECT_NE(us_status.find("clock JP ahead by at least 1h 59m"), std::string::npos) << us_status;
+  EXPECT_NE(us_status.find("OUT OF STEP"), std::string::npos) << us_status;
+  // Every duration shown at US is on US's clock: small and positive.
+  auto pos = us_status.find("delivered +");
+  ASSERT_NE(pos, std::string::npos) << us_status;
+  long long delivered_ms = std::stoll(us_status.substr(pos + 11));
+  EXPECT_GE(delivered_ms, 0);
+  EXPECT_LT(delivered_ms, 60'000) << us_status;
+  // JP's operator has two minutes from arrival on JP's clock: no alert now.
+  EXPECT_FALSE(WaitUntil([&] {
+    return c.CliOk("jp", {"status", "--limit", "0"}).find("ACK OVERDUE") != std::string::npos;
+  }, std::chrono::seconds(1)));
+  c.StopAll();
+  EXPECT_GE(CountAudit(c.NodeData("jp") / "node.db", v1::AUDIT_EVENT_ALERT, "CLOCK SKEW: relay-1"), 1);
+  EXPECT_GE(CountAudit(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_ALERT, "CLOCK SKEW: JP"), 1);
 }
 
 }  // namespace
