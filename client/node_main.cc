@@ -33,6 +33,14 @@ int main(int argc, char** argv) {
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
       ->capture_default_str();
+  std::vector<std::string> holds;
+  app.add_option("--release-hold", holds,
+                 "How long a message may wait for an earlier one of its stream before it is"
+                 " shown ahead of the gap: PRECEDENCE=DURATION (defaults flash=0s, immediate=2s,"
+                 " priority=10s, routine=30s; repeatable)");
+  std::string gap_timeout;
+  app.add_option("--gap-timeout", gap_timeout,
+                 "Skip a stream gap (with an alert) after this long (default 30s)");
   std::string clock_offset;
   app.add_option("--clock-offset", clock_offset,
                  "Run this node's clock this far ahead of the system clock, or behind with a"
@@ -54,6 +62,31 @@ int main(int argc, char** argv) {
       std::cerr << "hotline-node: " << st.message() << "\n";
       return 2;
     }
+  }
+  for (const auto& spec : holds) {
+    auto eq = spec.find('=');
+    auto precedence = hotline::v1::PRECEDENCE_UNSPECIFIED;
+    std::string name = spec.substr(0, eq);
+    for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    bool known = eq != std::string::npos &&
+                 hotline::v1::Precedence_Parse("PRECEDENCE_" + name, &precedence) &&
+                 precedence != hotline::v1::PRECEDENCE_UNSPECIFIED;
+    auto hold = known ? hotline::ParseDuration(spec.substr(eq + 1))
+                      : hotline::StatusOr<std::chrono::milliseconds>(hotline::InvalidArgumentError(
+                            "expected PRECEDENCE=DURATION, e.g. immediate=2s"));
+    if (!hold.ok()) {
+      std::cerr << "hotline-node: --release-hold " << spec << ": " << hold.status().message() << "\n";
+      return 2;
+    }
+    config.release_policy.hold[precedence] = *hold;
+  }
+  if (!gap_timeout.empty()) {
+    auto timeout = hotline::ParseDuration(gap_timeout);
+    if (!timeout.ok()) {
+      std::cerr << "hotline-node: --gap-timeout: " << timeout.status().message() << "\n";
+      return 2;
+    }
+    config.release_policy.gap_timeout = *timeout;
   }
   if (!clock_offset.empty()) {
     bool behind = clock_offset[0] == '-';

@@ -128,6 +128,8 @@ kr_answer=$("$hotline" "${KR[@]}" consult respond "$consult" --position need-tim
 "$hotline" "${US[@]}" ack "$consult" >/dev/null
 "$hotline" "${KR[@]}" ack "$consult" >/dev/null
 "$hotline" "${JP[@]}" wait "$consult" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" "${US[@]}" wait "$us_answer" --tier delivered --timeout 10 >/dev/null
+"$hotline" "${KR[@]}" wait "$kr_answer" --tier delivered --timeout 10 >/dev/null
 for id in "$us_answer" "$kr_answer"; do
   "$hotline" "${JP[@]}" ack "$id" >/dev/null
 done
@@ -136,6 +138,7 @@ done
 
 say "5. US opens the crisis line to all: FLASH"
 crisis=$("$hotline" "${US[@]}" send --to all --channel crisis --text "Leaders' call in 15 minutes; secure line 1")
+"$hotline" "${US[@]}" wait "$crisis" --tier delivered --timeout 10 >/dev/null  # in both inboxes
 for node in JP KR; do
   declare -n who=$node
   "$hotline" "${who[@]}" ack "$crisis" >/dev/null

@@ -61,6 +61,7 @@ void LinkConnection::CloseForViolation(const std::string& reason) {
 
 Status LinkConnection::Send(const v1::LinkFrame& frame, int precedence, bool force) {
   if (closed_) return UnavailableError("connection closed");
+  if (!drain_reason_.empty()) return UnavailableError("connection closing: " + drain_reason_);
   if (!channel_.established()) return FailedPreconditionError("connection not established");
   if (Status st = queue_.Push(EncodeLinkFrame(frame, next_stream_id_++), precedence, force);
       !st.ok()) {
@@ -151,6 +152,10 @@ awaitable<void> LinkConnection::Reader() {
     size_t n = co_await socket_.async_read_some(asio::buffer(buffer),
                                                 asio::redirect_error(use_awaitable, ec));
     if (ec) {
+      if (!drain_reason_.empty()) {  // our half-close, answered
+        Close(drain_reason_);
+        co_return;
+      }
       std::string where = channel_.established() ? "" : " during handshake";
       if (decoder_.pending_bytes() > 0) where += " with a truncated frame pending";
       Close((ec == asio::error::eof ? "peer closed the connection" : "read failed: " + ec.message()) +
@@ -209,7 +214,12 @@ awaitable<void> LinkConnection::Writer() {
       co_return;
     }
     if (channel_.NeedsRekey()) {
-      Close("Noise counter reached the rekey limit: closing for a fresh handshake");
+      // Half-close: the peer reads everything we wrote, then closes. A full
+      // close with its frames unread in our buffer would reset the
+      // connection and make the peer discard our last batch.
+      drain_reason_ = "Noise counter reached the rekey limit: closing for a fresh handshake";
+      drain_started_ = Clock::now();
+      socket_.shutdown(tcp::socket::shutdown_send, ec);
       co_return;
     }
   }
@@ -241,6 +251,8 @@ awaitable<void> LinkConnection::Watchdog() {
     if (!channel_.established() && now - started_ > options_.handshake_timeout) {
       Close("handshake timed out" +
             std::string(decoder_.pending_bytes() ? " with a truncated frame pending" : ""));
+    } else if (!drain_reason_.empty() && now - drain_started_ > options_.idle_timeout) {
+      Close(drain_reason_);  // the peer never answered our half-close
     } else if (channel_.established() && now - last_rx_ > options_.idle_timeout) {
       Close("peer silent for " + std::to_string(options_.idle_timeout.count()) +
             " ms (dead or frozen)");

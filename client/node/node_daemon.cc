@@ -50,6 +50,7 @@ v1::Precedence DefaultPrecedence(v1::Channel channel) {
 NodeDaemon::NodeDaemon(asio::io_context& io, NodeConfig config) : io_(io), config_(std::move(config)) {
   if (config_.control_socket.empty()) config_.control_socket = config_.data_dir / "control.sock";
   clocks_ = ClockWatch(config_.allowed_skew_seconds * 1000);
+  sequencer_ = InboxSequencer(config_.release_policy);
 }
 
 NodeDaemon::~NodeDaemon() = default;
@@ -571,23 +572,24 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
   std::string receipt_bytes = signed_receipt.SerializeAsString();
   PendingReceipt pending{ReceiptId(signed_receipt), h.sender(), ToBytes(receipt_bytes), h.precedence()};
   auto opened_ptr = std::make_shared<OpenedEnvelope>(std::move(opened).value());
-  auto released = std::make_shared<std::vector<Held>>();
+  auto shown = std::make_shared<std::vector<Shown>>();
+  auto gaps = std::make_shared<std::vector<GapEvent>>();
   committer_->Submit(
-      [this, opened_ptr, pending, now, released]() -> Status {
-        released->clear();  // re-runnable after a rollback
+      [this, opened_ptr, pending, now, shown, gaps]() -> Status {
+        shown->clear();  // re-runnable after a rollback
+        gaps->clear();
         const auto& hh = opened_ptr->header;
         HOTLINE_RETURN_IF_ERROR(store_->InsertInbox(hh, opened_ptr->body, opened_ptr->digest, now));
         HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, AsBytes(hh.message_id()),
                                                       v1::RECEIPT_KIND_DELIVERED));
-        Held held{hh, opened_ptr->body, Bytes(opened_ptr->digest.begin(), opened_ptr->digest.end()), now};
-        StreamKey key{hh.sender(), hh.channel()};
-        uint64_t next = stream_next_.emplace(key, 1).first->second;
-        uint64_t seq = SequenceFor(hh, config_.nation);
-        if (seq < next) return ReleaseOne(held, *released);  // late but new: show it
-        held_[key][seq] = std::move(held);
-        return ReleaseReady(key, *released);
+        Bytes message_id = ToBytes(hh.message_id());
+        held_[message_id] = Held{hh, opened_ptr->body,
+                                 Bytes(opened_ptr->digest.begin(), opened_ptr->digest.end()), now};
+        auto out = sequencer_.Arrive({hh.sender(), hh.channel()}, SequenceFor(hh, config_.nation),
+                                     hh.precedence(), message_id, now);
+        return ApplyRelease(out, *shown, *gaps);
       },
-      [this, index, delivery_id, id, pending, released](const Status& st) {
+      [this, index, delivery_id, id, pending, shown, gaps](const Status& st) {
         inbox_in_progress_.erase(id);
         if (!st.ok()) {
           // Not stored: do not take it; the relay keeps it and redelivers.
@@ -597,45 +599,82 @@ void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
         SendTaken(index, delivery_id);
         pending_receipts_[pending.receipt_id] = pending;
         TransmitReceipt(pending);
-        OnReleased(*released);
+        OnReleased(*shown, *gaps);
       },
       h.precedence());
 }
 
-Status NodeDaemon::ReleaseOne(const Held& held, std::vector<Held>& released) {
-  const auto& h = held.header;
-  HOTLINE_RETURN_IF_ERROR(store_->ReleaseInbox(AsBytes(h.message_id())));
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_DELIVERED);
-  rec.set_message_id(h.message_id());
-  rec.set_envelope_digest(ToString(held.digest));
-  rec.set_peer(h.sender());
-  rec.set_precedence(h.precedence());
-  rec.set_channel(h.channel());
-  rec.set_sequence(SequenceFor(h, config_.nation));
-  HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
-  released.push_back(held);
+namespace {
+
+std::string StreamName(StreamKey key) {
+  return NationCode(key.sender) + " on " + v1::Channel_Name(key.channel).substr(8);
+}
+
+std::string Range(uint64_t from, uint64_t to) {
+  return from == to ? "#" + std::to_string(from) : "#" + std::to_string(from) + "..#" + std::to_string(to);
+}
+
+v1::ReleaseOrder ReleaseOrderOf(ReleaseKind kind) {
+  switch (kind) {
+    case ReleaseKind::kAheadOfGap: return v1::RELEASE_ORDER_AHEAD_OF_GAP;
+    case ReleaseKind::kLate: return v1::RELEASE_ORDER_LATE;
+    default: return v1::RELEASE_ORDER_IN_SEQUENCE;
+  }
+}
+
+}  // namespace
+
+Status NodeDaemon::ApplyRelease(const SequencerOutput& out, std::vector<Shown>& shown,
+                                std::vector<GapEvent>& gaps) {
+  for (const Release& r : out.released) {
+    auto it = held_.find(r.message_id);
+    bool ahead = r.kind == ReleaseKind::kAheadOfGap;
+    HOTLINE_RETURN_IF_ERROR(store_->SetInboxRelease(r.message_id, ahead ? InboxRelease::kShownEarly
+                                                                      : InboxRelease::kReleased));
+    if (it == held_.end()) continue;
+    if (r.kind != ReleaseKind::kCaughtUp) {  // a caught-up message was audited when shown
+      const auto& h = it->second.header;
+      v1::AuditRecord rec;
+      rec.set_event(v1::AUDIT_EVENT_DELIVERED);
+      rec.set_message_id(h.message_id());
+      rec.set_envelope_digest(ToString(it->second.digest));
+      rec.set_peer(h.sender());
+      rec.set_precedence(h.precedence());
+      rec.set_channel(h.channel());
+      rec.set_sequence(r.sequence);
+      rec.set_release(ReleaseOrderOf(r.kind));
+      if (ahead) rec.set_detail("shown before missing " + Range(r.missing_from, r.missing_to));
+      HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
+      shown.push_back({it->second, r});
+    }
+    held_.erase(it);
+  }
+  for (const auto& [key, next] : out.next_changed) {
+    HOTLINE_RETURN_IF_ERROR(store_->SetStreamNext(key.sender, key.channel, next));
+  }
+  gaps.insert(gaps.end(), out.gaps.begin(), out.gaps.end());
   return Status::Ok();
 }
 
-Status NodeDaemon::ReleaseReady(const StreamKey& key, std::vector<Held>& released) {
-  auto& held = held_[key];
-  uint64_t& next = stream_next_.emplace(key, 1).first->second;
-  uint64_t before = next;
-  while (!held.empty() && held.begin()->first <= next) {
-    if (held.begin()->first == next) ++next;
-    HOTLINE_RETURN_IF_ERROR(ReleaseOne(held.begin()->second, released));
-    held.erase(held.begin());
+void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<GapEvent>& gaps) {
+  for (const GapEvent& g : gaps) {
+    std::string what = Range(g.from, g.to) + " from " + StreamName(g.key);
+    switch (g.kind) {
+      case GapEvent::kOpened:
+        AlertAndAudit("STREAM GAP: " + what + " missing; later messages wait up to their hold time (" +
+                          "FLASH is shown at once)",
+                      {}, g.key.sender);
+        break;
+      case GapEvent::kClosed:
+        Emit("gap-closed", {}, g.key.sender, what + " arrived");
+        break;
+      case GapEvent::kSkipped:
+        AlertAndAudit("STREAM GAP: " + what + " never arrived; releasing the later ones", {},
+                      g.key.sender);
+        break;
+    }
   }
-  if (next != before) {
-    HOTLINE_RETURN_IF_ERROR(store_->SetStreamNext(static_cast<v1::Nation>(key.first),
-                                                  static_cast<v1::Channel>(key.second), next));
-  }
-  return Status::Ok();
-}
-
-void NodeDaemon::OnReleased(const std::vector<Held>& released) {
-  for (const Held& held : released) {
+  for (const auto& [held, release] : shown) {
     const auto& hh = held.header;
     Bytes id = ToBytes(hh.message_id());
     if (hh.ack_deadline_ms() > 0) {
@@ -648,46 +687,48 @@ void NodeDaemon::OnReleased(const std::vector<Held>& released) {
     }
     traffic_since_share_ = true;
     ObserveConsultation(hh, held.body, /*sent=*/false);
+    std::string mark;
+    if (release.kind == ReleaseKind::kAheadOfGap) {
+      mark = " [AHEAD OF GAP: " + Range(release.missing_from, release.missing_to) + " of this stream missing]";
+    } else if (release.kind == ReleaseKind::kLate) {
+      mark = " [LATE: later messages of this stream were shown first]";
+    }
     Emit("arrived", id, hh.sender(),
-         v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(held.body));
+         v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(held.body) + mark);
   }
 }
 
 Status NodeDaemon::ReloadStreams() {
-  HOTLINE_ASSIGN_OR_RETURN(stream_next_, store_->LoadStreams());
+  HOTLINE_ASSIGN_OR_RETURN(auto streams, store_->LoadStreams());
+  sequencer_.Clear();
   held_.clear();
+  for (const auto& [key, next] : streams) {
+    sequencer_.RestoreNext({static_cast<v1::Nation>(key.first), static_cast<v1::Channel>(key.second)}, next);
+  }
   int64_t now = config_.now_ms();
-  return store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest) {
-    StreamKey key{h.sender(), h.channel()};
-    uint64_t seq = SequenceFor(h, config_.nation);
-    held_[key][seq] = Held{std::move(h), std::move(b), std::move(digest), now};
+  return store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest, bool shown_early) {
+    Bytes id = ToBytes(h.message_id());
+    sequencer_.RestoreHeld({h.sender(), h.channel()}, SequenceFor(h, config_.nation), h.precedence(), id,
+                           shown_early, now);
+    held_[id] = Held{std::move(h), std::move(b), std::move(digest), now};
   });
 }
 
-void NodeDaemon::SkipStreamGaps(int64_t now_ms) {
-  for (auto& [key, held] : held_) {
-    if (held.empty() || now_ms - held.begin()->second.since_ms < config_.stream_gap_timeout.count()) {
-      continue;
-    }
-    StreamKey k = key;
-    uint64_t first_held = held.begin()->first;
-    uint64_t missing_from = stream_next_[k];
-    Alert("STREAM GAP: messages " + std::to_string(missing_from) + ".." +
-              std::to_string(first_held - 1) + " from " + NationCode(static_cast<v1::Nation>(k.first)) +
-              " on " + v1::Channel_Name(static_cast<v1::Channel>(k.second)).substr(8) +
-              " never arrived; releasing the later ones",
-          {}, static_cast<v1::Nation>(k.first));
-    auto released = std::make_shared<std::vector<Held>>();
-    committer_->Submit(
-        [this, k, first_held, released]() -> Status {
-          released->clear();
-          stream_next_[k] = first_held;
-          return ReleaseReady(k, *released);
-        },
-        [this, released](const Status& st) {
-          if (st.ok()) OnReleased(*released);
-        });
-  }
+void NodeDaemon::TickSequencer(int64_t now_ms) {
+  if (sequencer_tick_pending_ || !sequencer_.Due(now_ms)) return;
+  sequencer_tick_pending_ = true;
+  auto shown = std::make_shared<std::vector<Shown>>();
+  auto gaps = std::make_shared<std::vector<GapEvent>>();
+  committer_->Submit(
+      [this, now_ms, shown, gaps]() -> Status {
+        shown->clear();
+        gaps->clear();
+        return ApplyRelease(sequencer_.Tick(now_ms), *shown, *gaps);
+      },
+      [this, shown, gaps](const Status& st) {
+        sequencer_tick_pending_ = false;
+        if (st.ok()) OnReleased(*shown, *gaps);
+      });
 }
 
 void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver) {
@@ -1059,7 +1100,7 @@ void NodeDaemon::Tick() {
     rec.set_reason("consultation not answered by its deadline");
     AuditAsync(rec);
   }
-  SkipStreamGaps(now);
+  TickSequencer(now);
   if (now - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     last_checkpoint_ms_ = now;
     Checkpoint(/*share=*/traffic_since_share_);

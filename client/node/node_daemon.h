@@ -35,6 +35,7 @@
 #include "hotline/witness.h"
 #include "node/clock_watch.h"
 #include "node/consultations.h"
+#include "node/inbox_sequencer.h"
 #include "node/node_store.h"
 
 namespace hotline::node {
@@ -57,9 +58,8 @@ struct NodeConfig {
   // and audit records all read it.
   std::function<int64_t()> now_ms = NowUnixMs;
   std::chrono::milliseconds tick{100};           // how often deadlines are checked
-  // A stream gap not filled in this time is skipped (with an alert), so a
-  // message lost for good cannot hold later ones back forever.
-  std::chrono::milliseconds stream_gap_timeout{30000};
+  // In-order release: hold time per precedence and gap timeout.
+  InboxSequencer::Policy release_policy = InboxSequencer::Policy::Defaults();
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
 };
@@ -139,22 +139,25 @@ class NodeDaemon {
   void ObserveConsultation(const v1::EnvelopeHeader& header, const v1::Body& body, bool sent);
   void SaveConsultation(ByteView id);
 
-  // In-order release of each (sender, channel) stream to the operator.
-  using StreamKey = std::pair<int, int>;  // (sender, channel)
+  // Arrived messages not yet shown to the operator (or shown ahead of a
+  // gap), by message id; the sequencer decides when each is shown.
   struct Held {
     v1::EnvelopeHeader header;
     v1::Body body;
     Bytes digest;
-    int64_t since_ms = 0;
+    int64_t since_ms = 0;  // arrival, on our clock
   };
-  // Inside a durable write: releases the held messages of `key` that are
-  // next in sequence; appends them to `released`.
-  Status ReleaseReady(const StreamKey& key, std::vector<Held>& released);
-  Status ReleaseOne(const Held& held, std::vector<Held>& released);
-  // After the commit: events, deadlines, consultations for released messages.
-  void OnReleased(const std::vector<Held>& released);
+  struct Shown {
+    Held held;
+    Release release;
+  };
+  // Inside a durable write: stores and audits what the sequencer decided;
+  // appends what to show to `shown`, gap events to `gaps`.
+  Status ApplyRelease(const SequencerOutput& out, std::vector<Shown>& shown, std::vector<GapEvent>& gaps);
+  // After the commit: events, deadlines, consultations, gap alerts.
+  void OnReleased(const std::vector<Shown>& shown, const std::vector<GapEvent>& gaps);
   Status ReloadStreams();
-  void SkipStreamGaps(int64_t now_ms);
+  void TickSequencer(int64_t now_ms);
   // Signs a checkpoint if the log grew; with `share`, sends it to the
   // other nations for witnessing.
   void Checkpoint(bool share = false);
@@ -190,8 +193,9 @@ class NodeDaemon {
   ConsultationBook consultations_;
   std::deque<std::string> alerts_;
   ClockWatch clocks_{0};
-  std::map<StreamKey, uint64_t> stream_next_;
-  std::map<StreamKey, std::map<uint64_t, Held>> held_;
+  InboxSequencer sequencer_{InboxSequencer::Policy::Defaults()};
+  std::map<Bytes, Held> held_;
+  bool sequencer_tick_pending_ = false;
   std::unique_ptr<asio::steady_timer> tick_timer_;
   int64_t last_checkpoint_ms_ = 0;
   std::unique_ptr<Witness> witness_;

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS inbox(
   header BLOB NOT NULL,
   body BLOB NOT NULL,              -- serialized Body (decrypted; this node is its endpoint)
   acknowledged_at_ms INTEGER,
-  released INTEGER NOT NULL DEFAULT 0  -- 1 once shown to the operator, in stream order
+  released INTEGER NOT NULL DEFAULT 0  -- 0 held; 1 shown and passed by its stream; 2 shown ahead of a gap
 );
 CREATE TABLE IF NOT EXISTS streams(
   sender INTEGER NOT NULL,
@@ -191,9 +191,9 @@ Status NodeStore::InsertInbox(const v1::EnvelopeHeader& h, const v1::Body& body,
   return s->Run();
 }
 
-Status NodeStore::ReleaseInbox(ByteView message_id) {
-  HOTLINE_STMT(s, "UPDATE inbox SET released=1 WHERE message_id=?");
-  s->Bind(1, message_id);
+Status NodeStore::SetInboxRelease(ByteView message_id, InboxRelease state) {
+  HOTLINE_STMT(s, "UPDATE inbox SET released=? WHERE message_id=?");
+  s->Bind(1, static_cast<int>(state)).Bind(2, message_id);
   return s->Run();
 }
 
@@ -216,15 +216,17 @@ StatusOr<std::map<std::pair<int, int>, uint64_t>> NodeStore::LoadStreams() {
   return out;
 }
 
-Status NodeStore::ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes)>& fn) {
+Status NodeStore::ForEachHeld(
+    const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early)>& fn) {
   return ForEachRow(*db_,
-                    "SELECT header, body, digest FROM inbox WHERE released=0 ORDER BY sequence",
+                    "SELECT header, body, digest, released FROM inbox WHERE released IN (0, 2)"
+                    " ORDER BY sequence",
                     [&](Statement& s) -> Status {
                       v1::EnvelopeHeader h;
                       v1::Body b;
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 1, b, "inbox body"));
-                      fn(std::move(h), std::move(b), s.ColumnBlob(2));
+                      fn(std::move(h), std::move(b), s.ColumnBlob(2), s.ColumnInt(3) == 2);
                       return Status::Ok();
                     });
 }
@@ -280,7 +282,7 @@ Status NodeStore::ForEachUnacknowledgedInbox(
     const std::function<void(const v1::EnvelopeHeader&, int64_t received_at_ms)>& fn) {
   return ForEachRow(*db_,
                     "SELECT header, received_at_ms FROM inbox"
-                    " WHERE acknowledged_at_ms IS NULL AND released=1",
+                    " WHERE acknowledged_at_ms IS NULL AND released IN (1, 2)",
                     [&](Statement& s) -> Status {
                       v1::EnvelopeHeader h;
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
@@ -398,7 +400,7 @@ StatusOr<Bytes> NodeStore::ResolveId(std::string_view hex_prefix, bool inbox) {
                                 "' is not 4 to 32 hex digits");
   }
   std::string sql = std::string("SELECT message_id FROM ") + (inbox ? "inbox" : "outbox") +
-                    " WHERE hex(message_id) LIKE ?" + (inbox ? " AND released=1" : "") + " LIMIT 2";
+                    " WHERE hex(message_id) LIKE ?" + (inbox ? " AND released IN (1, 2)" : "") + " LIMIT 2";
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   s.BindText(1, UpperHex(hex_prefix) + "%");
   std::vector<Bytes> found;
@@ -448,7 +450,7 @@ StatusOr<std::optional<InboxRow>> NodeStore::GetInbox(ByteView message_id) {
 }
 
 StatusOr<std::vector<InboxRow>> NodeStore::ListInbox(uint32_t limit, bool unacknowledged_only) {
-  std::string sql = "SELECT " + std::string(kInboxColumns) + " FROM inbox WHERE released=1" +
+  std::string sql = "SELECT " + std::string(kInboxColumns) + " FROM inbox WHERE released IN (1, 2)" +
                     (unacknowledged_only ? " AND acknowledged_at_ms IS NULL" : "") +
                     " ORDER BY received_at_ms DESC, rowid DESC LIMIT ?";
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));

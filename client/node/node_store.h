@@ -35,6 +35,9 @@ struct InboxRow {
   bool acknowledged = false;
 };
 
+// The inbox row's `released` column.
+enum class InboxRelease { kHeld = 0, kReleased = 1, kShownEarly = 2 };
+
 struct PendingReceipt {
   Bytes receipt_id;
   v1::Nation to = v1::NATION_UNSPECIFIED;
@@ -63,7 +66,7 @@ class NodeStore {
   // messages before it in its (sender, channel) stream have been.
   Status InsertInbox(const v1::EnvelopeHeader& header, const v1::Body& body, ByteView digest,
                      int64_t received_at_ms);
-  Status ReleaseInbox(ByteView message_id);
+  Status SetInboxRelease(ByteView message_id, InboxRelease state);
   Status SetStreamNext(v1::Nation sender, v1::Channel channel, uint64_t next);
   Status MarkInboxAcknowledged(ByteView message_id, int64_t at_ms);
   Status InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind);
@@ -85,7 +88,9 @@ class NodeStore {
   // Per (sender, channel): the next sequence to release.
   StatusOr<std::map<std::pair<int, int>, uint64_t>> LoadStreams();
   // Stored, unreleased inbox messages (header, body, digest).
-  Status ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes)>& fn);
+  // Inbox rows its stream has not yet passed: held, or shown ahead of a gap.
+  Status ForEachHeld(
+      const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early)>& fn);
   Status ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn);
   StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
   StatusOr<bool> InboxHas(ByteView message_id);

@@ -95,6 +95,8 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   uint64_t heartbeat_nonce_ = 0;
   bool closed_ = false;
   bool peer_violation_ = false;
+  std::string drain_reason_;  // set once we half-closed (rekey): no more sends
+  std::chrono::steady_clock::time_point drain_started_;
   std::string remote_;
 };
 

@@ -426,6 +426,56 @@ TEST(MaliciousRelayTest, BytesAddedOutsideTheSignatureDoNotBreakDeliveryEvidence
   EXPECT_EQ(digest_of("us", v1::AUDIT_EVENT_RECEIPT_RECEIVED), sent);
 }
 
+// Issue 11 item 2: the relay withholds one message of a stream. A FLASH
+// behind it is shown at once, marked; the gap raises an alert when it opens;
+// the withheld one, re-sent by the sender at its delivery deadline, is shown
+// marked late; the audit logs say so and `history` finds no disorder.
+TEST(MaliciousRelayTest, AFlashIsNotHiddenBehindAWithheldMessage) {
+  Cluster c(2);
+  auto trust = *LoadTrustStore(c.certs());
+  std::atomic<int> withheld{0};
+  TamperingRelay rogue(
+      ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
+      [&](const v1::EnvelopeHeader& h, v1::Nation, const std::string& encoded) -> std::optional<std::string> {
+        if (h.sequence() == 2 && withheld++ == 0) return std::nullopt;  // the first copy of #2 only
+        return encoded;
+      });
+  c.StartNodeAt("us", {rogue.address()}, {"--deadline", "routine=2s/4h"});
+  c.StartNodeAt("jp", {rogue.address()});
+  ASSERT_TRUE(c.WaitLinksUp("us") && c.WaitLinksUp("jp"));
+  auto send = [&](const std::string& precedence, const std::string& text) {
+    return c.CliOk("us", {"send", "--to", "JP", "--channel", "crisis", "--precedence", precedence,
+                          "--text", text});
+  };
+  std::string first = send("routine", "one");
+  c.CliOk("us", {"wait", first, "--tier", "delivered", "--timeout", "20"});
+  std::string second = send("routine", "two (withheld once)");
+  std::string flash = send("flash", "three: FLASH");
+  // Shown at once, though #2 is missing; the operator is told of the gap.
+  ASSERT_TRUE(WaitUntil([&] { return c.CliOk("jp", {"inbox"}).find("three: FLASH") != std::string::npos; },
+                        std::chrono::seconds(10)));
+  EXPECT_TRUE(Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_ALERT, "STREAM GAP: #2 from US on CRISIS missing"));
+  EXPECT_EQ(c.CliOk("jp", {"inbox"}).find("two (withheld once)"), std::string::npos);
+  // US re-sends #2 at its 2 s delivery deadline; JP shows it, marked late.
+  c.CliOk("us", {"wait", second, "--tier", "delivered", "--timeout", "30"});
+  ASSERT_TRUE(WaitUntil([&] { return c.CliOk("jp", {"inbox"}).find("two (withheld once)") != std::string::npos; }));
+  c.StopAll();
+  auto release_of = [&](const std::string& id) {
+    v1::ReleaseOrder order = v1::ReleaseOrder(-1);
+    CountAuditWhere(NodeDb(c, "jp"), [&](const v1::AuditRecord& r) {
+      if (r.event() == v1::AUDIT_EVENT_DELIVERED && ToHex(AsBytes(r.message_id())) == id) order = r.release();
+      return false;
+    });
+    return order;
+  };
+  EXPECT_EQ(release_of(first), v1::RELEASE_ORDER_IN_SEQUENCE);
+  EXPECT_EQ(release_of(flash), v1::RELEASE_ORDER_AHEAD_OF_GAP);
+  EXPECT_EQ(release_of(second), v1::RELEASE_ORDER_LATE);
+  EXPECT_EQ(CountAuditOfMessage(NodeDb(c, "jp"), v1::AUDIT_EVENT_DELIVERED, flash), 1);
+  CommandResult history = c.Cli({"history", c.path().string()});
+  EXPECT_NE(history.output.find("0 out of order"), std::string::npos) << history.output;
+}
+
 // --- B16: Noise counters near exhaustion --------------------------------------
 
 TEST(RekeyTest, B16LinksReHandshakeAtTheLimitAndNothingIsLostOrDuplicated) {
