@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "hotline/certs.h"
 #include "hotline/limits.h"
 
 namespace hotline {
@@ -116,15 +117,20 @@ Bytes EnvelopeSigningInput(const v1::Envelope& e) {
 
 EnvelopeKeys::EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing,
                            const X25519KeyPair& e2e, const std::map<v1::Nation, PeerKeys>& peers)
-    : self_(self), signing_(signing) {
-  for (const auto& [nation, keys] : peers) {
-    auto peer = std::make_unique<Peer>();
-    peer->keys = keys;
-    peer->box_key_ok = crypto_box_beforenm(peer->box_key.data(), keys.e2e_public_key.data(),
-                                           e2e.secret.data()) == 0;
-    peers_[nation] = std::move(peer);
-  }
+    : self_(self), signing_(signing), e2e_(e2e) {
+  for (const auto& [nation, keys] : peers) AddPeer(nation, 0, keys, /*current=*/true);
 }
+
+void EnvelopeKeys::AddPeer(v1::Nation nation, uint64_t serial, const PeerKeys& keys, bool current) {
+  auto peer = std::make_unique<Peer>();
+  peer->keys = keys;
+  peer->box_key_ok = crypto_box_beforenm(peer->box_key.data(), keys.e2e_public_key.data(),
+                                         e2e_.secret.data()) == 0;
+  peers_[{nation, serial}] = std::move(peer);
+  if (current) current_[nation] = serial;
+}
+
+void EnvelopeKeys::AddPreviousKey(const X25519KeyPair& e2e) { previous_e2e_.push_back(e2e); }
 
 EnvelopeKeys::~EnvelopeKeys() = default;
 
@@ -144,7 +150,8 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
   RandomFill(content_key.mutable_view());
 
   for (int r : header.recipients()) {
-    auto it = peers_.find(static_cast<v1::Nation>(r));
+    auto current = current_.find(static_cast<v1::Nation>(r));
+    auto it = current == current_.end() ? peers_.end() : peers_.find({current->first, current->second});
     if (it == peers_.end() || !it->second->box_key_ok) {
       Wipe(plaintext);
       return NotFoundError("no end-to-end key for recipient nation " + std::to_string(r));
@@ -189,9 +196,10 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
     if (h.recipients(i) == self_) wrap_index = i;
   }
   if (wrap_index < 0) return PermissionDeniedError("this node is not a recipient of the envelope");
-  auto it = peers_.find(h.sender());
+  auto it = peers_.find({h.sender(), h.sender_cert_serial()});
   if (it == peers_.end() || !it->second->box_key_ok) {
-    return PermissionDeniedError("envelope from a sender with no known keys");
+    return NotFoundError("envelope names certificate serial " + std::to_string(h.sender_cert_serial()) +
+                         " of " + NationCode(h.sender()) + ", which is not known here");
   }
   const Peer& sender = *it->second;
   Bytes signed_input = EnvelopeSigningInput(e);
@@ -200,13 +208,22 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
   }
   const auto& w = e.wraps(wrap_index);
   Secret<kContentKeyLen> content_key;
-  if (crypto_box_open_easy_afternm(content_key.data(),
-                                   reinterpret_cast<const uint8_t*>(w.wrapped_key().data()),
-                                   w.wrapped_key().size(),
-                                   reinterpret_cast<const uint8_t*>(w.nonce().data()),
-                                   sender.box_key.data()) != 0) {
-    return DataLossError("envelope content key does not unwrap");
+  auto unwrap = [&](const uint8_t* box_key) {
+    return crypto_box_open_easy_afternm(content_key.data(),
+                                        reinterpret_cast<const uint8_t*>(w.wrapped_key().data()),
+                                        w.wrapped_key().size(),
+                                        reinterpret_cast<const uint8_t*>(w.nonce().data()), box_key) == 0;
+  };
+  bool unwrapped = unwrap(sender.box_key.data());
+  // Sealed for one of our earlier keys while it waited (certificate renewed).
+  for (size_t i = 0; !unwrapped && i < previous_e2e_.size(); ++i) {
+    Secret<crypto_box_BEFORENMBYTES> box_key;
+    if (crypto_box_beforenm(box_key.data(), sender.keys.e2e_public_key.data(),
+                            previous_e2e_[i].secret.data()) == 0) {
+      unwrapped = unwrap(box_key.data());
+    }
   }
+  if (!unwrapped) return DataLossError("envelope content key does not unwrap");
   Bytes ad = DomainSeparated(kBodyAdTag, {AsBytes(e.header())});
   const std::string& ct = e.body_ciphertext();
   Bytes plaintext(ct.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);

@@ -161,6 +161,49 @@ Status InitTrustDirectory(const fs::path& dir, const TrustInitOptions& options) 
   return Status::Ok();
 }
 
+Status SupersedeCertificate(const fs::path& dir, const std::string& subject) {
+  fs::path cert = CertPath(dir, subject);
+  if (!fs::exists(cert)) return Status::Ok();
+  HOTLINE_ASSIGN_OR_RETURN(ParsedCertificate old, LoadCertificateFile(cert));
+  fs::path previous = dir / kPreviousFolder;
+  std::error_code ec;
+  fs::create_directories(previous, ec);
+  if (ec) return UnavailableError("cannot create " + previous.string() + ": " + ec.message());
+  std::string name = subject + "." + std::to_string(old.details.serial());
+  if (fs::exists(KeyPath(dir, subject))) {
+    fs::rename(KeyPath(dir, subject), KeyPath(previous, name), ec);
+    if (ec) return UnavailableError("cannot keep the previous key of " + subject + ": " + ec.message());
+  }
+  fs::rename(cert, CertPath(previous, name), ec);
+  if (ec) return UnavailableError("cannot keep the previous certificate of " + subject + ": " + ec.message());
+  return Status::Ok();
+}
+
+StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::path& dir,
+                                                                   std::string_view subject) {
+  std::vector<PreviousCertificate> out;
+  fs::path previous = dir / kPreviousFolder;
+  std::error_code ec;
+  if (!fs::is_directory(previous, ec)) return out;
+  std::string prefix = std::string(subject) + ".";
+  for (const auto& entry : fs::directory_iterator(previous, ec)) {
+    std::string file = entry.path().filename().string();
+    if (file.rfind(prefix, 0) != 0 || entry.path().extension() != ".cert") continue;
+    HOTLINE_ASSIGN_OR_RETURN(Bytes encoded, ReadFileBytes(entry.path(), limits::kMaxCertificateBytes));
+    PreviousCertificate p;
+    p.certificate = std::move(encoded);
+    std::string name = entry.path().stem().string();
+    if (fs::exists(KeyPath(previous, name))) {
+      auto keys = ReadKeyFile(previous, name);
+      if (!keys.ok()) return keys.status();
+      p.keys = std::move(keys).value();
+    }
+    out.push_back(std::move(p));
+  }
+  if (ec) return UnavailableError("cannot list " + previous.string() + ": " + ec.message());
+  return out;
+}
+
 StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& options) {
   if (options.subject.empty() || options.subject == "root" ||
       options.subject.find_first_of("/\\. ") != std::string::npos) {
@@ -170,6 +213,7 @@ StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& opt
     return InvalidArgumentError("a node certificate needs a nation");
   }
   HOTLINE_ASSIGN_OR_RETURN(KeyMaterial root_keys, ReadKeyFile(dir, "root"));
+  HOTLINE_RETURN_IF_ERROR(SupersedeCertificate(dir, options.subject));
   KeyMaterial keys = NewKeys(options.role == v1::ROLE_NODE);
   v1::CertificateDetails d = DetailsFor(options, keys, KeyIdOf(root_keys.signing.public_key));
   std::string cert = SignCertificate(d, root_keys.signing.secret).SerializeAsString();

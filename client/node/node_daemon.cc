@@ -55,26 +55,59 @@ NodeDaemon::NodeDaemon(asio::io_context& io, NodeConfig config) : io_(io), confi
 
 NodeDaemon::~NodeDaemon() = default;
 
-Status NodeDaemon::LoadPeers() {
-  std::map<v1::Nation, PeerKeys> peers;
-  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
-    if (n == config_.nation) continue;
-    auto path = config_.certs_dir / (NodeSubject(n) + ".cert");
-    HOTLINE_ASSIGN_OR_RETURN(Bytes cert, ReadFileBytes(path, limits::kMaxCertificateBytes));
-    CertExpectations expect;
-    expect.now_unix = config_.now_ms() / 1000;
-    expect.allowed_skew_seconds = config_.allowed_skew_seconds;
-    expect.role = v1::ROLE_NODE;
-    expect.nation = n;
-    CertCheck check = trust_->Verify(cert, expect);
-    if (!check.ok()) return PermissionDeniedError(path.string() + ": " + check.message);
-    HOTLINE_ASSIGN_OR_RETURN(PeerKeys keys, PeerKeysOf(check.cert->details));
-    peer_signing_keys_[n] = keys.signing_public_key;
-    peers[n] = keys;
+void NodeDaemon::ReloadPeers() {
+  PeerDirectory::Options options;
+  options.now_unix = config_.now_ms() / 1000;
+  options.allowed_skew_seconds = config_.allowed_skew_seconds;
+  options.grace_seconds = config_.certificate_grace_seconds;
+  peers_ = PeerDirectory::Load(config_.certs_dir, *trust_, config_.nation, options);
+  auto keys = std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e);
+  peer_signing_keys_.clear();
+  for (const auto& [key, cert] : peers_.all()) {
+    keys->AddPeer(key.first, key.second, cert.keys, cert.current);
+    if (cert.current) peer_signing_keys_[key.first] = cert.keys.signing_public_key;
   }
-  keys_ = std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e,
-                                         peers);
-  return Status::Ok();
+  // Our own earlier end-to-end keys, for what was sealed for them while it
+  // waited: kept for the grace period after our current certificate began.
+  auto previous = LoadPreviousCertificates(config_.certs_dir, NodeSubject(config_.nation));
+  bool in_grace = options.now_unix <= identity_->details.not_before_unix() + options.grace_seconds;
+  if (previous.ok() && in_grace) {
+    for (const auto& p : *previous) {
+      if (p.keys && p.keys->e2e) keys->AddPreviousKey(*p.keys->e2e);
+    }
+  }
+  keys_ = std::move(keys);
+  for (const auto& problem : peers_.problems()) {
+    if (alerted_.insert(problem.text).second) {
+      AlertAndAudit("PEER CERTIFICATE: " + problem.text, {}, problem.nation);
+    }
+  }
+}
+
+bool NodeDaemon::ReloadTrust() {
+  int64_t now = config_.now_ms();
+  if (now - last_trust_reload_ms_ < 1000) return false;  // at most once a second
+  last_trust_reload_ms_ = now;
+  auto trust = LoadTrustStore(config_.certs_dir);
+  if (!trust.ok()) {
+    spdlog::error("cannot reload the trust folder: {}", trust.status().ToString());
+    return false;
+  }
+  *trust_ = std::move(trust).value();  // in place: links hold its address
+  ReloadPeers();
+  spdlog::info("trust folder {} reloaded", config_.certs_dir.string());
+  return true;
+}
+
+void NodeDaemon::WarnOfExpiringCertificates() {
+  int64_t now = config_.now_ms();
+  for (const auto& warning : CertificateExpiryWarnings(config_.certs_dir, now / 1000,
+                                                       config_.certificate_warning_seconds)) {
+    auto [it, fresh] = cert_warned_.emplace(warning.substr(0, warning.find(" expire")), 0);
+    if (!fresh && now - it->second < 24 * 3600 * 1000LL) continue;  // once a day
+    it->second = now;
+    AlertAndAudit(warning, {}, v1::NATION_UNSPECIFIED);
+  }
 }
 
 Status NodeDaemon::Start() {
@@ -92,7 +125,6 @@ Status NodeDaemon::Start() {
   self_check.nation = config_.nation;
   CertCheck check = trust_->Verify(identity_->certificate, self_check);
   if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
-  HOTLINE_RETURN_IF_ERROR(LoadPeers());
 
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
@@ -109,6 +141,11 @@ Status NodeDaemon::Start() {
     auto seqs = store_->LoadSequences();
     if (seqs.ok()) next_sequence_ = *seqs;
   });
+  // Another nation's bad certificate makes that nation unreachable (alerted,
+  // audited, shown in status); it never stops this node.
+  ReloadPeers();
+  WarnOfExpiringCertificates();
+  last_expiry_check_ms_ = config_.now_ms();
   HOTLINE_ASSIGN_OR_RETURN(next_sequence_, store_->LoadSequences());
   HOTLINE_RETURN_IF_ERROR(store_->ForEachOutstanding([this](OutboxRow&& row, std::vector<v1::Nation> missing) {
     Outstanding o;
@@ -517,6 +554,19 @@ void NodeDaemon::OnAccepted(size_t index, const v1::RelayAccepted& accepted) {
 void NodeDaemon::OnDeliver(size_t index, const v1::DeliverEnvelope& deliver) {
   uint64_t delivery_id = deliver.delivery_id();
   auto opened = keys_->Open(AsBytes(deliver.envelope()));
+  // A certificate serial we have not seen: the trust folder may have been
+  // updated (a renewal) since we loaded it.
+  if (!opened.ok() && opened.status().code() == StatusCode::kNotFound && ReloadTrust()) {
+    opened = keys_->Open(AsBytes(deliver.envelope()));
+  }
+  if (opened.ok()) {
+    const auto& hh = opened->header;
+    if (Status use = peers_.CheckUse(hh.sender(), hh.sender_cert_serial(), hh.created_at_ms(),
+                                     config_.now_ms(), *trust_);
+        !use.ok()) {
+      opened = use;
+    }
+  }
   if (!opened.ok()) {
     auto routed = ParseEnvelopeForRouting(AsBytes(deliver.envelope()));
     Bytes id = routed.ok() ? ToBytes(routed->header.message_id()) : Bytes();
@@ -742,9 +792,20 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
   const auto& d = parsed->details;
   Bytes id = ToBytes(d.message_id());
   if (d.sender() != config_.nation) return reject("addressed to another nation", id, d.recipient());
-  auto key = peer_signing_keys_.find(d.recipient());
-  if (key == peer_signing_keys_.end() || !VerifyReceiptSignature(*parsed, key->second)) {
+  const PeerCertificate* signer = peers_.Find(d.recipient(), d.recipient_cert_serial());
+  if (!signer && ReloadTrust()) signer = peers_.Find(d.recipient(), d.recipient_cert_serial());
+  if (!signer) {
+    return reject("signed under certificate serial " + std::to_string(d.recipient_cert_serial()) +
+                      " of " + NationCode(d.recipient()) + ", which is not known here",
+                  id, d.recipient());
+  }
+  if (!VerifyReceiptSignature(*parsed, signer->keys.signing_public_key)) {
     return reject("signature does not verify for " + NationCode(d.recipient()), id, d.recipient());
+  }
+  if (Status use = peers_.CheckUse(d.recipient(), d.recipient_cert_serial(), d.at_ms(), config_.now_ms(),
+                                   *trust_);
+      !use.ok()) {
+    return reject(use.message(), id, d.recipient());
   }
   auto row = store_->FindOutbox(id);
   if (!row.ok()) {  // our store failed: keep the receipt (not taken); the relay offers it again
@@ -897,7 +958,12 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply
   }
   for (int n : to) {
     if (n == config_.nation) return reply(Error(InvalidArgumentError("cannot send to your own nation")));
-    h.add_recipients(static_cast<v1::Nation>(n));
+    auto nation = static_cast<v1::Nation>(n);
+    if (v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED && !peers_.Current(nation)) {
+      return reply(Error(FailedPreconditionError("cannot send to " + NationCode(nation) + ": " +
+                                                 peers_.ProblemFor(nation))));
+    }
+    h.add_recipients(nation);
   }
   v1::Channel channel = request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_GENERAL : request.channel();
   h.set_channel(channel);
@@ -1101,6 +1167,10 @@ void NodeDaemon::Tick() {
     AuditAsync(rec);
   }
   TickSequencer(now);
+  if (now - last_expiry_check_ms_ >= 3600 * 1000) {
+    last_expiry_check_ms_ = now;
+    WarnOfExpiringCertificates();
+  }
   if (now - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {
     last_checkpoint_ms_ = now;
     Checkpoint(/*share=*/traffic_since_share_);

@@ -36,6 +36,7 @@
 #include "node/clock_watch.h"
 #include "node/consultations.h"
 #include "node/inbox_sequencer.h"
+#include "node/peer_directory.h"
 #include "node/node_store.h"
 
 namespace hotline::node {
@@ -47,6 +48,11 @@ struct NodeConfig {
   std::vector<std::string> relays;
   std::filesystem::path control_socket;  // default: data_dir/control.sock
   int64_t allowed_skew_seconds = 300;
+  // A message made under a certificate since replaced or expired counts for
+  // this long after (store and forward to an offline node).
+  int64_t certificate_grace_seconds = 72 * 3600;
+  // Alert this long before any certificate in the trust folder expires.
+  int64_t certificate_warning_seconds = 14 * 86400;
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{2000};
   // After a relay refused our certificate: retrying sooner cannot help until
@@ -171,14 +177,25 @@ class NodeDaemon {
   void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text);
   void AuditAsync(v1::AuditRecord record);
   void RejectInput(const std::string& what, ByteView message_id, v1::Nation peer);
-  Status LoadPeers();
+  // The other nations' certificates and our end-to-end keys, from the
+  // trust folder; a nation with a bad certificate is alerted, not fatal.
+  void ReloadPeers();
+  // Re-reads the trust folder (root, CRL, certificates); at most once a
+  // second; false if it did not.
+  bool ReloadTrust();
+  void WarnOfExpiringCertificates();
 
   asio::io_context& io_;
   NodeConfig config_;
   std::optional<TrustStore> trust_;
   std::optional<Identity> identity_;
   std::unique_ptr<EnvelopeKeys> keys_;
-  std::map<v1::Nation, Ed25519Public> peer_signing_keys_;
+  std::map<v1::Nation, Ed25519Public> peer_signing_keys_;  // current certificates (witnessing)
+  PeerDirectory peers_;
+  std::set<std::string> alerted_;                 // certificate problems already alerted
+  std::map<std::string, int64_t> cert_warned_;    // expiry warning -> when last given
+  int64_t last_trust_reload_ms_ = 0;
+  int64_t last_expiry_check_ms_ = 0;
   std::unique_ptr<NodeStore> store_;
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<AuditLog> audit_;

@@ -72,6 +72,9 @@ struct CertExpectations {
   std::optional<v1::Role> role;
   std::optional<v1::Nation> nation;
   std::optional<X25519Public> noise_public_key;
+  // False: skip not-before / not-after (the caller judges validity at
+  // another instant, e.g. when an envelope was made).
+  bool check_validity_period = true;
 };
 
 class TrustStore {
@@ -85,6 +88,7 @@ class TrustStore {
 
   CertCheck Verify(ByteView encoded_certificate, const CertExpectations& expect) const;
 
+  bool IsRevoked(uint64_t serial) const { return revoked_.count(serial) != 0; }
   const v1::CertificateDetails& root() const { return root_; }
   uint64_t revocation_list_number() const { return crl_number_; }
 

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "hotline/crypto.h"
 #include "hotline/v1/body.pb.h"
@@ -63,12 +64,22 @@ struct PeerKeys {
 // The signing and end-to-end public keys a node certificate names.
 StatusOr<PeerKeys> PeerKeysOf(const v1::CertificateDetails& details);
 
-// One nation's end-to-end keys and the public keys of the other nations.
+// One nation's end-to-end keys and the public keys of the other nations'
+// certificates, each known by its serial: an envelope is verified with the
+// certificate its header's sender_cert_serial names (PROTOCOL.md §4).
 class EnvelopeKeys {
  public:
+  // `peers` are registered as each nation's current certificate, serial 0.
   EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing, const X25519KeyPair& e2e,
-               const std::map<v1::Nation, PeerKeys>& peers);
+               const std::map<v1::Nation, PeerKeys>& peers = {});
   ~EnvelopeKeys();
+
+  // A certificate of another nation. Seal uses each nation's current one;
+  // Open accepts any registered one (the caller judges its validity).
+  void AddPeer(v1::Nation nation, uint64_t serial, const PeerKeys& keys, bool current);
+  // An end-to-end key pair this node held under an earlier certificate:
+  // envelopes sealed for it (while they waited) still open.
+  void AddPreviousKey(const X25519KeyPair& e2e);
   EnvelopeKeys(const EnvelopeKeys&) = delete;
   EnvelopeKeys& operator=(const EnvelopeKeys&) = delete;
 
@@ -85,7 +96,10 @@ class EnvelopeKeys {
   struct Peer;
   v1::Nation self_;
   Ed25519KeyPair signing_;
-  std::map<v1::Nation, std::unique_ptr<Peer>> peers_;
+  X25519KeyPair e2e_;
+  std::vector<X25519KeyPair> previous_e2e_;
+  std::map<std::pair<v1::Nation, uint64_t>, std::unique_ptr<Peer>> peers_;  // (nation, serial)
+  std::map<v1::Nation, uint64_t> current_;
 };
 
 // The exact bytes the sender signs (exposed for tests and docs).

@@ -2,8 +2,10 @@
 // certificates, and loading an identity or the trust store from disk.
 //
 // Layout: root.cert, <subject>.cert (public, 0644); <subject>.key (private,
-// 0600); revocations.crl (0644). Subjects: "root", "node-us", "node-jp",
-// "node-kr", "relay-1" ... "relay-N".
+// 0600); revocations.crl (0644); previous/<subject>.<serial>.cert and .key:
+// certificates replaced by a re-issue, kept so that messages signed or
+// sealed under them while waiting are not lost (docs/PROTOCOL.md §2).
+// Subjects: "root", "node-us", "node-jp", "node-kr", "relay-1" ... "relay-N".
 //
 // Thread safety: reentrant; concurrent writers to one folder must be
 // serialised by the caller. Error contract: Status naming file and reason.
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hotline/certs.h"
 
@@ -51,12 +54,27 @@ struct IssueOptions {
   int64_t not_before_unix = 0;
   int64_t not_after_unix = 0;
 };
+inline constexpr std::string_view kPreviousFolder = "previous";
+
 // Issues (or re-issues) one certificate with fresh keys, signed by the
-// folder's root.key. Returns the serial.
+// folder's root.key. A certificate it replaces moves, with its key, to
+// previous/. Returns the serial.
 StatusOr<uint64_t> IssueCertificate(const std::filesystem::path& dir, const IssueOptions& options);
 
 // Adds `serial` to the signed revocation list.
 Status RevokeSerial(const std::filesystem::path& dir, uint64_t serial, int64_t now_unix);
+
+// Moves <subject>.cert and .key, if present, to previous/<subject>.<serial>.*.
+Status SupersedeCertificate(const std::filesystem::path& dir, const std::string& subject);
+
+// The certificates (and, where this folder holds them, keys) that `subject`
+// held before its current one; not verified here.
+struct PreviousCertificate {
+  Bytes certificate;
+  std::optional<KeyMaterial> keys;
+};
+StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const std::filesystem::path& dir,
+                                                                   std::string_view subject);
 
 StatusOr<TrustStore> LoadTrustStore(const std::filesystem::path& dir);
 StatusOr<Identity> LoadIdentity(const std::filesystem::path& dir, std::string_view subject);

@@ -190,6 +190,8 @@ TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRe
     d.set_envelope_digest(std::string(32, 'd'));
     d.set_recipient(v1::NATION_JP);
     d.set_sender(v1::NATION_US);
+    d.set_recipient_cert_serial(jp.details.serial());
+    d.set_at_ms(NowUnixMs());
     v1::SignedReceipt r = SignReceipt(d, jp.keys.signing.secret);
     if (tamper) r.mutable_signature()->at(0) ^= 1;
     return r;

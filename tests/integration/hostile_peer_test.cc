@@ -302,8 +302,8 @@ TEST(MaliciousRelayTest, B10AndB11RewrittenOrFlippedEnvelopesAreRefusedAtTheReci
   auto trust = *LoadTrustStore(c.certs());
   Identity us = *LoadIdentity(c.certs(), "node-us");
   Identity jp = *LoadIdentity(c.certs(), "node-jp");
-  EnvelopeKeys sender(v1::NATION_US, us.keys.signing, *us.keys.e2e,
-                      {{v1::NATION_JP, *PeerKeysOf(jp.details)}});
+  EnvelopeKeys sender(v1::NATION_US, us.keys.signing, *us.keys.e2e);
+  sender.AddPeer(v1::NATION_JP, jp.details.serial(), *PeerKeysOf(jp.details), /*current=*/true);
   v1::EnvelopeHeader h;
   h.set_version(kEnvelopeVersion);
   std::string id_bytes = ToString(RandomBytes(kMessageIdLen));
@@ -314,6 +314,7 @@ TEST(MaliciousRelayTest, B10AndB11RewrittenOrFlippedEnvelopesAreRefusedAtTheReci
   h.set_channel(v1::CHANNEL_GENERAL);
   h.set_precedence(v1::PRECEDENCE_ROUTINE);
   h.set_created_at_ms(NowUnixMs());
+  h.set_sender_cert_serial(us.details.serial());
   v1::Body body;
   body.mutable_text()->set_text("the genuine text");
   v1::Envelope genuine;
