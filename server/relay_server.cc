@@ -269,6 +269,8 @@ void RelayServer::OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame)
       return OnSubmitReceipt(link, frame.submit_receipt());
     case v1::LinkFrame::kTaken:
       return OnTaken(link, frame.taken().delivery_id());
+    case v1::LinkFrame::kWithdraw:
+      return OnWithdraw(link, frame.withdraw().message_id());
     default:
       Reject(link, v1::LinkError::CODE_MALFORMED,
              "unexpected link frame kind " + std::to_string(frame.kind_case()) + " from a node");
@@ -370,12 +372,21 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
   NodeQueue& q = nodes_[PeerNation(link)];
   auto id = static_cast<int64_t>(delivery_id);
   auto it = q.items.find(id);
-  if (it == q.items.end() || q.in_flight.erase(id) == 0) {
-    return Reject(link, v1::LinkError::CODE_MALFORMED,
-                  "delivery id " + std::to_string(delivery_id) + " is not outstanding");
+  if (it == q.items.end()) {
+    // Taken twice (e.g. once per link after a reconnect) is harmless; an id
+    // this relay never queued is not.
+    if (id <= 0 || id > max_item_id_) {
+      Reject(link, v1::LinkError::CODE_MALFORMED,
+             "delivery id " + std::to_string(delivery_id) + " was never queued here");
+    }
+    return;
   }
+  // In flight on this link, or sent on an earlier link and returned to the
+  // queue when it dropped: either way the node has it now.
+  if (q.in_flight.erase(id)) q.in_flight_bytes -= std::min(q.in_flight_bytes, it->second.size);
+  q.pending.erase({config_.fifo ? 0 : it->second.precedence, id});
+  q.unreadable.erase(id);
   QueuedItem item = it->second;
-  q.in_flight_bytes -= std::min(q.in_flight_bytes, item.size);
   q.items.erase(it);
   // Nobody waits on this: if it is lost in a crash the item is delivered
   // again and the node deduplicates.
@@ -392,8 +403,61 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
   Pump(PeerNation(link));
 }
 
+void RelayServer::OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id) {
+  v1::Nation sender = PeerNation(link);
+  for (auto& [nation, q] : nodes_) {
+    std::vector<int64_t> ids;
+    for (const auto& [id, item] : q.items) {
+      if (item.kind == ItemKind::kEnvelope && item.sender == sender && !q.in_flight.count(id) &&
+          AsChars(item.item_id) == message_id) {
+        ids.push_back(id);
+      }
+    }
+    for (int64_t id : ids) Drop(q, id, "withdrawn by its sender: receipted through another relay");
+  }
+}
+
+void RelayServer::Drop(NodeQueue& q, int64_t id, const std::string& why) {
+  auto it = q.items.find(id);
+  if (it == q.items.end()) return;
+  QueuedItem item = it->second;
+  q.pending.erase({config_.fifo ? 0 : item.precedence, id});
+  q.unreadable.erase(id);
+  q.items.erase(it);
+  committer_->SubmitLazy([this, item, why]() -> Status {
+    HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
+    v1::AuditRecord rec;
+    rec.set_event(v1::AUDIT_EVENT_DROPPED);
+    rec.set_message_id(ToString(item.item_id));
+    rec.set_peer(item.recipient);
+    rec.set_precedence(static_cast<v1::Precedence>(item.precedence));
+    rec.set_reason(why);
+    return audit_->Append(rec);
+  });
+}
+
+// Items whose data could not be read go back to their queues once a second
+// until they load (a transient I/O error) or turn out to be gone.
+void RelayServer::RetryUnreadable() {
+  if (retry_timer_) return;
+  retry_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(1));
+  retry_timer_->async_wait([this](const boost::system::error_code& ec) {
+    retry_timer_.reset();
+    if (ec || stopping_) return;
+    for (auto& [nation, q] : nodes_) {
+      for (int64_t id : q.unreadable) {
+        auto item = q.items.find(id);
+        if (item != q.items.end()) q.pending.insert({config_.fifo ? 0 : item->second.precedence, id});
+      }
+      q.unreadable.clear();
+      Pump(nation);
+    }
+  });
+}
+
 void RelayServer::Queue(const QueuedItem& item) {
   NodeQueue& q = nodes_[item.recipient];
+  max_item_id_ = std::max(max_item_id_, item.id);
   if (q.items.count(item.id)) return;  // already queued (a resubmission)
   q.items[item.id] = item;
   q.pending.insert({config_.fifo ? 0 : item.precedence, item.id});
@@ -412,7 +476,20 @@ void RelayServer::Pump(v1::Nation recipient) {
     if (!data.ok()) {
       spdlog::error("cannot load queued item {}: {}", next.id, data.status().ToString());
       q.pending.erase(q.pending.begin());
-      q.items.erase(next.id);
+      if (data.status().code() == StatusCode::kNotFound) {
+        Drop(q, next.id, "no longer in the store: " + data.status().message());
+        continue;
+      }
+      // Still stored: audited, and tried again shortly, never forgotten.
+      v1::AuditRecord rec;
+      rec.set_event(v1::AUDIT_EVENT_ALERT);
+      rec.set_message_id(ToString(item.item_id));
+      rec.set_peer(recipient);
+      rec.set_reason("cannot read queued item " + std::to_string(next.id) + ": " +
+                     data.status().message() + "; retrying");
+      Audit(rec);
+      q.unreadable.insert(next.id);
+      RetryUnreadable();
       continue;
     }
     v1::LinkFrame f;

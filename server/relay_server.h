@@ -66,6 +66,7 @@ class RelayServer {
     std::set<Pending> pending;
     std::map<int64_t, QueuedItem> items;   // every queued item, by id
     std::set<int64_t> in_flight;           // sent on the current link, not yet taken
+    std::set<int64_t> unreadable;          // could not be loaded; retried on a timer
     size_t in_flight_bytes = 0;
     LinkConnection::Ptr link;
   };
@@ -78,6 +79,10 @@ class RelayServer {
   void OnSubmit(const LinkConnection::Ptr& link, const std::string& encoded);
   void OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::SubmitReceipt& submit);
   void OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id);
+  void OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id);
+  // Forgets a queued item (memory and store) and audits why.
+  void Drop(NodeQueue& q, int64_t id, const std::string& why);
+  void RetryUnreadable();
   void Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code, const std::string& why,
               const std::string& message_id = "");
   void Queue(const QueuedItem& item);
@@ -101,6 +106,8 @@ class RelayServer {
   std::map<std::string, size_t> handshaking_by_address_;
   bool stopping_ = false;
   uint64_t last_checkpoint_size_ = 0;
+  int64_t max_item_id_ = 0;  // ids above this were never queued: a Taken for one is bad input
+  std::unique_ptr<asio::steady_timer> retry_timer_;
 };
 
 }  // namespace hotline::relay

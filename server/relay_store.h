@@ -26,6 +26,7 @@ struct QueuedItem {
   Bytes item_id;              // message id or receipt id
   int precedence = 0;
   size_t size = 0;
+  v1::Nation sender = v1::NATION_UNSPECIFIED;  // who submitted it
 };
 
 class RelayStore {

@@ -396,6 +396,31 @@ void NodeDaemon::OnRelayReady(size_t index, const v1::Hello& hello) {
   }
   PumpOutbox();
   for (const auto& [id, receipt] : pending_receipts_) TransmitReceipt(receipt);
+  // Copies this relay still queues of messages receipted meanwhile.
+  auto withdrawn = std::move(withdraw_pending_[index]);
+  withdraw_pending_.erase(index);
+  for (const auto& [id, precedence] : withdrawn) SendWithdraw(index, id, precedence);
+}
+
+void NodeDaemon::WithdrawCopies(const Bytes& message_id) {
+  auto via = submitted_via_.find(message_id);
+  if (via == submitted_via_.end()) return;
+  auto row = store_->FindOutbox(message_id);
+  v1::Precedence precedence = row.ok() && *row ? (*row)->header.precedence() : v1::PRECEDENCE_ROUTINE;
+  for (size_t index : via->second) {
+    if (RelayUp(index)) {
+      SendWithdraw(index, message_id, precedence);
+    } else if (withdraw_pending_[index].size() < limits::kMaxPendingWithdrawals) {
+      withdraw_pending_[index].emplace(message_id, precedence);
+    }
+  }
+  submitted_via_.erase(via);
+}
+
+void NodeDaemon::SendWithdraw(size_t index, const Bytes& message_id, v1::Precedence precedence) {
+  v1::LinkFrame f;
+  f.mutable_withdraw()->set_message_id(ToString(message_id));
+  (void)relays_[index].link->Send(f, precedence);
 }
 
 void NodeDaemon::OnRelayClosed(size_t index, const std::string& reason, bool authenticated,
@@ -509,6 +534,7 @@ void NodeDaemon::PumpOutbox() {
       break;
     }
     it->second.via = index;
+    submitted_via_[it->first].insert(static_cast<size_t>(index));
   }
 }
 
@@ -862,13 +888,14 @@ void NodeDaemon::OnDeliverReceipt(size_t index, const v1::DeliverReceipt& delive
         if (done) HOTLINE_RETURN_IF_ERROR(store_->MarkDone(id));
         return *fresh ? audit_->Append(rec) : Status::Ok();
       },
-      [this, index, delivery_id, id, from, delivered, fresh](const Status& st) {
+      [this, index, delivery_id, id, from, delivered, done, fresh](const Status& st) {
         if (!st.ok()) {
           spdlog::error("cannot record receipt for {}: {}", ToHex(id), st.ToString());
           return;
         }
         SendTaken(index, delivery_id);
         if (!*fresh) return;
+        if (done) WithdrawCopies(id);
         Emit(delivered ? "delivered" : "acknowledged", id, from,
              delivered ? "signed delivery receipt verified" : "operator acknowledged (signed)");
       },
@@ -1234,6 +1261,7 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
     f.mutable_submit()->set_envelope(ToString(entry.row.envelope));
     (void)relays_[static_cast<size_t>(other)].link->Send(f, precedence);
     entry.via = other;
+    submitted_via_[id].insert(static_cast<size_t>(other));
     escalated.set_reason("re-sent through " + relays_[static_cast<size_t>(other)].subject);
   } else {
     escalated.set_reason("no other relay available; operator alerted");

@@ -128,6 +128,10 @@ class NodeDaemon {
   void OnDeliver(size_t index, const v1::DeliverEnvelope& deliver);
   void OnDeliverReceipt(size_t index, const v1::DeliverReceipt& deliver);
   void SendTaken(size_t index, uint64_t delivery_id);
+  // Every receipt of `message_id` is back: relays it went through may drop
+  // the copies they still queue (now, or when their link is next up).
+  void WithdrawCopies(const Bytes& message_id);
+  void SendWithdraw(size_t index, const Bytes& message_id, v1::Precedence precedence);
   // The outbox is served in precedence order: Enqueue() marks an entry for
   // (re)submission; PumpOutbox() hands entries to a relay link while its
   // write queue has room.
@@ -202,6 +206,8 @@ class NodeDaemon {
   std::vector<RelayLink> relays_;
   std::map<Bytes, Outstanding> outstanding_;
   std::map<Bytes, PendingReceipt> pending_receipts_;   // by receipt id
+  std::map<Bytes, std::set<size_t>> submitted_via_;    // relays each outstanding message went through
+  std::map<size_t, std::map<Bytes, v1::Precedence>> withdraw_pending_;  // per relay, while it is down
   std::set<Bytes> inbox_in_progress_;                  // opened, not yet committed
   std::map<int, uint64_t> next_sequence_;
   std::map<std::pair<int, uint64_t>, Bytes> send_queue_;  // (-precedence, order) -> id

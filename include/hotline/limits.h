@@ -44,6 +44,9 @@ inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
 // written: a client that stops reading (a stalled `watch`) is closed, with
 // an audit record, once this much is waiting. One reply is always allowed.
 inline constexpr size_t kMaxControlOutboxBytes = 4 * 1024 * 1024;
+// Withdrawals a node keeps for one relay while its link is down; past this
+// the relay simply delivers stale copies, which recipients deduplicate.
+inline constexpr size_t kMaxPendingWithdrawals = 10000;
 
 inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{200};

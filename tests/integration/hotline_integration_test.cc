@@ -164,6 +164,78 @@ TEST(HotlineIntegrationTest, RelayRejectsNodeSendingAsAnotherNationAndCarriesOn)
   EXPECT_EQ(CountAudit(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_INPUT_REJECTED, "claims sender KR"), 1);
 }
 
+// Rows in relay `r`'s queue for envelopes (kind 1); -1 if unreadable.
+int RelayQueuedEnvelopes(Cluster& c, int r) {
+  auto db = Database::Open(c.RelayData(r) / "relay.db", "");
+  if (!db.ok()) return -1;
+  auto q = (*db)->Prepare("SELECT count(*) FROM queue WHERE kind = 1");
+  if (!q.ok()) return -1;
+  auto row = q->Step();
+  return row.ok() && *row ? static_cast<int>(q->ColumnInt(0)) : -1;
+}
+
+// Issue 11 item 9: a relay that queued copies a recipient never fetched
+// (JP is not linked to it) drops them once their sender has every receipt
+// through another relay, audits why, and delivers no stale copy later.
+TEST(HotlineIntegrationTest, ARelayDropsCopiesTheirSenderWithdrew) {
+  Cluster c(2);
+  c.StartRelay(1);
+  c.StartRelay(2);
+  c.StartNode("us", {1, 2}, {"--deadline", "routine=1s/4h"});
+  c.StartNode("jp", {2});
+  ASSERT_TRUE(c.WaitLinksUp("us", 2) && c.WaitLinksUp("jp", 1));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(c.CliOk("us", {"send", "--to", "JP", "--text", "via " + std::to_string(i)}));
+  for (const auto& id : ids) c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "30"});
+  EXPECT_TRUE(WaitUntil([&] { return RelayQueuedEnvelopes(c, 1) == 0; })) << RelayQueuedEnvelopes(c, 1);
+  c.StopNode("jp");
+  c.StartNode("jp", {1, 2});
+  ASSERT_TRUE(c.WaitLinksUp("jp", 2));
+  std::string probe = c.CliOk("us", {"send", "--to", "JP", "--text", "after"});
+  c.CliOk("us", {"wait", probe, "--tier", "delivered", "--timeout", "20"});
+  c.StopAll();
+  fs::path relay1 = c.RelayData(1) / "relay.db";
+  for (const auto& id : ids) {
+    EXPECT_EQ(CountAuditOfMessage(relay1, v1::AUDIT_EVENT_DROPPED, id), 1) << id;
+    EXPECT_EQ(CountAuditOfMessage(relay1, v1::AUDIT_EVENT_FORWARDED, id), 0) << id;
+  }
+  EXPECT_EQ(CountAudit(relay1, v1::AUDIT_EVENT_DROPPED, "withdrawn by its sender"), 3);
+}
+
+// Issue 11 item 9: a node that got a delivery on a link that then dropped
+// takes it on the next link, and takes the redelivery of it too (as a node
+// does with a duplicate): the relay accepts both without a rejection and
+// forgets the item.
+TEST(HotlineIntegrationTest, ATakenSentAfterAReconnectIsAccepted) {
+  Cluster c;
+  std::string addr = c.StartRelay(1);
+  c.StartNode("us");
+  ASSERT_TRUE(c.WaitLinksUp("us"));
+  std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "taken late"});
+  c.CliOk("us", {"wait", id, "--tier", "accepted", "--timeout", "20"});
+  auto trust = *LoadTrustStore(c.certs());
+  Identity jp = *LoadIdentity(c.certs(), "node-jp");
+  RogueClient first;  // receives the delivery, then drops the link without taking it
+  first.Run(addr, jp, trust, nullptr, 1);
+  ASSERT_EQ(first.frames.size(), 1u);
+  ASSERT_TRUE(first.frames[0].has_deliver());
+  uint64_t delivery_id = first.frames[0].deliver().delivery_id();
+  RogueClient second;
+  second.Run(addr, ChannelConfigFor(jp, trust, true, v1::ROLE_RELAY),
+             [&](const LinkConnection::Ptr& link) {
+               v1::LinkFrame taken;
+               taken.mutable_taken()->set_delivery_id(delivery_id);
+               (void)link->Send(taken, LinkConnection::kControlPrecedence);
+               (void)link->Send(taken, LinkConnection::kControlPrecedence);  // the redelivery's
+             },
+             100, std::chrono::seconds(2));
+  for (const auto& f : second.frames) EXPECT_FALSE(f.has_error()) << f.error().message();
+  EXPECT_TRUE(WaitUntil([&] { return RelayQueuedEnvelopes(c, 1) == 0; }));
+  c.StopAll();
+  EXPECT_EQ(CountAudit(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_INPUT_REJECTED, ""), 0);
+  EXPECT_EQ(CountAuditOfMessage(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_FORWARDED, id), 1);
+}
+
 TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   Cluster c;
   c.StartRelay(1);
