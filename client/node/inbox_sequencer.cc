@@ -112,7 +112,9 @@ SequencerOutput InboxSequencer::Tick(int64_t now_ms) {
       out.next_changed[key] = s.next;
       Drain(key, s, now_ms, out);
       // A skip is not a close: drop the kClosed that Drain may have added.
-      std::erase_if(out.gaps, [&](const GapEvent& g) { return g.kind == GapEvent::kClosed && g.key == key; });
+      StreamKey skipped = key;  // clang 14 cannot capture a structured binding
+      std::erase_if(out.gaps,
+                    [&](const GapEvent& g) { return g.kind == GapEvent::kClosed && g.key == skipped; });
     }
     for (auto& [seq, w] : s.held) {
       if (!w.shown && now_ms - w.arrived_ms >= policy_.HoldFor(w.precedence).count()) {
