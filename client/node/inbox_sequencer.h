@@ -15,21 +15,15 @@
 #define HOTLINE_CLIENT_NODE_INBOX_SEQUENCER_H_
 
 #include <chrono>
-#include <compare>
 #include <cstdint>
 #include <map>
 #include <vector>
 
 #include "hotline/bytes.h"
 #include "hotline/v1/common.pb.h"
+#include "node/stream_keys.h"
 
 namespace hotline::node {
-
-struct StreamKey {
-  v1::Nation sender = v1::NATION_UNSPECIFIED;
-  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
-  auto operator<=>(const StreamKey&) const = default;
-};
 
 enum class ReleaseKind {
   kInSequence,  // its turn in the stream

@@ -139,10 +139,22 @@ Status NodeStore::InsertOutbox(const OutboxRow& row, int64_t now_ms) {
   return Status::Ok();
 }
 
-Status NodeStore::SetNextSequence(int counter, uint64_t next) {
+namespace {
+// The sequences table keys a counter by one integer: the channel for its
+// display counter, channel * 8 + recipient for a (channel, recipient) one.
+int64_t CounterColumn(SequenceKey key) {
+  return key.recipient == v1::NATION_UNSPECIFIED ? key.channel : key.channel * 8 + key.recipient;
+}
+SequenceKey CounterKey(int64_t column) {
+  if (column < 8) return {static_cast<v1::Channel>(column), v1::NATION_UNSPECIFIED};
+  return {static_cast<v1::Channel>(column / 8), static_cast<v1::Nation>(column % 8)};
+}
+}  // namespace
+
+Status NodeStore::SetNextSequence(SequenceKey key, uint64_t next) {
   HOTLINE_STMT(s, "INSERT INTO sequences(channel, next) VALUES(?,?)"
                   " ON CONFLICT(channel) DO UPDATE SET next=excluded.next");
-  s->Bind(1, counter).Bind(2, static_cast<int64_t>(next));
+  s->Bind(1, CounterColumn(key)).Bind(2, static_cast<int64_t>(next));
   return s->Run();
 }
 
@@ -204,15 +216,46 @@ Status NodeStore::SetStreamNext(v1::Nation sender, v1::Channel channel, uint64_t
   return s->Run();
 }
 
-StatusOr<std::map<std::pair<int, int>, uint64_t>> NodeStore::LoadStreams() {
-  std::map<std::pair<int, int>, uint64_t> out;
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT sender, channel, next_sequence FROM streams"));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out[{static_cast<int>(s.ColumnInt(0)), static_cast<int>(s.ColumnInt(1))}] =
-        static_cast<uint64_t>(s.ColumnInt(2));
-  }
+StatusOr<std::map<StreamKey, uint64_t>> NodeStore::LoadStreams() {
+  std::map<StreamKey, uint64_t> out;
+  HOTLINE_RETURN_IF_ERROR(ForEachRow(*db_, "SELECT sender, channel, next_sequence FROM streams",
+                                     [&](Statement& s) -> Status {
+                                       out[{static_cast<v1::Nation>(s.ColumnInt(0)),
+                                            static_cast<v1::Channel>(s.ColumnInt(1))}] =
+                                           static_cast<uint64_t>(s.ColumnInt(2));
+                                       return Status::Ok();
+                                     }));
+  return out;
+}
+
+Status NodeStore::SaveWitnessed(const std::string& origin, uint64_t size, ByteView countersigned) {
+  HOTLINE_STMT(s, "INSERT OR REPLACE INTO witnessed(origin, size, signed) VALUES(?,?,?)");
+  s->BindText(1, origin).Bind(2, static_cast<int64_t>(size)).Bind(3, countersigned);
+  return s->Run();
+}
+
+Status NodeStore::ForEachWitnessed(const std::function<void(const v1::SignedCheckpoint&)>& fn) {
+  return ForEachRow(*db_, "SELECT signed FROM witnessed", [&](Statement& s) -> Status {
+    v1::SignedCheckpoint cp;
+    HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, cp, "witnessed checkpoint"));
+    fn(cp);
+    return Status::Ok();
+  });
+}
+
+Status NodeStore::SetWitnessSent(v1::Nation witness, uint64_t size) {
+  HOTLINE_STMT(s, "INSERT INTO witness_sent(witness, size) VALUES(?,?)"
+                  " ON CONFLICT(witness) DO UPDATE SET size=excluded.size");
+  s->Bind(1, witness).Bind(2, static_cast<int64_t>(size));
+  return s->Run();
+}
+
+StatusOr<std::map<v1::Nation, uint64_t>> NodeStore::LoadWitnessSent() {
+  std::map<v1::Nation, uint64_t> out;
+  HOTLINE_RETURN_IF_ERROR(ForEachRow(*db_, "SELECT witness, size FROM witness_sent", [&](Statement& s) -> Status {
+    out[static_cast<v1::Nation>(s.ColumnInt(0))] = static_cast<uint64_t>(s.ColumnInt(1));
+    return Status::Ok();
+  }));
   return out;
 }
 
@@ -300,16 +343,12 @@ Status NodeStore::ForEachConsultation(const std::function<void(const v1::Consult
   });
 }
 
-StatusOr<std::map<int, uint64_t>> NodeStore::LoadSequences() {
-  std::map<int, uint64_t> out;
-  HOTLINE_STMT(s, "SELECT channel, next FROM sequences");
-  for (;;) {
-    auto row = s->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out[static_cast<int>(s->ColumnInt(0))] = static_cast<uint64_t>(s->ColumnInt(1));
-  }
-  s->Reset();
+StatusOr<std::map<SequenceKey, uint64_t>> NodeStore::LoadSequences() {
+  std::map<SequenceKey, uint64_t> out;
+  HOTLINE_RETURN_IF_ERROR(ForEachRow(*db_, "SELECT channel, next FROM sequences", [&](Statement& s) -> Status {
+    out[CounterKey(s.ColumnInt(0))] = static_cast<uint64_t>(s.ColumnInt(1));
+    return Status::Ok();
+  }));
   return out;
 }
 

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "hotline/sqlite_db.h"
+#include "hotline/v1/audit.pb.h"
+#include "node/stream_keys.h"
 #include "hotline/v1/control.pb.h"
 #include "hotline/v1/envelope.pb.h"
 #include "hotline/v1/receipt.pb.h"
@@ -52,7 +54,7 @@ class NodeStore {
 
   // --- writes (inside a transaction) ---
   Status InsertOutbox(const OutboxRow& row, int64_t now_ms);
-  Status SetNextSequence(int counter, uint64_t next);  // counter: see the sequences table
+  Status SetNextSequence(SequenceKey key, uint64_t next);
   // Tier times: only the first value of each is kept.
   Status MarkAccepted(ByteView message_id, int64_t at_ms, const std::string& relay);
   // Record a verified receipt once: false (and nothing written) when that
@@ -75,7 +77,7 @@ class NodeStore {
   Status SaveConsultation(const v1::ConsultationStatus& status);
 
   // --- reads ---
-  StatusOr<std::map<int, uint64_t>> LoadSequences();
+  StatusOr<std::map<SequenceKey, uint64_t>> LoadSequences();
   // Outbox messages some recipient has not yet receipted.
   Status ForEachOutstanding(const std::function<void(OutboxRow&&, std::vector<v1::Nation>)>& fn);
   Status ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn);
@@ -86,7 +88,13 @@ class NodeStore {
   Status ForEachUnacknowledgedInbox(
       const std::function<void(const v1::EnvelopeHeader&, int64_t received_at_ms)>& fn);
   // Per (sender, channel): the next sequence to release.
-  StatusOr<std::map<std::pair<int, int>, uint64_t>> LoadStreams();
+  StatusOr<std::map<StreamKey, uint64_t>> LoadStreams();
+  // Witnessing: the last checkpoint of each other log we counter-signed,
+  // and the last size of our log each other nation was sent.
+  Status SaveWitnessed(const std::string& origin, uint64_t size, ByteView countersigned);
+  Status ForEachWitnessed(const std::function<void(const v1::SignedCheckpoint&)>& fn);
+  Status SetWitnessSent(v1::Nation witness, uint64_t size);
+  StatusOr<std::map<v1::Nation, uint64_t>> LoadWitnessSent();
   // Stored, unreleased inbox messages (header, body, digest).
   // Inbox rows its stream has not yet passed: held, or shown ahead of a gap.
   Status ForEachHeld(

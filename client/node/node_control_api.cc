@@ -1,0 +1,199 @@
+// The daemon's control API (docs/PROTOCOL.md §7): what the CLI asks of a
+// running node. Each call answers with a ControlResponse; sends and
+// acknowledgments answer only once their durable write has committed.
+#include "node/node_daemon.h"
+
+namespace hotline::node {
+
+namespace {
+
+v1::ControlResponse Error(const Status& st) {
+  v1::ControlResponse r;
+  r.set_ok(false);
+  r.set_error(st.message());
+  return r;
+}
+
+v1::ControlResponse Ok() {
+  v1::ControlResponse r;
+  r.set_ok(true);
+  return r;
+}
+
+}  // namespace
+
+void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
+  if (request.body().has_checkpoint_note()) {
+    return reply(Error(InvalidArgumentError("checkpoint notes are sent by the node itself")));
+  }
+  witness_->NoteTraffic();
+  SendInternal(request, /*system=*/false, std::move(reply));
+}
+
+void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply reply) {
+  v1::EnvelopeHeader h;
+  h.set_version(kEnvelopeVersion);
+  h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+  h.set_sender(config_.nation);
+  std::set<int> to(request.to().begin(), request.to().end());
+  if (to.empty()) {
+    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+      if (n != config_.nation) to.insert(n);
+    }
+  }
+  for (int n : to) {
+    if (n == config_.nation) return reply(Error(InvalidArgumentError("cannot send to your own nation")));
+    auto nation = static_cast<v1::Nation>(n);
+    if (v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED && !peers_.Current(nation)) {
+      return reply(Error(FailedPreconditionError("cannot send to " + NationCode(nation) + ": " +
+                                                 peers_.ProblemFor(nation))));
+    }
+    h.add_recipients(nation);
+  }
+  v1::Channel channel = request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_GENERAL : request.channel();
+  h.set_channel(channel);
+  h.set_precedence(request.precedence() == v1::PRECEDENCE_UNSPECIFIED ? DefaultPrecedence(channel)
+                                                                       : request.precedence());
+  h.set_created_at_ms(config_.now_ms());
+  h.set_sender_cert_serial(identity_->details.serial());
+  auto deliver = config_.deadlines.deliver.find(h.precedence());
+  auto acknowledge = config_.deadlines.acknowledge.find(h.precedence());
+  if (deliver != config_.deadlines.deliver.end()) {
+    h.set_deliver_deadline_ms(h.created_at_ms() + deliver->second.count());
+  }
+  if (acknowledge != config_.deadlines.acknowledge.end() && !system) {
+    h.set_ack_deadline_ms(h.created_at_ms() + acknowledge->second.count());
+  }
+  if (auto st = ValidateHeader(h); !st.ok()) return reply(Error(st));
+  if (request.body().payload_case() == v1::Body::PAYLOAD_NOT_SET) {
+    return reply(Error(InvalidArgumentError("message has no content")));
+  }
+  v1::Body body = request.body();
+  body.set_version(1);
+  SealAndStore(h, body, [reply](const Status& st, const Bytes& id) {
+    if (!st.ok()) return reply(Error(st));
+    v1::ControlResponse r = Ok();
+    r.mutable_send()->set_message_id(ToString(id));
+    reply(r);
+  });
+}
+
+v1::ControlResponse NodeDaemon::Inbox(const v1::InboxRequest& request) {
+  auto rows = store_->ListInbox(request.limit(), request.unacknowledged_only());
+  if (!rows.ok()) return Error(rows.status());
+  v1::ControlResponse r = Ok();
+  for (auto& row : *rows) {
+    if (row.entry.body().has_checkpoint_note()) continue;  // system messages
+    *r.mutable_inbox()->add_entries() = std::move(row.entry);
+  }
+  return r;
+}
+
+v1::ControlResponse NodeDaemon::Show(const v1::ShowRequest& request) {
+  auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
+  if (!id.ok()) return Error(id.status());
+  auto row = store_->GetInbox(*id);
+  if (!row.ok()) return Error(row.status());
+  v1::ControlResponse r = Ok();
+  *r.mutable_show() = (*row)->entry;
+  return r;
+}
+
+void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
+  auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
+  if (!id.ok()) return reply(Error(id.status()));
+  auto row = store_->GetInbox(*id);
+  if (!row.ok() || !*row) return reply(Error(row.ok() ? NotFoundError("message vanished") : row.status()));
+  InboxRow entry = std::move(**row);
+  if (entry.acknowledged) {
+    return reply(Error(FailedPreconditionError("message " + ToHex(*id) + " was already acknowledged")));
+  }
+  Bytes message_id = *id;
+  auto finish = [this, entry, message_id, reply](const Bytes& reply_id) {
+    int64_t now = config_.now_ms();
+    v1::Nation sender = entry.entry.sender();
+    PendingReceipt pending = MakeReceipt(
+        {v1::RECEIPT_KIND_ACKNOWLEDGED, message_id, entry.digest, sender, entry.entry.precedence(), reply_id},
+        config_.nation, identity_->details.serial(), identity_->keys.signing.secret, now);
+    v1::AuditRecord rec;
+    rec.set_event(v1::AUDIT_EVENT_ACKNOWLEDGED);
+    rec.set_message_id(ToString(message_id));
+    rec.set_envelope_digest(ToString(entry.digest));
+    rec.set_peer(sender);
+    rec.set_detail("operator acknowledged" + std::string(reply_id.empty() ? "" : " with a reply"));
+    committer_->Submit(
+        [this, message_id, now, pending, rec]() -> Status {
+          HOTLINE_RETURN_IF_ERROR(store_->MarkInboxAcknowledged(message_id, now));
+          HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, message_id, v1::RECEIPT_KIND_ACKNOWLEDGED));
+          return audit_->Append(rec);
+        },
+        [this, pending, message_id, reply_id, reply, sender](const Status& st) {
+          if (!st.ok()) return reply(Error(st));
+          receipts_.Add(pending);
+          TransmitReceipt(pending);
+          inbox_deadlines_.Satisfy({message_id, sender, DeadlineTier::kAcknowledged});
+          v1::ControlResponse r = Ok();
+          r.mutable_ack()->set_message_id(ToString(message_id));
+          r.mutable_ack()->set_reply_message_id(ToString(reply_id));
+          reply(r);
+        });
+  };
+  if (request.reply_text().empty()) return finish({});
+  v1::SendRequest answer;
+  answer.add_to(entry.entry.sender());
+  answer.set_channel(entry.entry.channel());
+  answer.set_precedence(entry.entry.precedence());
+  answer.mutable_body()->set_in_reply_to(ToString(message_id));
+  answer.mutable_body()->mutable_text()->set_text(request.reply_text());
+  Send(answer, [finish, reply](v1::ControlResponse r) {
+    if (!r.ok()) return reply(r);
+    finish(ToBytes(r.send().message_id()));
+  });
+}
+
+v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
+  v1::ControlResponse r = Ok();
+  auto* out = r.mutable_status();
+  out->set_nation(config_.nation);
+  std::vector<Bytes> ids;
+  if (!request.id_prefix().empty()) {
+    auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/false);
+    if (!id.ok()) return Error(id.status());
+    ids.push_back(*id);
+  } else {
+    auto recent = store_->RecentOutbox(request.limit());
+    if (!recent.ok()) return Error(recent.status());
+    ids = *recent;
+  }
+  for (const auto& id : ids) {
+    auto st = store_->GetStatus(id);
+    if (!st.ok()) return Error(st.status());
+    *out->add_messages() = *st;
+  }
+  for (const auto& a : alerts_) out->add_alerts(a);
+  for (const auto& [peer, offset] : clocks_.offsets()) {
+    auto* c = out->add_clocks();
+    c->set_peer(peer);
+    c->set_offset_ms(offset);
+    c->set_out_of_step(clocks_.OutOfStep(peer));
+  }
+  pool_->FillStatus(*out);
+  return r;
+}
+
+v1::ControlResponse NodeDaemon::ConsultStatus(const v1::ConsultStatusRequest& request) {
+  Bytes id;
+  if (!request.id_prefix().empty()) {
+    auto resolved = store_->ResolveId(request.id_prefix(), /*inbox=*/false);
+    if (!resolved.ok()) resolved = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
+    if (!resolved.ok()) return Error(resolved.status());
+    id = *resolved;
+  }
+  v1::ControlResponse r = Ok();
+  for (auto& s : consultations_.List(id, config_.now_ms())) {
+    *r.mutable_consult_status()->add_consultations() = std::move(s);
+  }
+  return r;
+}
+
+}  // namespace hotline::node
