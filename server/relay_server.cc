@@ -385,9 +385,8 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
   // queue when it dropped: either way the node has it now.
   if (q.in_flight.erase(id)) q.in_flight_bytes -= std::min(q.in_flight_bytes, it->second.size);
   q.pending.erase({config_.fifo ? 0 : it->second.precedence, id});
-  q.unreadable.erase(id);
   QueuedItem item = it->second;
-  q.items.erase(it);
+  Forget(q, it);
   // Nobody waits on this: if it is lost in a crash the item is delivered
   // again and the node deduplicates.
   committer_->SubmitLazy([this, item]() -> Status {
@@ -404,26 +403,35 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
 }
 
 void RelayServer::OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id) {
-  v1::Nation sender = PeerNation(link);
-  for (auto& [nation, q] : nodes_) {
-    std::vector<int64_t> ids;
-    for (const auto& [id, item] : q.items) {
-      if (item.kind == ItemKind::kEnvelope && item.sender == sender && !q.in_flight.count(id) &&
-          AsChars(item.item_id) == message_id) {
-        ids.push_back(id);
-      }
-    }
-    for (int64_t id : ids) Drop(q, id, "withdrawn by its sender: receipted through another relay");
+  auto copies = copies_.find({PeerNation(link), message_id});  // only the sender's own
+  if (copies == copies_.end()) return;
+  for (auto [recipient, id] : std::set<std::pair<v1::Nation, int64_t>>(copies->second)) {
+    NodeQueue& q = nodes_[recipient];
+    if (q.in_flight.count(id)) continue;  // on its way: the recipient's Taken removes it
+    Drop(q, id, "withdrawn by its sender: receipted through another relay");
   }
+}
+
+void RelayServer::Forget(NodeQueue& q, std::map<int64_t, QueuedItem>::iterator it) {
+  const QueuedItem& item = it->second;
+  q.pending.erase({config_.fifo ? 0 : item.precedence, item.id});
+  q.unreadable.erase(item.id);
+  q.unreadable_audited.erase(item.id);
+  if (item.kind == ItemKind::kEnvelope) {
+    auto copies = copies_.find({item.sender, ToString(item.item_id)});
+    if (copies != copies_.end()) {
+      copies->second.erase({item.recipient, item.id});
+      if (copies->second.empty()) copies_.erase(copies);
+    }
+  }
+  q.items.erase(it);
 }
 
 void RelayServer::Drop(NodeQueue& q, int64_t id, const std::string& why) {
   auto it = q.items.find(id);
   if (it == q.items.end()) return;
   QueuedItem item = it->second;
-  q.pending.erase({config_.fifo ? 0 : item.precedence, id});
-  q.unreadable.erase(id);
-  q.items.erase(it);
+  Forget(q, it);
   committer_->SubmitLazy([this, item, why]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
     v1::AuditRecord rec;
@@ -440,7 +448,8 @@ void RelayServer::Drop(NodeQueue& q, int64_t id, const std::string& why) {
 // until they load (a transient I/O error) or turn out to be gone.
 void RelayServer::RetryUnreadable() {
   if (retry_timer_) return;
-  retry_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(1));
+  retry_timer_ = std::make_unique<asio::steady_timer>(io_, retry_delay_);
+  retry_delay_ = std::min(retry_delay_ * 2, std::chrono::seconds(60));
   retry_timer_->async_wait([this](const boost::system::error_code& ec) {
     retry_timer_.reset();
     if (ec || stopping_) return;
@@ -461,6 +470,7 @@ void RelayServer::Queue(const QueuedItem& item) {
   if (q.items.count(item.id)) return;  // already queued (a resubmission)
   q.items[item.id] = item;
   q.pending.insert({config_.fifo ? 0 : item.precedence, item.id});
+  if (item.kind == ItemKind::kEnvelope) copies_[{item.sender, ToString(item.item_id)}].insert({item.recipient, item.id});
 }
 
 void RelayServer::Pump(v1::Nation recipient) {
@@ -480,18 +490,22 @@ void RelayServer::Pump(v1::Nation recipient) {
         Drop(q, next.id, "no longer in the store: " + data.status().message());
         continue;
       }
-      // Still stored: audited, and tried again shortly, never forgotten.
-      v1::AuditRecord rec;
-      rec.set_event(v1::AUDIT_EVENT_ALERT);
-      rec.set_message_id(ToString(item.item_id));
-      rec.set_peer(recipient);
-      rec.set_reason("cannot read queued item " + std::to_string(next.id) + ": " +
-                     data.status().message() + "; retrying");
-      Audit(rec);
+      // Still stored: audited once, and tried again (1 s, doubling to a
+      // minute) until it loads; never forgotten.
+      if (q.unreadable_audited.insert(next.id).second) {
+        v1::AuditRecord rec;
+        rec.set_event(v1::AUDIT_EVENT_ALERT);
+        rec.set_message_id(ToString(item.item_id));
+        rec.set_peer(recipient);
+        rec.set_reason("cannot read queued item " + std::to_string(next.id) + ": " +
+                       data.status().message() + "; retrying");
+        Audit(rec);
+      }
       q.unreadable.insert(next.id);
       RetryUnreadable();
       continue;
     }
+    retry_delay_ = std::chrono::seconds(1);
     v1::LinkFrame f;
     if (item.kind == ItemKind::kEnvelope) {
       f.mutable_deliver()->set_envelope(ToString(*data));

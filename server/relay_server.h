@@ -67,6 +67,7 @@ class RelayServer {
     std::map<int64_t, QueuedItem> items;   // every queued item, by id
     std::set<int64_t> in_flight;           // sent on the current link, not yet taken
     std::set<int64_t> unreadable;          // could not be loaded; retried on a timer
+    std::set<int64_t> unreadable_audited;  // ... and already audited once
     size_t in_flight_bytes = 0;
     LinkConnection::Ptr link;
   };
@@ -83,6 +84,7 @@ class RelayServer {
   // Forgets a queued item (memory and store) and audits why.
   void Drop(NodeQueue& q, int64_t id, const std::string& why);
   void RetryUnreadable();
+  void Forget(NodeQueue& q, std::map<int64_t, QueuedItem>::iterator item);
   void Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code, const std::string& why,
               const std::string& message_id = "");
   void Queue(const QueuedItem& item);
@@ -107,6 +109,10 @@ class RelayServer {
   bool stopping_ = false;
   uint64_t last_checkpoint_size_ = 0;
   int64_t max_item_id_ = 0;  // ids above this were never queued: a Taken for one is bad input
+  // Queued envelope copies by (sender, message id): Withdraw looks up here,
+  // never scanning the queues.
+  std::map<std::pair<v1::Nation, std::string>, std::set<std::pair<v1::Nation, int64_t>>> copies_;
+  std::chrono::seconds retry_delay_{1};  // unreadable items: doubles to a minute while they fail
   std::unique_ptr<asio::steady_timer> retry_timer_;
 };
 

@@ -155,7 +155,8 @@ void SecureChannel::PrepareRefusal(ByteView payload, const std::string& why) {
   if (!split.ok()) return;
   v1::LinkFrame frame;
   frame.mutable_error()->set_code(v1::LinkError::CODE_CERTIFICATE_REFUSED);
-  frame.mutable_error()->set_message(why);
+  // Bounded: with message 2 it stays shorter than message 1 (PROTOCOL §3).
+  frame.mutable_error()->set_message(why.substr(0, limits::kMaxRefusalText));
   std::string plaintext = frame.SerializeAsString();
   if (!split->send.EncryptWithAd({}, AsBytes(plaintext), refusal_).ok()) refusal_.clear();
 }

@@ -180,7 +180,8 @@ Status SupersedeCertificate(const fs::path& dir, const std::string& subject) {
 }
 
 StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::path& dir,
-                                                                   std::string_view subject) {
+                                                                   std::string_view subject,
+                                                                   bool with_keys) {
   std::vector<PreviousCertificate> out;
   fs::path previous = dir / kPreviousFolder;
   std::error_code ec;
@@ -193,7 +194,7 @@ StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::pa
     PreviousCertificate p;
     p.certificate = std::move(encoded);
     std::string name = entry.path().stem().string();
-    if (fs::exists(KeyPath(previous, name))) {
+    if (with_keys && fs::exists(KeyPath(previous, name))) {
       auto keys = ReadKeyFile(previous, name);
       if (!keys.ok()) return keys.status();
       p.keys = std::move(keys).value();

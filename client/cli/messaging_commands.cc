@@ -243,9 +243,9 @@ int RunStatus(const Options& o) {
   for (const auto& relay : s.relays()) {
     std::cout << "  relay " << relay.address() << "  ";
     if (relay.connected()) {
-      std::cout << "UP since " << FormatTimeMs(relay.since_ms()) << " (" << relay.subject() << ")\n";
+      std::cout << "UP since " << FormatTimeMs(relay.since_ms()) << " (" << Printable(relay.subject()) << ")\n";
     } else {
-      std::cout << "DOWN" << (relay.last_error().empty() ? "" : ": " + relay.last_error()) << "\n";
+      std::cout << "DOWN" << (relay.last_error().empty() ? "" : ": " + Printable(relay.last_error())) << "\n";
     }
   }
   for (const auto& c : s.clocks()) {

@@ -8,6 +8,9 @@ namespace hotline::node {
 
 std::optional<std::string> ClockWatch::Observe(const std::string& peer, int64_t peer_ms,
                                                int64_t earliest_ms, int64_t latest_ms) {
+  // An interval wider than the allowed skew (a receipt for a message sent
+  // hours ago) can show a clock ahead, but proves nothing about one behind.
+  if (earliest_ms != kUnbounded && latest_ms - earliest_ms > allowed_ms_) earliest_ms = kUnbounded;
   int64_t offset = 0;
   if (peer_ms > latest_ms) {
     offset = peer_ms - latest_ms;

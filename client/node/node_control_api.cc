@@ -44,7 +44,9 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply
   for (int n : to) {
     if (n == config_.nation) return reply(Error(InvalidArgumentError("cannot send to your own nation")));
     auto nation = static_cast<v1::Nation>(n);
-    if (v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED && !peers_.Current(nation)) {
+    bool valid = v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED;
+    if (valid && !peers_.Current(nation)) ReloadTrust();  // fixed in the folder since?
+    if (valid && !peers_.Current(nation)) {
       return reply(Error(FailedPreconditionError("cannot send to " + NationCode(nation) + ": " +
                                                  peers_.ProblemFor(nation))));
     }

@@ -371,6 +371,7 @@ void NodeDaemon::ReloadPeers() {
   options.now_unix = config_.now_ms() / 1000;
   options.allowed_skew_seconds = config_.allowed_skew_seconds;
   options.grace_seconds = config_.certificate_grace_seconds;
+  options.archive_dir = config_.data_dir / "peer-certs";
   peers_ = PeerDirectory::Load(config_.certs_dir, *trust_, config_.nation, options);
   auto keys = std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e);
   peer_signing_keys_.clear();
@@ -380,7 +381,7 @@ void NodeDaemon::ReloadPeers() {
   }
   // Our own earlier end-to-end keys, for what was sealed for them while it
   // waited: kept for the grace period after our current certificate began.
-  auto previous = LoadPreviousCertificates(config_.certs_dir, NodeSubject(config_.nation));
+  auto previous = LoadPreviousCertificates(config_.certs_dir, NodeSubject(config_.nation), /*with_keys=*/true);
   bool in_grace = options.now_unix <= identity_->details.not_before_unix() + options.grace_seconds;
   if (previous.ok() && in_grace) {
     for (const auto& p : *previous) {

@@ -201,12 +201,14 @@ Status NodeDaemon::ReloadStreams() {
   sequencer_.Clear();
   held_.clear();
   for (const auto& [key, next] : streams) sequencer_.RestoreNext(key, next);
-  int64_t now = config_.now_ms();
-  return store_->ForEachHeld([this, now](v1::EnvelopeHeader h, v1::Body b, Bytes digest, bool shown_early) {
+  // Arrival times as stored, so that a reload (a restart, or a rolled-back
+  // write) does not restart hold times, gap timeouts or deadlines.
+  return store_->ForEachHeld([this](v1::EnvelopeHeader h, v1::Body b, Bytes digest, bool shown_early,
+                                    int64_t received_at_ms) {
     Bytes id = ToBytes(h.message_id());
     sequencer_.RestoreHeld({h.sender(), h.channel()}, SequenceFor(h, config_.nation), h.precedence(), id,
-                           shown_early, now);
-    held_[id] = Held{std::move(h), std::move(b), std::move(digest), now};
+                           shown_early, received_at_ms);
+    held_[id] = Held{std::move(h), std::move(b), std::move(digest), received_at_ms};
   });
 }
 

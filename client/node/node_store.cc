@@ -260,16 +260,16 @@ StatusOr<std::map<v1::Nation, uint64_t>> NodeStore::LoadWitnessSent() {
 }
 
 Status NodeStore::ForEachHeld(
-    const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early)>& fn) {
+    const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early, int64_t received_at_ms)>& fn) {
   return ForEachRow(*db_,
-                    "SELECT header, body, digest, released FROM inbox WHERE released IN (0, 2)"
+                    "SELECT header, body, digest, released, received_at_ms FROM inbox WHERE released IN (0, 2)"
                     " ORDER BY sequence",
                     [&](Statement& s) -> Status {
                       v1::EnvelopeHeader h;
                       v1::Body b;
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
                       HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 1, b, "inbox body"));
-                      fn(std::move(h), std::move(b), s.ColumnBlob(2), s.ColumnInt(3) == 2);
+                      fn(std::move(h), std::move(b), s.ColumnBlob(2), s.ColumnInt(3) == 2, s.ColumnInt(4));
                       return Status::Ok();
                     });
 }

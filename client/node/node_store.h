@@ -98,7 +98,8 @@ class NodeStore {
   // Stored, unreleased inbox messages (header, body, digest).
   // Inbox rows its stream has not yet passed: held, or shown ahead of a gap.
   Status ForEachHeld(
-      const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early)>& fn);
+      const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early, int64_t received_at_ms)>&
+          fn);
   Status ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn);
   StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
   StatusOr<bool> InboxHas(ByteView message_id);

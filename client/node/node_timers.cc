@@ -26,7 +26,10 @@ void NodeDaemon::Tick() {
   }
   TickSequencer(now);
   if (now - last_expiry_check_ms_ >= 3600 * 1000) {
+    // Hourly: certificates that expired meanwhile, or were renewed or
+    // revoked in the trust folder, take effect without a restart.
     last_expiry_check_ms_ = now;
+    ReloadTrust();
     WarnOfExpiringCertificates();
   }
   if (now - last_checkpoint_ms_ >= config_.checkpoint_interval.count()) {

@@ -1,5 +1,7 @@
 #include "node/peer_directory.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "hotline/file_util.h"
@@ -34,6 +36,19 @@ std::string ValidityProblem(const v1::CertificateDetails& d, int64_t now, int64_
   return "";
 }
 
+// Keeps a copy of a verified certificate, as it was signed, under the
+// node's data folder (<archive>/previous/<subject>.<serial>.cert), once.
+void Archive(const fs::path& archive, const PeerCertificate& cert) {
+  fs::path file = archive / std::string(kPreviousFolder) /
+                  (cert.details.subject() + "." + std::to_string(cert.details.serial()) + ".cert");
+  std::error_code ec;
+  if (fs::exists(file, ec)) return;
+  fs::create_directories(file.parent_path(), ec);
+  if (Status st = WriteFileAtomic(file, cert.encoded, 0644); !st.ok()) {
+    spdlog::warn("cannot archive {}: {}", file.string(), st.ToString());
+  }
+}
+
 }  // namespace
 
 PeerDirectory PeerDirectory::Load(const fs::path& dir, const TrustStore& trust, v1::Nation self,
@@ -46,7 +61,6 @@ PeerDirectory PeerDirectory::Load(const fs::path& dir, const TrustStore& trust, 
     auto problem = [&](const std::string& text) {
       out.problems_.push_back({n, text + "; " + NationCode(n) + " is unreachable until it is fixed"});
     };
-    int64_t current_since = 0;
     auto encoded = ReadFileBytes(dir / (subject + ".cert"), limits::kMaxCertificateBytes);
     if (!encoded.ok()) {
       problem(subject + ".cert: " + encoded.status().message());
@@ -56,26 +70,52 @@ PeerDirectory PeerDirectory::Load(const fs::path& dir, const TrustStore& trust, 
       problem(subject + ".cert: " + keys.status().message());
     } else {
       const auto& d = check.cert->details;
-      current_since = d.not_before_unix();
       std::string why = check.ok() ? ValidityProblem(d, options.now_unix, options.allowed_skew_seconds)
                                    : "is revoked";
       // Expired or not yet valid: not for sealing, but still for opening
       // what was made while it was valid (CheckUse).
-      out.certs_[{n, d.serial()}] = PeerCertificate{d, *keys, why.empty(), 0};
+      out.certs_[{n, d.serial()}] = PeerCertificate{d, *keys, why.empty(), 0, *encoded};
       if (!why.empty()) problem(subject + ".cert (serial " + std::to_string(d.serial()) + ") " + why);
     }
-    auto previous = LoadPreviousCertificates(dir, subject);
-    if (!previous.ok()) {
+    // Earlier certificates: the trust folder's previous/, and every one this
+    // node has seen before (its archive), so that a renewal elsewhere — a
+    // folder that only has the new certificate — loses nothing signed
+    // under the old one while it waited.
+    std::vector<Bytes> earlier;
+    auto previous = LoadPreviousCertificates(dir, subject, /*with_keys=*/false);
+    if (previous.ok()) {
+      for (auto& p : *previous) earlier.push_back(std::move(p.certificate));
+    } else {
       problem("previous certificates of " + subject + ": " + previous.status().message());
-      continue;
     }
-    for (const auto& p : *previous) {
-      CertCheck check = VerifyStructure(trust, p.certificate, n);
+    if (!options.archive_dir.empty()) {
+      auto archived = LoadPreviousCertificates(options.archive_dir, subject, /*with_keys=*/false);
+      if (archived.ok()) {
+        for (auto& p : *archived) earlier.push_back(std::move(p.certificate));
+      }
+    }
+    for (const auto& encoded_earlier : earlier) {
+      CertCheck check = VerifyStructure(trust, encoded_earlier, n);
       if (!check.cert) continue;  // a bad old certificate opens nothing
       auto keys = PeerKeysOf(check.cert->details);
       if (!keys.ok() || out.certs_.count({n, check.cert->details.serial()})) continue;
       out.certs_[{n, check.cert->details.serial()}] =
-          PeerCertificate{check.cert->details, *keys, false, current_since};
+          PeerCertificate{check.cert->details, *keys, false, 0, encoded_earlier};
+    }
+    // Each earlier certificate stopped being current when the next one (by
+    // not_before) began.
+    std::vector<PeerCertificate*> mine;
+    for (auto& [key, cert] : out.certs_) {
+      if (key.first == n) mine.push_back(&cert);
+    }
+    std::sort(mine.begin(), mine.end(), [](const PeerCertificate* a, const PeerCertificate* b) {
+      return a->details.not_before_unix() < b->details.not_before_unix();
+    });
+    for (size_t i = 0; i + 1 < mine.size(); ++i) {
+      if (!mine[i]->current) mine[i]->superseded_at_unix = mine[i + 1]->details.not_before_unix();
+    }
+    if (!options.archive_dir.empty()) {
+      for (const PeerCertificate* cert : mine) Archive(options.archive_dir, *cert);
     }
   }
   return out;
@@ -107,8 +147,9 @@ Status PeerDirectory::CheckUse(v1::Nation nation, uint64_t serial, int64_t made_
   if (!cert) return NotFoundError(which + " is not known here");
   if (trust.IsRevoked(serial)) return PermissionDeniedError(which + " is revoked");
   const auto& d = cert->details;
-  int64_t skew_ms = options_.allowed_skew_seconds * 1000;
-  if (made_at_ms + skew_ms < d.not_before_unix() * 1000 || made_at_ms - skew_ms > d.not_after_unix() * 1000) {
+  int64_t tolerance_ms = std::max(options_.allowed_skew_seconds, options_.made_at_tolerance_seconds) * 1000;
+  if (made_at_ms + tolerance_ms < d.not_before_unix() * 1000 ||
+      made_at_ms - tolerance_ms > d.not_after_unix() * 1000) {
     return PermissionDeniedError("made at " + FormatUnixUtc(made_at_ms / 1000) + ", outside " + which +
                                  "'s validity " + FormatUnixUtc(d.not_before_unix()) + " .. " +
                                  FormatUnixUtc(d.not_after_unix()));

@@ -28,6 +28,7 @@ struct PeerCertificate {
   PeerKeys keys;
   bool current = false;            // the nation's certificate in use now
   int64_t superseded_at_unix = 0;  // when a later one took over (0 = never)
+  Bytes encoded;                   // the serialized Certificate, as signed
 };
 
 struct PeerProblem {
@@ -43,6 +44,13 @@ class PeerDirectory {
     // How long after a certificate stopped being current (replaced, or
     // expired) a message made under it still counts.
     int64_t grace_seconds = 72 * 3600;
+    // How far outside its certificate's validity a sender's own clock may
+    // put a message's creation time: a wrong clock must not lose messages;
+    // the grace period above bounds the age on our clock.
+    int64_t made_at_tolerance_seconds = 24 * 3600;
+    // Where this node keeps every peer certificate it has verified (its
+    // data folder), so that an old one outlives its trust folder file.
+    std::filesystem::path archive_dir;
   };
 
   static PeerDirectory Load(const std::filesystem::path& certs_dir, const TrustStore& trust,

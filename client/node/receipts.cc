@@ -1,6 +1,7 @@
 #include "node/receipts.h"
 
 #include "hotline/crypto.h"
+#include "hotline/envelope.h"
 
 namespace hotline::node {
 
@@ -39,7 +40,14 @@ Status CheckReceipt(const ParsedReceipt& receipt, v1::Nation self, const PeerDir
   bool is_recipient = false;
   for (int r : sent->header.recipients()) is_recipient |= r == signer;
   if (!is_recipient) return PermissionDeniedError(NationCode(signer) + " was not a recipient");
-  if (!ConstantTimeEqual(AsBytes(d.envelope_digest()), sent->digest)) {
+  // Recomputed from the envelope as sent, so that a digest stored under an
+  // older definition cannot fail a genuine receipt.
+  v1::Envelope envelope;
+  if (!envelope.ParseFromArray(sent->envelope.data(), static_cast<int>(sent->envelope.size()))) {
+    return DataLossError("the stored envelope of " + ToHex(AsBytes(d.message_id())) + " does not parse");
+  }
+  Sha256Digest digest = EnvelopeDigest(envelope);
+  if (!ConstantTimeEqual(AsBytes(d.envelope_digest()), digest)) {
     return PermissionDeniedError("envelope digest differs from what was sent");
   }
   return Status::Ok();

@@ -64,6 +64,7 @@ awaitable<void> RelayPool::Maintain(size_t index) {
   auto executor = co_await asio::this_coro::executor;
   while (!stopping_) {
     Relay& relay = relays_[index];
+    relay.refused = false;
     auto endpoint = ParseEndpoint(relay.address);
     tcp::socket socket(executor);
     boost::system::error_code ec;
@@ -100,15 +101,25 @@ awaitable<void> RelayPool::Maintain(size_t index) {
       };
       relay.link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(cb), link_options);
       relay.link->Start();
+      // A relay that completes the handshake but never greets (an old or a
+      // hostile one) is not left holding the link.
+      asio::steady_timer greeting(executor);
+      greeting.expires_after(limits::kHandshakeTimeout);
+      greeting.async_wait([this, index, link = relay.link](const boost::system::error_code& e) {
+        if (!e && relays_[index].link == link && !relays_[index].ready) {
+          link->Close("relay did not greet within " + std::to_string(limits::kHandshakeTimeout.count()) + " ms");
+        }
+      });
       boost::system::error_code wait_ec;
       co_await closed->async_wait(asio::redirect_error(use_awaitable, wait_ec));
+      greeting.cancel();
     } else if (ec) {
       relay.last_error = "connect: " + ec.message();
     }
     if (stopping_) break;
     Relay& r = relays_[index];
     r.backoff = r.backoff.count() == 0 ? options_.reconnect_min : std::min(r.backoff * 2, options_.reconnect_max);
-    if (!r.refused.empty()) r.backoff = std::max(r.backoff, options_.reconnect_refused);
+    if (r.refused) r.backoff = std::max(r.backoff, options_.reconnect_refused);
     auto jitter = std::uniform_int_distribution<int64_t>(0, r.backoff.count() / 2)(rng);
     asio::steady_timer wait(executor);
     wait.expires_after(r.backoff + std::chrono::milliseconds(jitter));
@@ -122,7 +133,6 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
   if (frame.has_hello()) {
     if (r.ready || !r.link) return;
     r.ready = true;
-    r.refused.clear();
     r.subject = r.link->peer().subject();
     r.since_ms = options_.now_ms();
     r.last_error.clear();
@@ -131,7 +141,7 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
     if (callbacks_.ready) callbacks_.ready(index, frame.hello());
     return;
   }
-  if (frame.has_error() && frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
+  if (!r.ready && frame.has_error() && frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
     const std::string& why = frame.error().message();
     std::string subject = r.link ? r.link->peer().subject() : r.address;
     std::string text = subject + " (" + r.address + ") refused our certificate: " + why;
@@ -139,7 +149,7 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
       text += "; is this machine's clock right? (see --clock-skew)";
     }
     text += "; retrying in " + std::to_string(options_.reconnect_refused.count() / 1000) + " s";
-    r.refused = why;
+    r.refused = true;
     r.last_error = text;
     if (callbacks_.refused) callbacks_.refused(index, text);
     return;
@@ -154,7 +164,7 @@ void RelayPool::OnClosed(size_t index, const LinkConnection::Ptr& link, const st
   r.ready = false;
   r.link.reset();
   CloseKind kind;
-  if (!was_ready && !r.refused.empty()) {
+  if (!was_ready && r.refused) {
     kind = CloseKind::kRefused;
   } else if (!authenticated || !was_ready) {
     r.last_error = reason;

@@ -1,8 +1,9 @@
 // The node's links to its relays — the I/O shell of the node. One coroutine
 // per configured relay connects (2 s connect timeout), runs the Noise
 // handshake, and takes the link as up only when the relay greets it
-// (Hello); a CERTIFICATE_REFUSED answer or a close before the greeting is
-// a failed handshake. It reconnects with jittered exponential back-off,
+// (Hello) — within the 5 s handshake timeout, else it closes it; a
+// CERTIFICATE_REFUSED answer or a close before the greeting is a failed
+// handshake. It reconnects with jittered exponential back-off,
 // reset by a greeted link, at least 30 s after a refusal
 // (docs/PROTOCOL.md §5 "Timeouts"). What the links say goes to the
 // daemon's callbacks; the pool holds no protocol logic beyond that.
@@ -70,7 +71,7 @@ class RelayPool {
     std::string address;
     LinkConnection::Ptr link;
     bool ready = false;
-    std::string refused;  // why the relay last refused our certificate
+    bool refused = false;  // on the current attempt the relay refused our certificate
     std::string subject;
     int64_t since_ms = 0;
     std::string last_error;

@@ -43,6 +43,8 @@ inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
 // Replies and watch events queued for one control-socket client and not yet
 // written: a client that stops reading (a stalled `watch`) is closed, with
 // an audit record, once this much is waiting. One reply is always allowed.
+// The reason a relay gives a node whose certificate it refuses, at most.
+inline constexpr size_t kMaxRefusalText = 256;
 inline constexpr size_t kMaxControlOutboxBytes = 4 * 1024 * 1024;
 // Withdrawals a node keeps for one relay while its link is down; past this
 // the relay simply delivers stale copies, which recipients deduplicate.

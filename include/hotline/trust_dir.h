@@ -73,8 +73,10 @@ struct PreviousCertificate {
   Bytes certificate;
   std::optional<KeyMaterial> keys;
 };
+// Keys are read only `with_keys` (a node's own; never another nation's).
 StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const std::filesystem::path& dir,
-                                                                   std::string_view subject);
+                                                                   std::string_view subject,
+                                                                   bool with_keys);
 
 StatusOr<TrustStore> LoadTrustStore(const std::filesystem::path& dir);
 StatusOr<Identity> LoadIdentity(const std::filesystem::path& dir, std::string_view subject);

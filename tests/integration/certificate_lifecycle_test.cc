@@ -124,7 +124,7 @@ TEST(CertificateLifecycleTest, ARecipientChecksTheSendersCertificateInTheHeader)
   std::vector<std::pair<std::string, std::string>> cases = {
       {"is not known here", make([](auto& h) { h.set_sender_cert_serial(h.sender_cert_serial() ^ 1); }, 1)},
       {"outside certificate serial",
-       make([&](auto& h) { h.set_created_at_ms((us.details.not_after_unix() + 86400) * 1000); }, 2)},
+       make([&](auto& h) { h.set_created_at_ms((us.details.not_after_unix() + 3 * 86400) * 1000); }, 2)},
   };
   std::atomic<bool> sent{false};
   RogueRelay rogue(ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),

@@ -43,6 +43,18 @@ TEST(ClockWatchTest, APeerBehindIsSeenOnlyWithAnEarliestBound) {
   EXPECT_TRUE(w.OutOfStep("KR"));
 }
 
+// A receipt for a message sent an hour ago is a wide interval: it can show
+// a clock ahead, never clear one found behind, nor prove one is behind.
+TEST(ClockWatchTest, AWideIntervalNeitherProvesNorClearsAClockBehind) {
+  ClockWatch w(300'000);
+  ASSERT_TRUE(w.Observe("KR", 1'000'000 - kHour, 1'000'000, 1'000'100));  // tight: KR behind
+  EXPECT_FALSE(w.Observe("KR", 5 * kHour, 2 * kHour, 6 * kHour));       // wide: no "cleared"
+  EXPECT_TRUE(w.OutOfStep("KR"));
+  ClockWatch fresh(300'000);
+  EXPECT_FALSE(fresh.Observe("JP", 1'000'000 - kHour, 1'000'000 - 2 * kHour, 1'000'000 + kHour));
+  EXPECT_FALSE(fresh.OutOfStep("JP"));
+}
+
 TEST(ClockWatchTest, SmallDisagreementsWithinTheAllowedSkewAreNotAlerts) {
   ClockWatch w(300'000);
   EXPECT_FALSE(w.Observe("relay-1", 1'000'000 + 200'000, 999'000, 1'000'000));

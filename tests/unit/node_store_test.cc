@@ -26,12 +26,12 @@ TEST(NodeStoreTest, CorruptStoredRowsAreDataLossNotEmptyMessages) {
   body.mutable_text()->set_text("hello");
   ASSERT_TRUE((*store)->InsertInbox(h, body, Bytes(32, 1), 1).ok());
   int held = 0;
-  ASSERT_TRUE((*store)->ForEachHeld([&](auto, auto, auto, auto) { ++held; }).ok());
+  ASSERT_TRUE((*store)->ForEachHeld([&](auto, auto, auto, auto, auto) { ++held; }).ok());
   EXPECT_EQ(held, 1);
 
   // 0xff: field 31 with the invalid wire type 7.
   ASSERT_TRUE((*store)->db().Exec("UPDATE inbox SET header = x'ff', body = x'ff'").ok());
-  Status st = (*store)->ForEachHeld([&](auto, auto, auto, auto) { ++held; });
+  Status st = (*store)->ForEachHeld([&](auto, auto, auto, auto, auto) { ++held; });
   EXPECT_EQ(st.code(), StatusCode::kDataLoss) << st.ToString();
   EXPECT_NE(st.message().find("inbox header does not parse"), std::string::npos) << st.message();
   EXPECT_EQ(held, 1);

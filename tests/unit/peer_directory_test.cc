@@ -14,10 +14,13 @@ class PeerDirectoryTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(InitTrustDirectory(dir_.path(), {1, now_ - 86400, 30}).ok());
   }
-  PeerDirectory Load(int64_t now) {
+  PeerDirectory Load(int64_t now, const std::filesystem::path& archive = {}) {
     auto trust = LoadTrustStore(dir_.path());
     trust_.emplace(std::move(trust).value());
-    return PeerDirectory::Load(dir_.path(), *trust_, v1::NATION_US, {now, 300, 72 * 3600});
+    PeerDirectory::Options options;
+    options.now_unix = now;
+    options.archive_dir = archive;
+    return PeerDirectory::Load(dir_.path(), *trust_, v1::NATION_US, options);
   }
   uint64_t Serial(const std::string& subject) {
     return LoadCertificateFile(dir_.path() / (subject + ".cert"))->details.serial();
@@ -54,6 +57,36 @@ TEST_F(PeerDirectoryTest, ARenewedCertificateStillOpensWhatWasMadeUnderItForTheG
   EXPECT_NE(late.message().find("stopped being current"), std::string::npos) << late.message();
 }
 
+// A nation whose trust folder received only the renewed certificate (no
+// previous/) still opens what was signed under the old one: the node kept
+// every certificate it verified in its own archive.
+TEST_F(PeerDirectoryTest, ArchivedCertificatesOutliveTheFileTheyCameFrom) {
+  testing::TempDir archive;
+  uint64_t old = Serial("node-jp");
+  Load(now_, archive.path());  // sees and archives the current one
+  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400}).ok());
+  std::filesystem::remove_all(dir_.path() / "previous");
+  EXPECT_EQ(Load(now_).Find(v1::NATION_JP, old), nullptr);  // the folder alone has lost it
+  PeerDirectory d = Load(now_, archive.path());
+  ASSERT_NE(d.Find(v1::NATION_JP, old), nullptr);
+  EXPECT_FALSE(d.Find(v1::NATION_JP, old)->current);
+  EXPECT_EQ(d.Find(v1::NATION_JP, old)->superseded_at_unix, now_);
+  EXPECT_TRUE(d.CheckUse(v1::NATION_JP, old, (now_ - 10) * 1000, now_ * 1000, *trust_).ok());
+}
+
+// Each replaced certificate stopped being current when its successor began,
+// not when the newest one did.
+TEST_F(PeerDirectoryTest, EachEarlierCertificateEndsWhereItsSuccessorBegins) {
+  uint64_t first = Serial("node-jp");
+  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_ - 3600, now_ + 86400}).ok());
+  uint64_t second = Serial("node-jp");
+  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400}).ok());
+  PeerDirectory d = Load(now_);
+  EXPECT_EQ(d.Find(v1::NATION_JP, first)->superseded_at_unix, now_ - 3600);
+  EXPECT_EQ(d.Find(v1::NATION_JP, second)->superseded_at_unix, now_);
+  EXPECT_TRUE(d.Find(v1::NATION_JP, Serial("node-jp"))->current);
+}
+
 TEST_F(PeerDirectoryTest, RevokedAndOutOfValidityUsesAreRefused) {
   uint64_t jp = Serial("node-jp");
   ASSERT_TRUE(RevokeSerial(dir_.path(), jp, now_).ok());
@@ -61,7 +94,7 @@ TEST_F(PeerDirectoryTest, RevokedAndOutOfValidityUsesAreRefused) {
   Status revoked = d.CheckUse(v1::NATION_JP, jp, now_ * 1000, now_ * 1000, *trust_);
   EXPECT_NE(revoked.message().find("is revoked"), std::string::npos) << revoked.message();
   uint64_t kr = Serial("node-kr");
-  int64_t after_expiry = (now_ + 31 * 86400) * 1000;
+  int64_t after_expiry = (now_ + 32 * 86400) * 1000;  // past the 24 h tolerance for the sender's clock
   Status outside = d.CheckUse(v1::NATION_KR, kr, after_expiry, now_ * 1000, *trust_);
   EXPECT_NE(outside.message().find("outside certificate serial"), std::string::npos) << outside.message();
 }
