@@ -4,6 +4,7 @@
 
 #include "cli/audit_commands.h"
 #include "cli/certs_commands.h"
+#include "cli/exit_codes.h"
 #include "cli/messaging_commands.h"
 #include "hotline/crypto.h"
 
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"Trilateral Hotline: operator and auditor command line", "hotline"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("hotline ") + HOTLINE_VERSION);
+  app.footer(hotline::cli::kExitCodesHelp);
   int exit_code = 0;
   hotline::cli::AddCertsCommands(app, exit_code);
   hotline::cli::AddMessagingCommands(app, exit_code);
@@ -21,7 +24,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int printed = app.exit(e);  // prints help, the version, or the error
+    return printed == 0 ? 0 : hotline::cli::kExitUsage;
   }
   return exit_code;
 }

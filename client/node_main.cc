@@ -48,7 +48,14 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", std::string("hotline-node ") + HOTLINE_VERSION);
+  app.footer("Exit codes: 0 stopped cleanly; 1 could not start or failed; 2 bad usage.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int printed = app.exit(e);  // help, version, or the error
+    return printed == 0 ? 0 : 2;
+  }
 
   auto parsed = hotline::ParseNation(nation);
   if (!parsed.ok()) {

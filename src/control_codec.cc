@@ -14,6 +14,22 @@ Bytes EncodeControlMessage(const google::protobuf::MessageLite& message) {
   return out;
 }
 
+v1::ControlResponse ErrorResponse(const Status& status) {
+  v1::ControlResponse r;
+  r.set_ok(false);
+  r.set_error(status.message());
+  // ErrorCode numbers are StatusCode's (control.proto).
+  r.set_code(static_cast<v1::ErrorCode>(static_cast<int>(status.code())));
+  return r;
+}
+
+Status StatusOf(const v1::ControlResponse& response) {
+  if (response.ok()) return Status::Ok();
+  int code = response.code();
+  bool known = code > 0 && code <= static_cast<int>(StatusCode::kInternal);
+  return Status(known ? static_cast<StatusCode>(code) : StatusCode::kFailedPrecondition, response.error());
+}
+
 Status ControlDecoder::Feed(ByteView data) {
   if (dead_) return FailedPreconditionError("control decoder is dead");
   Append(buffer_, data);

@@ -15,6 +15,7 @@
 #include "hotline/net_util.h"
 #include "hotline/sqlite_db.h"
 #include "hotline/trust_dir.h"
+#include "cli/exit_codes.h"
 
 namespace hotline::cli {
 namespace {
@@ -26,10 +27,6 @@ struct AuditOptions {
   bool jsonl = false;
 };
 
-int Fail(const Status& st) {
-  std::cerr << "hotline: " << st.message() << "\n";
-  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
 
 // Expands a folder into the stores below it (node.db, relay.db).
 std::vector<std::filesystem::path> ExpandStores(const std::vector<std::string>& args) {

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/exit_codes.h"
 #include "hotline/trust_dir.h"
 
 namespace hotline::cli {
@@ -12,9 +13,7 @@ namespace {
 int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
 
 int Report(const Status& st) {
-  if (st.ok()) return 0;
-  std::cerr << "hotline: " << st.message() << "\n";
-  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  return Fail(st);
 }
 
 struct CertsOptions {

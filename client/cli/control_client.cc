@@ -54,8 +54,12 @@ StatusOr<v1::ControlResponse> ControlClient::Call(const v1::ControlRequest& requ
                                                   std::chrono::milliseconds timeout) {
   HOTLINE_RETURN_IF_ERROR(Send(request));
   HOTLINE_ASSIGN_OR_RETURN(v1::ControlResponse r, Receive(timeout));
-  if (!r.ok()) return FailedPreconditionError(r.error());
-  return r;
+  if (r.ok()) return r;
+  // The node refused or failed the request: an operation failure (exit 1),
+  // never a usage error of this command line, whatever the node's code.
+  Status refused = StatusOf(r);
+  if (refused.code() == StatusCode::kInvalidArgument) return FailedPreconditionError(refused.message());
+  return refused;
 }
 
 }  // namespace hotline::cli

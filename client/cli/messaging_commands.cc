@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/control_client.h"
+#include "cli/exit_codes.h"
 #include "cli/format.h"
 #include "hotline/certs.h"
 #include "hotline/file_util.h"
@@ -36,10 +37,6 @@ struct Options {
   double watch_seconds = 0;  // 0 = until interrupted
 };
 
-int Fail(const Status& st) {
-  std::cerr << "hotline: " << st.message() << "\n";
-  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
 
 std::filesystem::path SocketPath(const Options& o) {
   std::string node = o.node;
@@ -308,7 +305,7 @@ int RunWait(const Options& o) {
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       std::cerr << "hotline: timed out waiting for tier '" << o.tier << "'\n" << FormatMessageStatus(m);
-      return 1;
+      return kExitTimedOut;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval, bounded by the deadline
   }

@@ -120,12 +120,6 @@ struct Session {
   }
 };
 
-v1::ControlResponse ErrorResponse(const std::string& message) {
-  v1::ControlResponse r;
-  r.set_ok(false);
-  r.set_error(message);
-  return r;
-}
 
 awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
   while (!s->closed) {
@@ -166,7 +160,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
     if (ec) break;
     if (auto st = decoder.Feed(ByteView(buffer.data(), n)); !st.ok()) {
       daemon_.RejectControlInput("bad control request: " + st.message());
-      s->Push(ErrorResponse("bad control request: " + st.message()));
+      s->Push(ErrorResponse(InvalidArgumentError("bad control request: " + st.message())));
       s->closing = true;
       break;
     }
@@ -175,7 +169,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
       auto next = decoder.Next(request);
       if (!next.ok()) {
         daemon_.RejectControlInput("bad control request: " + next.status().message());
-        s->Push(ErrorResponse("bad control request: " + next.status().message()));
+        s->Push(ErrorResponse(InvalidArgumentError("bad control request: " + next.status().message())));
         s->closing = true;
         break;
       }
@@ -201,7 +195,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
           break;
         default:
           daemon_.RejectControlInput("unknown control request");
-          reply(ErrorResponse("unknown control request"));
+          reply(ErrorResponse(InvalidArgumentError("unknown control request")));
       }
     }
   }

@@ -1,18 +1,14 @@
 // The daemon's control API (docs/PROTOCOL.md §7): what the CLI asks of a
 // running node. Each call answers with a ControlResponse; sends and
 // acknowledgments answer only once their durable write has committed.
+#include "hotline/control_codec.h"
 #include "node/node_daemon.h"
 
 namespace hotline::node {
 
 namespace {
 
-v1::ControlResponse Error(const Status& st) {
-  v1::ControlResponse r;
-  r.set_ok(false);
-  r.set_error(st.message());
-  return r;
-}
+v1::ControlResponse Error(const Status& st) { return ErrorResponse(st); }
 
 v1::ControlResponse Ok() {
   v1::ControlResponse r;

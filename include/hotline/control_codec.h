@@ -10,10 +10,16 @@
 #include <google/protobuf/message_lite.h>
 
 #include "hotline/bytes.h"
+#include "hotline/status.h"
+#include "hotline/v1/control.pb.h"
 
 namespace hotline {
 
 Bytes EncodeControlMessage(const google::protobuf::MessageLite& message);
+
+// A Status as a ControlResponse error (ok = false, error, code), and back.
+v1::ControlResponse ErrorResponse(const Status& status);
+Status StatusOf(const v1::ControlResponse& response);
 
 class ControlDecoder {
  public:

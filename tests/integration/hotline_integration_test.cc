@@ -258,7 +258,9 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
       {{"--node", (c.path() / "nowhere").string(), "status"}, 1, "no node is running"},
       {{"status"}, 2, "which node?"},
       {{"--node", node, "warn", "--to", "JP", "--event-id", "E1"}, 2, "--status must be"},
-      {{"--node", node, "bogus"}, 106, "A subcommand is required"},
+      {{"--node", node, "bogus"}, 2, "A subcommand is required"},
+      {{"--node", node, "send", "--text", "x", "--no-such-flag"}, 2, "--no-such-flag"},
+      {{"--node", node, "wait", "0123456789abcdef", "--tier", "sometime"}, 2, "--tier must be"},
   };
   for (const auto& tc : cases) {
     CommandResult r = c.Cli(tc.args);
@@ -267,6 +269,28 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   }
   // The node is still fine.
   EXPECT_EQ(c.Cli({"--node", node, "status"}).exit_code, 0);
+  // A wait that times out exits 3 (JP is not running: nothing is delivered).
+  std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "nobody home"});
+  CommandResult waited = c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "0.3"});
+  EXPECT_EQ(waited.exit_code, 3) << waited.output;
+  EXPECT_NE(waited.output.find("timed out"), std::string::npos) << waited.output;
+}
+
+// One error contract for the three binaries: --version, --help with the
+// exit codes, and exit 2 for any command-line error.
+TEST(HotlineIntegrationTest, EveryBinaryHasVersionHelpAndUsageExitCodes) {
+  Cluster c;
+  for (const std::string bin : {"/client/hotline", "/client/hotline-node", "/server/hotline-relay"}) {
+    std::string name = bin.substr(bin.rfind('/') + 1);
+    ChildProcess version({BinDir() + bin, "--version"}, (c.path() / (name + ".version")).string());
+    EXPECT_EQ(version.WaitFor(std::chrono::seconds(20)).value_or(-1), 0) << name;
+    EXPECT_NE(ReadFileOrDie(c.path() / (name + ".version")).find(name + " 0."), std::string::npos) << name;
+    ChildProcess help({BinDir() + bin, "--help"}, (c.path() / (name + ".help")).string());
+    EXPECT_EQ(help.WaitFor(std::chrono::seconds(20)).value_or(-1), 0) << name;
+    EXPECT_NE(ReadFileOrDie(c.path() / (name + ".help")).find("Exit codes:"), std::string::npos) << name;
+    ChildProcess bad({BinDir() + bin, "--no-such-flag"}, (c.path() / (name + ".bad")).string());
+    EXPECT_EQ(bad.WaitFor(std::chrono::seconds(20)).value_or(-1), 2) << name;
+  }
 }
 
 }  // namespace

@@ -46,5 +46,21 @@ TEST(ControlOutboxTest, OneLargeReplyIsAlwaysAccepted) {
   EXPECT_FALSE(outbox.Push(Event(1)));
 }
 
+TEST(ControlErrorTest, ResponsesCarryTheStatusCodeBothWays) {
+  v1::ControlResponse r = ErrorResponse(NotFoundError("no message with id 12ab"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), v1::ERROR_CODE_NOT_FOUND);
+  EXPECT_EQ(r.error(), "no message with id 12ab");
+  Status back = StatusOf(r);
+  EXPECT_EQ(back.code(), StatusCode::kNotFound);
+  EXPECT_EQ(back.message(), "no message with id 12ab");
+  EXPECT_EQ(ErrorResponse(DeadlineExceededError("late")).code(), v1::ERROR_CODE_DEADLINE_EXCEEDED);
+  v1::ControlResponse old_node;  // no code: still a failure
+  old_node.set_error("refused");
+  EXPECT_EQ(StatusOf(old_node).code(), StatusCode::kFailedPrecondition);
+  old_node.set_ok(true);
+  EXPECT_TRUE(StatusOf(old_node).ok());
+}
+
 }  // namespace
 }  // namespace hotline::node
