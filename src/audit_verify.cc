@@ -23,7 +23,7 @@ struct Ctx {
 StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
                                              const AuditVerifyOptions& options) {
   if (!std::filesystem::exists(path)) return NotFoundError("no store at " + path.string());
-  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(path, ""));
+  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
   Ctx ctx;
   auto& rep = ctx.report;
 

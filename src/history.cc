@@ -8,7 +8,7 @@ namespace hotline {
 
 StatusOr<std::vector<v1::AuditRecord>> ReadAuditRecords(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return NotFoundError("no store at " + path.string());
-  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(path, ""));
+  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT idx, record FROM audit_log ORDER BY idx"));
   std::vector<v1::AuditRecord> out;
   for (;;) {

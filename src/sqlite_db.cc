@@ -100,6 +100,28 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& 
   return db;
 }
 
+StatusOr<std::unique_ptr<Database>> Database::OpenReadOnly(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return NotFoundError("no store at " + path.string());
+  // A store whose owner is running has its -wal file: read it as it is.
+  // Otherwise the store is complete on its own; `immutable` lets SQLite
+  // read it without creating the -wal and -shm files of WAL mode.
+  bool live = std::filesystem::exists(path.string() + "-wal", ec);
+  std::string uri = "file:" + path.string() + (live ? "?mode=ro" : "?mode=ro&immutable=1");
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = raw ? SqliteError(raw, "cannot open " + path.string())
+                    : ResourceExhaustedError("cannot open " + path.string());
+    sqlite3_close(raw);
+    return st;
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  sqlite3_busy_timeout(raw, 2000);
+  return db;
+}
+
 Database::~Database() { sqlite3_close_v2(db_); }
 
 Status Database::Exec(std::string_view sql) {

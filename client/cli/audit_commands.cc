@@ -66,7 +66,7 @@ StatusOr<std::vector<v1::SignedCheckpoint>> WitnessedCopies(const std::vector<st
                                                             const std::string& origin) {
   std::vector<v1::SignedCheckpoint> out;
   for (const auto& path : ExpandStores(stores)) {
-    HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(path, ""));
+    HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
     auto s = db->Prepare("SELECT signed FROM witnessed WHERE origin=?");
     if (!s.ok()) continue;  // no witness table in this store
     s->BindText(1, origin);
@@ -136,7 +136,7 @@ int RunExport(const AuditOptions& o) {
 }
 
 StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
-  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(o.store, ""));
+  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(o.store));
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT idx, record FROM audit_log ORDER BY idx"));
   std::vector<merkle::Hash> leaves;
   std::vector<Bytes> records;

@@ -1,5 +1,7 @@
 #include "cli/certs_commands.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -25,6 +27,7 @@ struct CertsOptions {
   std::string file;
   uint64_t serial = 0;
   int64_t now = 0;
+  bool as_json = false;
 };
 
 }  // namespace
@@ -53,6 +56,8 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   CLI::App* show = certs->add_subcommand("show", "Print a certificate readably");
   show->add_option("file", opts->file, "A .cert file, or a subject name with --dir")->required();
   show->add_option("--dir", opts->dir, "Trust folder for verification")->capture_default_str();
+  show->add_flag("--json", opts->as_json,
+                 "Print the certificate's details as proto3 JSON (exit 1 if it does not verify)");
   show->callback([opts, &exit_code] {
     std::filesystem::path path = opts->file;
     if (!std::filesystem::exists(path)) path = std::filesystem::path(opts->dir) / (opts->file + ".cert");
@@ -61,8 +66,26 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
       exit_code = Report(cert.status());
       return;
     }
-    std::cout << DescribeCertificate(*cert);
+    if (opts->as_json) {
+      std::string out;
+      google::protobuf::util::JsonPrintOptions json;
+      json.preserve_proto_field_names = true;
+      (void)google::protobuf::util::MessageToJsonString(cert->details, &out, json);
+      std::cout << out << "\n";
+    } else {
+      std::cout << DescribeCertificate(*cert);
+    }
     auto trust = LoadTrustStore(opts->dir);
+    if (opts->as_json) {
+      if (!trust.ok()) return;
+      CertExpectations expect;
+      expect.now_unix = NowUnix();
+      auto bytes = cert->certificate.SerializeAsString();
+      bool root = cert->details.role() == v1::ROLE_ROOT;
+      exit_code = root ? (cert->details.serial() == trust->root().serial() ? 0 : 1)
+                       : (trust->Verify(AsBytes(bytes), expect).ok() ? 0 : 1);
+      return;
+    }
     if (!trust.ok()) {
       std::cout << "verification:   not checked (" << trust.status().message() << ")\n";
       return;

@@ -35,7 +35,17 @@ struct Options {
   uint32_t confidence = 0;
   double respond_minutes = 30;
   double watch_seconds = 0;  // 0 = until interrupted
+  bool as_json = false;      // --json: the control API's answer as proto3 JSON
 };
+
+// One proto3 JSON object on one line (field names as in the .proto).
+void PrintJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  std::cout << out << std::endl;
+}
 
 
 std::filesystem::path SocketPath(const Options& o) {
@@ -201,6 +211,7 @@ int RunInboxList(const Options& o) {
   req.mutable_inbox()->set_unacknowledged_only(!o.all);
   auto r = Call(o, req);
   if (!r.ok()) return Fail(r.status());
+  if (o.as_json) return PrintJson(r->inbox()), 0;
   if (r->inbox().entries().empty()) std::cout << (o.all ? "inbox is empty\n" : "no unacknowledged messages\n");
   for (const auto& e : r->inbox().entries()) std::cout << FormatInboxLine(e) << "\n";
   return 0;
@@ -211,6 +222,7 @@ int RunInboxShow(const Options& o) {
   req.mutable_show()->set_id_prefix(o.id);
   auto r = Call(o, req);
   if (!r.ok()) return Fail(r.status());
+  if (o.as_json) return PrintJson(r->show()), 0;
   std::cout << FormatInboxEntry(r->show());
   return 0;
 }
@@ -235,6 +247,7 @@ int RunStatus(const Options& o) {
   req.mutable_status()->set_limit(o.limit);
   auto r = Call(o, req);
   if (!r.ok()) return Fail(r.status());
+  if (o.as_json) return PrintJson(r->status()), 0;
   const auto& s = r->status();
   std::cout << "node " << NationCode(s.nation()) << "\n";
   for (const auto& relay : s.relays()) {
@@ -275,7 +288,11 @@ int RunWatch(const Options& o) {
       if (r.status().code() == StatusCode::kDeadlineExceeded) break;
       return Fail(r.status());
     }
-    std::cout << FormatWatchEvent(r->event()) << std::endl;
+    if (o.as_json) {
+      PrintJson(r->event());  // JSON lines
+    } else {
+      std::cout << FormatWatchEvent(r->event()) << std::endl;
+    }
     ++seen;
   }
   return 0;
@@ -316,6 +333,7 @@ int RunConsultStatus(const Options& o) {
   req.mutable_consult_status()->set_id_prefix(o.id);
   auto r = Call(o, req);
   if (!r.ok()) return Fail(r.status());
+  if (o.as_json) return PrintJson(r->consult_status()), 0;
   if (r->consult_status().consultations().empty()) std::cout << "no consultations\n";
   for (const auto& c : r->consult_status().consultations()) std::cout << FormatConsultation(c);
   return 0;
@@ -332,8 +350,11 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
 
   CLI::App* send = app.add_subcommand("send", "Send a message; prints its id");
   send->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)");
-  send->add_option("--channel", o->channel, "crisis, missile-warning, consult, general")->capture_default_str();
-  send->add_option("--precedence", o->precedence, "flash, immediate, priority, routine (default: channel's)");
+  send->add_option("--channel", o->channel, "Channel")
+      ->check(CLI::IsMember({"crisis", "missile-warning", "consult", "general"}))
+      ->capture_default_str();
+  send->add_option("--precedence", o->precedence, "Precedence (default: the channel's)")
+      ->check(CLI::IsMember({"flash", "immediate", "priority", "routine"}, CLI::ignore_case));
   send->add_option("--text", o->text, "Message text");
   send->add_option("--file", o->file, "Send the contents of a file");
   send->callback([o, &exit_code] { exit_code = RunSend(*o); });
@@ -365,18 +386,23 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   creq->callback([o, &exit_code] { exit_code = RunConsultRequest(*o); });
   CLI::App* cresp = consult->add_subcommand("respond", "Answer a consultation request");
   cresp->add_option("id", o->id, "Request message id or prefix")->required();
-  cresp->add_option("--position", o->position, "concur, need-time or decline")->required();
+  cresp->add_option("--position", o->position, "Position")
+      ->check(CLI::IsMember({"concur", "need-time", "decline"}))
+      ->required();
   cresp->add_option("--text", o->text, "Explanation");
   cresp->callback([o, &exit_code] { exit_code = RunConsultRespond(*o); });
   CLI::App* cstat = consult->add_subcommand("status", "Who has answered, who is overdue");
   cstat->add_option("id", o->id, "Consultation (request message) id or prefix; default all");
+  cstat->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   cstat->callback([o, &exit_code] { exit_code = RunConsultStatus(*o); });
 
   CLI::App* inbox = app.add_subcommand("inbox", "List or show received messages");
   inbox->add_flag("--all", o->all, "Include acknowledged messages");
   inbox->add_option("--limit", o->limit, "At most this many")->capture_default_str();
+  inbox->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   CLI::App* show = inbox->add_subcommand("show", "Show one message in full");
   show->add_option("id", o->id, "Message id or unique prefix")->required();
+  show->add_flag("--json", o->as_json, "Print the message as proto3 JSON");
   show->callback([o, &exit_code] { exit_code = RunInboxShow(*o); });
   inbox->callback([o, &exit_code, inbox] {
     if (inbox->get_subcommands().empty()) exit_code = RunInboxList(*o);
@@ -390,11 +416,13 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   CLI::App* status = app.add_subcommand("status", "Tiers per sent message and relay link state");
   status->add_option("id", o->id, "Message id or unique prefix (default: recent messages)");
   status->add_option("--limit", o->limit, "Recent messages to show")->capture_default_str();
+  status->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   status->callback([o, &exit_code] { exit_code = RunStatus(*o); });
 
   CLI::App* watch = app.add_subcommand("watch", "Live feed of arrivals, receipts and alerts");
   watch->add_option("--count", o->count, "Stop after this many events (0 = no limit)");
   watch->add_option("--for", o->watch_seconds, "Stop after this many seconds (0 = until interrupted)");
+  watch->add_flag("--json", o->as_json, "One proto3 JSON object per event (JSON lines)");
   watch->callback([o, &exit_code] { exit_code = RunWatch(*o); });
 
   CLI::App* wait = app.add_subcommand("wait", "Wait until every recipient reached a tier");

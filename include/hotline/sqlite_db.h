@@ -55,6 +55,10 @@ class Database {
   // Opens (creating if needed) with WAL and synchronous=FULL, then runs `schema`.
   static StatusOr<std::unique_ptr<Database>> Open(const std::filesystem::path& path,
                                                   std::string_view schema);
+  // Opens an existing store to read it as evidence: a missing file is
+  // NotFound (never a new empty database), and nothing is written next to
+  // it — no -wal or -shm file is created unless its owner is running.
+  static StatusOr<std::unique_ptr<Database>> OpenReadOnly(const std::filesystem::path& path);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

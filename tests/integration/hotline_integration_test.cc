@@ -249,8 +249,8 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   std::vector<Case> cases = {
       {{"--node", node, "send", "--to", "XX", "--text", "x"}, 2, "unknown nation 'XX'"},
       {{"--node", node, "send", "--to", "US", "--text", "x"}, 1, "cannot send to your own nation"},
-      {{"--node", node, "send", "--channel", "gossip", "--text", "x"}, 2, "unknown channel 'gossip'"},
-      {{"--node", node, "send", "--precedence", "urgent", "--text", "x"}, 2, "unknown precedence"},
+      {{"--node", node, "send", "--channel", "gossip", "--text", "x"}, 2, "--channel: gossip not in {crisis"},
+      {{"--node", node, "send", "--precedence", "urgent", "--text", "x"}, 2, "--precedence: urgent not in"},
       {{"--node", node, "send", "--to", "JP"}, 2, "nothing to send"},
       {{"--node", node, "ack", "deadbeef"}, 1, "no message with id deadbeef"},
       {{"--node", node, "ack", "xyz"}, 1, "not 4 to 32 hex digits"},
@@ -267,8 +267,12 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
     EXPECT_EQ(r.exit_code, tc.exit_code) << r.output;
     EXPECT_NE(r.output.find(tc.message), std::string::npos) << "expected '" << tc.message << "' in: " << r.output;
   }
-  // The node is still fine.
+  // The node is still fine, and says so in JSON too.
   EXPECT_EQ(c.Cli({"--node", node, "status"}).exit_code, 0);
+  CommandResult json = c.Cli({"--node", node, "status", "--json", "--limit", "0"});
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_EQ(json.output.rfind("{\"relays\":[{\"address\":", 0), 0u) << json.output;
+  EXPECT_NE(json.output.find("\"nation\":\"NATION_US\""), std::string::npos) << json.output;
   // A wait that times out exits 3 (JP is not running: nothing is delivered).
   std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "nobody home"});
   CommandResult waited = c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "0.3"});
