@@ -79,6 +79,32 @@ std::string Statement::ColumnText(int col) const {
 
 bool Statement::ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+Status Statement::ColumnMessage(int col, google::protobuf::MessageLite& out, std::string_view what) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (!out.ParseFromArray(p, n)) return DataLossError("a stored " + std::string(what) + " does not parse");
+  return Status::Ok();
+}
+
+StatusOr<Statement*> Database::Cached(std::string_view sql) {
+  auto it = cached_.find(sql);
+  if (it != cached_.end()) return it->second.get();
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, Prepare(sql));
+  auto owned = std::make_unique<Statement>(std::move(s));
+  Statement* raw = owned.get();
+  cached_.emplace(std::string(sql), std::move(owned));
+  return raw;
+}
+
+Status Database::ForEachRow(std::string_view sql, const std::function<Status(Statement&)>& fn) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement s, Prepare(sql));
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    HOTLINE_RETURN_IF_ERROR(fn(s));
+  }
+}
+
 StatusOr<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path,
                                                    std::string_view schema) {
   sqlite3* raw = nullptr;
@@ -122,7 +148,10 @@ StatusOr<std::unique_ptr<Database>> Database::OpenReadOnly(const std::filesystem
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  cached_.clear();  // finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
 
 Status Database::Exec(std::string_view sql) {
   std::string s(sql);

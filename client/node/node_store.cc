@@ -81,27 +81,6 @@ std::string UpperHex(std::string_view s) {
   return out;
 }
 
-// A stored protobuf column that does not parse is corruption, never an
-// empty message.
-template <typename Message>
-Status ParseColumn(Statement& s, int column, Message& out, std::string_view what) {
-  Bytes b = s.ColumnBlob(column);
-  if (!out.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
-    return DataLossError("node store: a stored " + std::string(what) + " does not parse");
-  }
-  return Status::Ok();
-}
-
-// Runs `fn` on each row of `sql`; stops at the first error.
-Status ForEachRow(Database& db, std::string_view sql, const std::function<Status(Statement&)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::Ok();
-    HOTLINE_RETURN_IF_ERROR(fn(s));
-  }
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const std::filesystem::path& path) {
@@ -110,26 +89,24 @@ StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const std::filesystem::path
   return std::unique_ptr<NodeStore>(new NodeStore(std::move(db)));
 }
 
-StatusOr<Statement*> NodeStore::Cached(std::string_view sql) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second.get();
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
-  auto ptr = std::make_unique<Statement>(std::move(s));
-  Statement* raw = ptr.get();
-  statements_.emplace(std::string(sql), std::move(ptr));
-  return raw;
-}
-
-#define HOTLINE_STMT(var, sql) HOTLINE_ASSIGN_OR_RETURN(Statement* var, Cached(sql))
+#define HOTLINE_STMT(var, sql) HOTLINE_ASSIGN_OR_RETURN(Statement* var, db_->Cached(sql))
 
 Status NodeStore::InsertOutbox(const OutboxRow& row, int64_t now_ms) {
   (void)now_ms;
-  HOTLINE_STMT(s, "INSERT INTO outbox(message_id, channel, precedence, sequence, created_at_ms, header,"
-                  " envelope, digest, summary) VALUES(?,?,?,?,?,?,?,?,?)");
+  HOTLINE_STMT(
+      s,
+      "INSERT INTO outbox(message_id, channel, precedence, sequence, created_at_ms, header,"
+      " envelope, digest, summary) VALUES(?,?,?,?,?,?,?,?,?)");
   std::string header = row.header.SerializeAsString();
-  s->Bind(1, row.message_id).Bind(2, row.header.channel()).Bind(3, row.header.precedence())
-      .Bind(4, static_cast<int64_t>(row.header.sequence())).Bind(5, row.header.created_at_ms())
-      .Bind(6, AsBytes(header)).Bind(7, row.envelope).Bind(8, row.digest).BindText(9, row.summary);
+  s->Bind(1, row.message_id)
+      .Bind(2, row.header.channel())
+      .Bind(3, row.header.precedence())
+      .Bind(4, static_cast<int64_t>(row.header.sequence()))
+      .Bind(5, row.header.created_at_ms())
+      .Bind(6, AsBytes(header))
+      .Bind(7, row.envelope)
+      .Bind(8, row.digest)
+      .BindText(9, row.summary);
   HOTLINE_RETURN_IF_ERROR(s->Run());
   HOTLINE_STMT(r, "INSERT INTO outbox_recipient(message_id, recipient) VALUES(?,?)");
   for (int n : row.header.recipients()) {
@@ -152,23 +129,26 @@ SequenceKey CounterKey(int64_t column) {
 }  // namespace
 
 Status NodeStore::SetNextSequence(SequenceKey key, uint64_t next) {
-  HOTLINE_STMT(s, "INSERT INTO sequences(channel, next) VALUES(?,?)"
-                  " ON CONFLICT(channel) DO UPDATE SET next=excluded.next");
+  HOTLINE_STMT(s,
+               "INSERT INTO sequences(channel, next) VALUES(?,?)"
+               " ON CONFLICT(channel) DO UPDATE SET next=excluded.next");
   s->Bind(1, CounterColumn(key)).Bind(2, static_cast<int64_t>(next));
   return s->Run();
 }
 
 Status NodeStore::MarkAccepted(ByteView message_id, int64_t at_ms, const std::string& relay) {
-  HOTLINE_STMT(s, "UPDATE outbox SET accepted_at_ms=?, accepted_by=?"
-                  " WHERE message_id=? AND accepted_at_ms IS NULL");
+  HOTLINE_STMT(s,
+               "UPDATE outbox SET accepted_at_ms=?, accepted_by=?"
+               " WHERE message_id=? AND accepted_at_ms IS NULL");
   s->Bind(1, at_ms).BindText(2, relay).Bind(3, message_id);
   return s->Run();
 }
 
 StatusOr<bool> NodeStore::MarkDelivered(ByteView message_id, v1::Nation recipient, int64_t at_ms,
                                         ByteView receipt) {
-  HOTLINE_STMT(s, "UPDATE outbox_recipient SET delivered_at_ms=?, delivered_receipt=?"
-                  " WHERE message_id=? AND recipient=? AND delivered_at_ms IS NULL");
+  HOTLINE_STMT(s,
+               "UPDATE outbox_recipient SET delivered_at_ms=?, delivered_receipt=?"
+               " WHERE message_id=? AND recipient=? AND delivered_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, receipt).Bind(3, message_id).Bind(4, recipient);
   HOTLINE_RETURN_IF_ERROR(s->Run());
   return db_->Changes() > 0;
@@ -176,10 +156,14 @@ StatusOr<bool> NodeStore::MarkDelivered(ByteView message_id, v1::Nation recipien
 
 StatusOr<bool> NodeStore::MarkAcknowledged(ByteView message_id, v1::Nation recipient, int64_t at_ms,
                                            ByteView receipt, ByteView reply_id) {
-  HOTLINE_STMT(s, "UPDATE outbox_recipient SET acknowledged_at_ms=?, ack_receipt=?, reply_message_id=?"
-                  " WHERE message_id=? AND recipient=? AND acknowledged_at_ms IS NULL");
+  HOTLINE_STMT(s,
+               "UPDATE outbox_recipient SET acknowledged_at_ms=?, ack_receipt=?, reply_message_id=?"
+               " WHERE message_id=? AND recipient=? AND acknowledged_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, receipt);
-  if (reply_id.empty()) s->BindNull(3); else s->Bind(3, reply_id);
+  if (reply_id.empty())
+    s->BindNull(3);
+  else
+    s->Bind(3, reply_id);
   s->Bind(4, message_id).Bind(5, recipient);
   HOTLINE_RETURN_IF_ERROR(s->Run());
   return db_->Changes() > 0;
@@ -191,105 +175,23 @@ Status NodeStore::MarkDone(ByteView message_id) {
   return s->Run();
 }
 
-Status NodeStore::InsertInbox(const v1::EnvelopeHeader& h, const v1::Body& body, ByteView digest,
-                              int64_t received_at_ms) {
-  HOTLINE_STMT(s, "INSERT OR IGNORE INTO inbox(message_id, sender, channel, precedence, sequence,"
-                  " created_at_ms, received_at_ms, digest, header, body) VALUES(?,?,?,?,?,?,?,?,?,?)");
-  std::string header = h.SerializeAsString();
-  std::string b = body.SerializeAsString();
-  s->Bind(1, AsBytes(h.message_id())).Bind(2, h.sender()).Bind(3, h.channel()).Bind(4, h.precedence())
-      .Bind(5, static_cast<int64_t>(h.sequence())).Bind(6, h.created_at_ms()).Bind(7, received_at_ms)
-      .Bind(8, digest).Bind(9, AsBytes(header)).Bind(10, AsBytes(b));
-  return s->Run();
-}
-
-Status NodeStore::SetInboxRelease(ByteView message_id, InboxRelease state) {
-  HOTLINE_STMT(s, "UPDATE inbox SET released=? WHERE message_id=?");
-  s->Bind(1, static_cast<int>(state)).Bind(2, message_id);
-  return s->Run();
-}
-
-Status NodeStore::SetStreamNext(v1::Nation sender, v1::Channel channel, uint64_t next) {
-  HOTLINE_STMT(s, "INSERT INTO streams(sender, channel, next_sequence) VALUES(?,?,?)"
-                  " ON CONFLICT(sender, channel) DO UPDATE SET next_sequence=excluded.next_sequence");
-  s->Bind(1, sender).Bind(2, channel).Bind(3, static_cast<int64_t>(next));
-  return s->Run();
-}
-
-StatusOr<std::map<StreamKey, uint64_t>> NodeStore::LoadStreams() {
-  std::map<StreamKey, uint64_t> out;
-  HOTLINE_RETURN_IF_ERROR(ForEachRow(*db_, "SELECT sender, channel, next_sequence FROM streams",
-                                     [&](Statement& s) -> Status {
-                                       out[{static_cast<v1::Nation>(s.ColumnInt(0)),
-                                            static_cast<v1::Channel>(s.ColumnInt(1))}] =
-                                           static_cast<uint64_t>(s.ColumnInt(2));
-                                       return Status::Ok();
-                                     }));
-  return out;
-}
-
-Status NodeStore::SaveWitnessed(const std::string& origin, uint64_t size, ByteView countersigned) {
-  HOTLINE_STMT(s, "INSERT OR REPLACE INTO witnessed(origin, size, signed) VALUES(?,?,?)");
-  s->BindText(1, origin).Bind(2, static_cast<int64_t>(size)).Bind(3, countersigned);
-  return s->Run();
-}
-
-Status NodeStore::ForEachWitnessed(const std::function<void(const v1::SignedCheckpoint&)>& fn) {
-  return ForEachRow(*db_, "SELECT signed FROM witnessed", [&](Statement& s) -> Status {
-    v1::SignedCheckpoint cp;
-    HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, cp, "witnessed checkpoint"));
-    fn(cp);
-    return Status::Ok();
-  });
-}
-
-Status NodeStore::SetWitnessSent(v1::Nation witness, uint64_t size) {
-  HOTLINE_STMT(s, "INSERT INTO witness_sent(witness, size) VALUES(?,?)"
-                  " ON CONFLICT(witness) DO UPDATE SET size=excluded.size");
-  s->Bind(1, witness).Bind(2, static_cast<int64_t>(size));
-  return s->Run();
-}
-
-StatusOr<std::map<v1::Nation, uint64_t>> NodeStore::LoadWitnessSent() {
-  std::map<v1::Nation, uint64_t> out;
-  HOTLINE_RETURN_IF_ERROR(ForEachRow(*db_, "SELECT witness, size FROM witness_sent", [&](Statement& s) -> Status {
-    out[static_cast<v1::Nation>(s.ColumnInt(0))] = static_cast<uint64_t>(s.ColumnInt(1));
-    return Status::Ok();
-  }));
-  return out;
-}
-
-Status NodeStore::ForEachHeld(
-    const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early, int64_t received_at_ms)>& fn) {
-  return ForEachRow(*db_,
-                    "SELECT header, body, digest, released, received_at_ms FROM inbox WHERE released IN (0, 2)"
-                    " ORDER BY sequence",
-                    [&](Statement& s) -> Status {
-                      v1::EnvelopeHeader h;
-                      v1::Body b;
-                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
-                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 1, b, "inbox body"));
-                      fn(std::move(h), std::move(b), s.ColumnBlob(2), s.ColumnInt(3) == 2, s.ColumnInt(4));
-                      return Status::Ok();
-                    });
-}
-
-Status NodeStore::MarkInboxAcknowledged(ByteView message_id, int64_t at_ms) {
-  HOTLINE_STMT(s, "UPDATE inbox SET acknowledged_at_ms=? WHERE message_id=? AND acknowledged_at_ms IS NULL");
-  s->Bind(1, at_ms).Bind(2, message_id);
-  return s->Run();
-}
-
 Status NodeStore::InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind) {
-  HOTLINE_STMT(s, "INSERT OR IGNORE INTO receipts_out(receipt_id, message_id, kind, to_nation, receipt,"
-                  " precedence) VALUES(?,?,?,?,?,?)");
-  s->Bind(1, r.receipt_id).Bind(2, message_id).Bind(3, kind).Bind(4, r.to).Bind(5, r.receipt)
+  HOTLINE_STMT(
+      s,
+      "INSERT OR IGNORE INTO receipts_out(receipt_id, message_id, kind, to_nation, receipt,"
+      " precedence) VALUES(?,?,?,?,?,?)");
+  s->Bind(1, r.receipt_id)
+      .Bind(2, message_id)
+      .Bind(3, kind)
+      .Bind(4, r.to)
+      .Bind(5, r.receipt)
       .Bind(6, r.precedence);
   return s->Run();
 }
 
 Status NodeStore::MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms) {
-  HOTLINE_STMT(s, "UPDATE receipts_out SET accepted_at_ms=? WHERE receipt_id=? AND accepted_at_ms IS NULL");
+  HOTLINE_STMT(
+      s, "UPDATE receipts_out SET accepted_at_ms=? WHERE receipt_id=? AND accepted_at_ms IS NULL");
   s->Bind(1, at_ms).Bind(2, receipt_id);
   return s->Run();
 }
@@ -300,55 +202,26 @@ Status NodeStore::MarkOverdue(ByteView message_id, v1::Nation recipient) {
   return s->Run();
 }
 
-Status NodeStore::SaveConsultation(const v1::ConsultationStatus& status) {
-  HOTLINE_STMT(s, "INSERT INTO consultations(consultation_id, status) VALUES(?,?)"
-                  " ON CONFLICT(consultation_id) DO UPDATE SET status=excluded.status");
-  std::string bytes = status.SerializeAsString();
-  s->Bind(1, AsBytes(status.consultation_id())).Bind(2, AsBytes(bytes));
-  return s->Run();
-}
-
 Status NodeStore::ForEachUnacknowledgedSent(
     const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn) {
-  return ForEachRow(*db_,
-                    "SELECT o.header, r.recipient, r.delivered_at_ms IS NOT NULL FROM outbox o"
-                    " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL",
-                    [&](Statement& s) -> Status {
-                      v1::EnvelopeHeader h;
-                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "outbox header"));
-                      fn(h, static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnInt(2) != 0);
-                      return Status::Ok();
-                    });
-}
-
-Status NodeStore::ForEachUnacknowledgedInbox(
-    const std::function<void(const v1::EnvelopeHeader&, int64_t received_at_ms)>& fn) {
-  return ForEachRow(*db_,
-                    "SELECT header, received_at_ms FROM inbox"
-                    " WHERE acknowledged_at_ms IS NULL AND released IN (1, 2)",
-                    [&](Statement& s) -> Status {
-                      v1::EnvelopeHeader h;
-                      HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, h, "inbox header"));
-                      fn(h, s.ColumnInt(1));
-                      return Status::Ok();
-                    });
-}
-
-Status NodeStore::ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn) {
-  return ForEachRow(*db_, "SELECT status FROM consultations", [&](Statement& s) -> Status {
-    v1::ConsultationStatus st;
-    HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 0, st, "consultation"));
-    fn(st);
-    return Status::Ok();
-  });
+  return db_->ForEachRow(
+      "SELECT o.header, r.recipient, r.delivered_at_ms IS NOT NULL FROM outbox o"
+      " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL",
+      [&](Statement& s) -> Status {
+        v1::EnvelopeHeader h;
+        HOTLINE_RETURN_IF_ERROR(s.ColumnMessage(0, h, "outbox header"));
+        fn(h, static_cast<v1::Nation>(s.ColumnInt(1)), s.ColumnInt(2) != 0);
+        return Status::Ok();
+      });
 }
 
 StatusOr<std::map<SequenceKey, uint64_t>> NodeStore::LoadSequences() {
   std::map<SequenceKey, uint64_t> out;
-  HOTLINE_RETURN_IF_ERROR(ForEachRow(*db_, "SELECT channel, next FROM sequences", [&](Statement& s) -> Status {
-    out[CounterKey(s.ColumnInt(0))] = static_cast<uint64_t>(s.ColumnInt(1));
-    return Status::Ok();
-  }));
+  HOTLINE_RETURN_IF_ERROR(
+      db_->ForEachRow("SELECT channel, next FROM sequences", [&](Statement& s) -> Status {
+        out[CounterKey(s.ColumnInt(0))] = static_cast<uint64_t>(s.ColumnInt(1));
+        return Status::Ok();
+      }));
   return out;
 }
 
@@ -358,10 +231,10 @@ Status NodeStore::ForEachOutstanding(
       "SELECT o.message_id, o.header, o.envelope, o.digest, o.summary, group_concat(r.recipient)"
       " FROM outbox o JOIN outbox_recipient r USING(message_id)"
       " WHERE o.done=0 AND r.delivered_at_ms IS NULL GROUP BY o.message_id ORDER BY o.rowid";
-  return ForEachRow(*db_, kSql, [&](Statement& s) -> Status {
+  return db_->ForEachRow(kSql, [&](Statement& s) -> Status {
     OutboxRow r;
     r.message_id = s.ColumnBlob(0);
-    HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 1, r.header, "outbox header"));
+    HOTLINE_RETURN_IF_ERROR(s.ColumnMessage(1, r.header, "outbox header"));
     r.envelope = s.ColumnBlob(2);
     r.digest = s.ColumnBlob(3);
     r.summary = s.ColumnText(4);
@@ -379,8 +252,7 @@ Status NodeStore::ForEachOutstanding(
 }
 
 Status NodeStore::ForEachUnacceptedReceipt(const std::function<void(PendingReceipt&&)>& fn) {
-  return ForEachRow(
-      *db_,
+  return db_->ForEachRow(
       "SELECT receipt_id, to_nation, receipt, precedence FROM receipts_out"
       " WHERE accepted_at_ms IS NULL ORDER BY rowid",
       [&](Statement& s) -> Status {
@@ -398,7 +270,7 @@ StatusOr<std::optional<OutboxRow>> NodeStore::FindOutbox(ByteView message_id) {
   if (row.ok() && *row) {
     OutboxRow r;
     r.message_id.assign(message_id.begin(), message_id.end());
-    if (Status st = ParseColumn(*s, 0, r.header, "outbox header"); !st.ok()) {
+    if (Status st = s->ColumnMessage(0, r.header, "outbox header"); !st.ok()) {
       s->Reset();
       return st;
     }
@@ -410,15 +282,6 @@ StatusOr<std::optional<OutboxRow>> NodeStore::FindOutbox(ByteView message_id) {
   s->Reset();
   if (!row.ok()) return row.status();
   return out;
-}
-
-StatusOr<bool> NodeStore::InboxHas(ByteView message_id) {
-  HOTLINE_STMT(s, "SELECT 1 FROM inbox WHERE message_id=?");
-  s->Bind(1, message_id);
-  auto row = s->Step();
-  s->Reset();
-  if (!row.ok()) return row.status();
-  return *row;
 }
 
 StatusOr<std::optional<Bytes>> NodeStore::FindReceipt(ByteView message_id, int kind) {
@@ -434,12 +297,14 @@ StatusOr<std::optional<Bytes>> NodeStore::FindReceipt(ByteView message_id, int k
 
 StatusOr<Bytes> NodeStore::ResolveId(std::string_view hex_prefix, bool inbox) {
   if (hex_prefix.size() < 4 || hex_prefix.size() > 32 ||
-      !std::all_of(hex_prefix.begin(), hex_prefix.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+      !std::all_of(hex_prefix.begin(), hex_prefix.end(),
+                   [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
     return InvalidArgumentError("message id '" + std::string(hex_prefix) +
                                 "' is not 4 to 32 hex digits");
   }
   std::string sql = std::string("SELECT message_id FROM ") + (inbox ? "inbox" : "outbox") +
-                    " WHERE hex(message_id) LIKE ?" + (inbox ? " AND released IN (1, 2)" : "") + " LIMIT 2";
+                    " WHERE hex(message_id) LIKE ?" + (inbox ? " AND released IN (1, 2)" : "") +
+                    " LIMIT 2";
   HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   s.BindText(1, UpperHex(hex_prefix) + "%");
   std::vector<Bytes> found;
@@ -452,63 +317,19 @@ StatusOr<Bytes> NodeStore::ResolveId(std::string_view hex_prefix, bool inbox) {
     return NotFoundError(std::string("no message with id ") + std::string(hex_prefix) + " in the " +
                          (inbox ? "inbox" : "outbox"));
   }
-  if (found.size() > 1) return InvalidArgumentError("message id prefix " + std::string(hex_prefix) + " is ambiguous");
+  if (found.size() > 1)
+    return InvalidArgumentError("message id prefix " + std::string(hex_prefix) + " is ambiguous");
   return found[0];
 }
 
-static StatusOr<InboxRow> ReadInboxRow(Statement& s) {
-  InboxRow r;
-  auto& e = r.entry;
-  Bytes id = s.ColumnBlob(0);
-  e.set_message_id(ToString(id));
-  e.set_sender(static_cast<v1::Nation>(s.ColumnInt(1)));
-  e.set_channel(static_cast<v1::Channel>(s.ColumnInt(2)));
-  e.set_precedence(static_cast<v1::Precedence>(s.ColumnInt(3)));
-  e.set_sequence(static_cast<uint64_t>(s.ColumnInt(4)));
-  e.set_created_at_ms(s.ColumnInt(5));
-  e.set_received_at_ms(s.ColumnInt(6));
-  r.digest = s.ColumnBlob(7);
-  HOTLINE_RETURN_IF_ERROR(ParseColumn(s, 8, *e.mutable_body(), "inbox body"));
-  if (!s.ColumnIsNull(9)) e.set_acknowledged_at_ms(s.ColumnInt(9));
-  r.acknowledged = !s.ColumnIsNull(9);
-  return r;
-}
-
-constexpr std::string_view kInboxColumns =
-    "message_id, sender, channel, precedence, sequence, created_at_ms, received_at_ms, digest, body,"
-    " acknowledged_at_ms";
-
-StatusOr<std::optional<InboxRow>> NodeStore::GetInbox(ByteView message_id) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT " + std::string(kInboxColumns) +
-                                                     " FROM inbox WHERE message_id=?"));
-  s.Bind(1, message_id);
-  HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<InboxRow>();
-  HOTLINE_ASSIGN_OR_RETURN(InboxRow r, ReadInboxRow(s));
-  return std::optional<InboxRow>(std::move(r));
-}
-
-StatusOr<std::vector<InboxRow>> NodeStore::ListInbox(uint32_t limit, bool unacknowledged_only) {
-  std::string sql = "SELECT " + std::string(kInboxColumns) + " FROM inbox WHERE released IN (1, 2)" +
-                    (unacknowledged_only ? " AND acknowledged_at_ms IS NULL" : "") +
-                    " ORDER BY received_at_ms DESC, rowid DESC LIMIT ?";
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
-  s.Bind(1, limit ? limit : 50);
-  std::vector<InboxRow> out;
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    HOTLINE_ASSIGN_OR_RETURN(InboxRow r, ReadInboxRow(s));
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT o.channel, o.precedence, o.created_at_ms, o.summary, o.accepted_at_ms, r.recipient,"
-      " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue FROM outbox o"
-      " JOIN outbox_recipient r USING(message_id) WHERE o.message_id=? ORDER BY r.recipient"));
+  HOTLINE_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare(
+          "SELECT o.channel, o.precedence, o.created_at_ms, o.summary, o.accepted_at_ms, "
+          "r.recipient,"
+          " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue FROM outbox o"
+          " JOIN outbox_recipient r USING(message_id) WHERE o.message_id=? ORDER BY r.recipient"));
   s.Bind(1, message_id);
   v1::MessageStatus out;
   out.set_message_id(ToString(message_id));
@@ -533,8 +354,8 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
 }
 
 StatusOr<std::vector<Bytes>> NodeStore::RecentOutbox(uint32_t limit) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT message_id FROM outbox ORDER BY rowid DESC LIMIT ?"));
+  HOTLINE_ASSIGN_OR_RETURN(
+      Statement s, db_->Prepare("SELECT message_id FROM outbox ORDER BY rowid DESC LIMIT ?"));
   s.Bind(1, limit ? limit : 20);
   std::vector<Bytes> out;
   for (;;) {

@@ -113,10 +113,8 @@ class NodeStore {
 
  private:
   explicit NodeStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
-  StatusOr<Statement*> Cached(std::string_view sql);
 
   std::unique_ptr<Database> db_;
-  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
 };
 
 // Human text for a body, for lists and logs: "[FLASH MISSILE WARNING — EXERCISE] ...".

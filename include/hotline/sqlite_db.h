@@ -9,6 +9,12 @@
 #ifndef HOTLINE_SQLITE_DB_H_
 #define HOTLINE_SQLITE_DB_H_
 
+#include <google/protobuf/message_lite.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -44,6 +50,9 @@ class Statement {
   Bytes ColumnBlob(int col) const;
   std::string ColumnText(int col) const;
   bool ColumnIsNull(int col) const;
+  // A column holding a serialized protobuf: one that does not parse is
+  // corruption (DataLoss naming `what`), never an empty message.
+  Status ColumnMessage(int col, google::protobuf::MessageLite& out, std::string_view what) const;
 
  private:
   sqlite3* db_;
@@ -65,6 +74,12 @@ class Database {
 
   Status Exec(std::string_view sql);
   StatusOr<Statement> Prepare(std::string_view sql);
+  // A statement prepared once and kept for this Database's lifetime (for
+  // the statements a store runs on every message); Run() or Reset() it
+  // after each use.
+  StatusOr<Statement*> Cached(std::string_view sql);
+  // Runs `fn` on each row of `sql`; stops at the first error.
+  Status ForEachRow(std::string_view sql, const std::function<Status(Statement&)>& fn);
   int64_t LastInsertRowId() const;
   int Changes() const;
 
@@ -78,6 +93,7 @@ class Database {
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cached_;
 };
 
 // Maps the last SQLite error on `db` to a Status with `what` as context.
