@@ -146,4 +146,35 @@ StatusOr<v1::Checkpoint> VerifyCheckpointSignature(const v1::SignedCheckpoint& s
   return cp;
 }
 
+StatusOr<AuditLogReader> AuditLogReader::Open(const std::filesystem::path& path) {
+  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
+  return AuditLogReader(std::move(db));
+}
+
+Status AuditLogReader::ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) {
+  return db_->ForEachRow("SELECT idx, record, leaf_hash FROM audit_log ORDER BY idx", [&](Statement& s) {
+    return fn(StoredRecord{static_cast<uint64_t>(s.ColumnInt(0)), s.ColumnBlob(1), s.ColumnBlob(2)});
+  });
+}
+
+Status AuditLogReader::ForEachCheckpoint(const std::function<Status(const StoredCheckpoint&)>& fn) {
+  return db_->ForEachRow("SELECT size, signed FROM checkpoints ORDER BY size", [&](Statement& s) {
+    return fn(StoredCheckpoint{static_cast<uint64_t>(s.ColumnInt(0)), s.ColumnBlob(1)});
+  });
+}
+
+StatusOr<std::vector<v1::SignedCheckpoint>> AuditLogReader::Witnessed(const std::string& origin) {
+  std::vector<v1::SignedCheckpoint> out;
+  auto s = db_->Prepare("SELECT signed FROM witnessed WHERE origin=?");
+  if (!s.ok()) return out;  // no witness table in this store
+  s->BindText(1, origin);
+  for (;;) {
+    HOTLINE_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    v1::SignedCheckpoint cp;
+    if (s->ColumnMessage(0, cp, "witnessed checkpoint").ok()) out.push_back(std::move(cp));
+  }
+  return out;
+}
+
 }  // namespace hotline

@@ -22,21 +22,18 @@ struct Ctx {
 
 StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
                                              const AuditVerifyOptions& options) {
-  if (!std::filesystem::exists(path)) return NotFoundError("no store at " + path.string());
-  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
+  HOTLINE_ASSIGN_OR_RETURN(AuditLogReader reader, AuditLogReader::Open(path));
   Ctx ctx;
   auto& rep = ctx.report;
 
   // 1. Records: contiguous indices, leaf hash and embedded index right.
   std::vector<merkle::Hash> leaves;  // recomputed from the record bytes
   {
-    HOTLINE_ASSIGN_OR_RETURN(Statement s,
-                             db->Prepare("SELECT idx, record, leaf_hash FROM audit_log ORDER BY idx"));
-    for (uint64_t expected = 0;; ++expected) {
-      HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      auto idx = static_cast<uint64_t>(s.ColumnInt(0));
-      Bytes record = s.ColumnBlob(1), stored_leaf = s.ColumnBlob(2);
+    uint64_t expected = 0;
+    HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
+      uint64_t idx = stored.index;
+      const Bytes& record = stored.record;
+      const Bytes& stored_leaf = stored.leaf_hash;
       merkle::Hash leaf = merkle::LeafHash(record);
       if (idx != expected) {
         ctx.Fail(expected, "record " + std::to_string(expected) + " is missing (the next stored is " +
@@ -60,8 +57,9 @@ StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
         }
       }
       leaves.push_back(leaf);
-      expected = idx;
-    }
+      expected = idx + 1;
+      return Status::Ok();
+    }));
   }
   rep.records = leaves.size();
   // A record-level finding names the exact index; checkpoints can then only
@@ -70,21 +68,16 @@ StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
 
   // 2. Checkpoints: the log's own and witnessed copies, in size order.
   std::vector<v1::SignedCheckpoint> checkpoints = options.witnessed;
-  {
-    HOTLINE_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT size, signed FROM checkpoints ORDER BY size"));
-    for (;;) {
-      HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      Bytes b = s.ColumnBlob(1);
-      v1::SignedCheckpoint cp;
-      if (!cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
-        ctx.Fail(static_cast<uint64_t>(s.ColumnInt(0)), "checkpoint at size " +
-                                                            std::to_string(s.ColumnInt(0)) + " does not parse");
-        continue;
-      }
-      checkpoints.push_back(std::move(cp));
+  HOTLINE_RETURN_IF_ERROR(reader.ForEachCheckpoint([&](const AuditLogReader::StoredCheckpoint& stored) -> Status {
+    v1::SignedCheckpoint cp;
+    const Bytes& b = stored.signed_checkpoint;
+    if (!cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
+      ctx.Fail(stored.size, "checkpoint at size " + std::to_string(stored.size) + " does not parse");
+      return Status::Ok();
     }
-  }
+    checkpoints.push_back(std::move(cp));
+    return Status::Ok();
+  }));
   std::sort(checkpoints.begin(), checkpoints.end(), [](const auto& a, const auto& b) {
     v1::Checkpoint x, y;
     x.ParseFromString(a.checkpoint());

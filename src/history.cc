@@ -1,27 +1,22 @@
 #include "hotline/history.h"
 
+#include "hotline/audit_log.h"
 #include "hotline/bytes.h"
 #include "hotline/certs.h"
-#include "hotline/sqlite_db.h"
 
 namespace hotline {
 
 StatusOr<std::vector<v1::AuditRecord>> ReadAuditRecords(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path)) return NotFoundError("no store at " + path.string());
-  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT idx, record FROM audit_log ORDER BY idx"));
+  HOTLINE_ASSIGN_OR_RETURN(AuditLogReader reader, AuditLogReader::Open(path));
   std::vector<v1::AuditRecord> out;
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    Bytes b = s.ColumnBlob(1);
+  HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
     v1::AuditRecord r;
-    if (!r.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
-      return DataLossError(path.string() + ": audit record " + std::to_string(s.ColumnInt(0)) +
-                           " does not parse");
+    if (!r.ParseFromArray(stored.record.data(), static_cast<int>(stored.record.size()))) {
+      return DataLossError(path.string() + ": audit record " + std::to_string(stored.index) + " does not parse");
     }
     out.push_back(std::move(r));
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 

@@ -66,17 +66,9 @@ StatusOr<std::vector<v1::SignedCheckpoint>> WitnessedCopies(const std::vector<st
                                                             const std::string& origin) {
   std::vector<v1::SignedCheckpoint> out;
   for (const auto& path : ExpandStores(stores)) {
-    HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(path));
-    auto s = db->Prepare("SELECT signed FROM witnessed WHERE origin=?");
-    if (!s.ok()) continue;  // no witness table in this store
-    s->BindText(1, origin);
-    for (;;) {
-      HOTLINE_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      Bytes b = s->ColumnBlob(0);
-      v1::SignedCheckpoint cp;
-      if (cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) out.push_back(std::move(cp));
-    }
+    HOTLINE_ASSIGN_OR_RETURN(AuditLogReader reader, AuditLogReader::Open(path));
+    HOTLINE_ASSIGN_OR_RETURN(auto copies, reader.Witnessed(origin));
+    for (auto& cp : copies) out.push_back(std::move(cp));
   }
   return out;
 }
@@ -136,8 +128,7 @@ int RunExport(const AuditOptions& o) {
 }
 
 StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
-  HOTLINE_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(o.store));
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT idx, record FROM audit_log ORDER BY idx"));
+  HOTLINE_ASSIGN_OR_RETURN(AuditLogReader reader, AuditLogReader::Open(o.store));
   std::vector<merkle::Hash> leaves;
   std::vector<Bytes> records;
   int64_t index = o.index;
@@ -145,28 +136,30 @@ StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
   if (!o.message.empty()) {
     HOTLINE_ASSIGN_OR_RETURN(wanted, FromHex(o.message));
   }
-  for (;;) {
-    HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    records.push_back(s.ColumnBlob(1));
+  HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
+    records.push_back(stored.record);
     leaves.push_back(merkle::LeafHash(records.back()));
     if (index < 0 && !wanted.empty()) {
       v1::AuditRecord r;
       r.ParseFromArray(records.back().data(), static_cast<int>(records.back().size()));
-      if (ToBytes(r.message_id()) == wanted) {
-        index = static_cast<int64_t>(records.size() - 1);
-      }
+      if (ToBytes(r.message_id()) == wanted) index = static_cast<int64_t>(records.size() - 1);
     }
-  }
+    return Status::Ok();
+  }));
   if (index < 0 || static_cast<size_t>(index) >= records.size()) {
     return NotFoundError("no such record in " + o.store);
   }
-  HOTLINE_ASSIGN_OR_RETURN(Statement c, db->Prepare(
-      "SELECT size, signed FROM checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1"));
-  c.Bind(1, index);
-  HOTLINE_ASSIGN_OR_RETURN(bool row, c.Step());
-  if (!row) return FailedPreconditionError("no signed checkpoint covers record " + std::to_string(index) + " yet");
-  auto size = static_cast<uint64_t>(c.ColumnInt(0));
+  // The newest signed checkpoint that covers the record.
+  uint64_t size = 0;
+  Bytes covering;
+  HOTLINE_RETURN_IF_ERROR(reader.ForEachCheckpoint([&](const AuditLogReader::StoredCheckpoint& cp) -> Status {
+    if (cp.size > static_cast<uint64_t>(index) && cp.size > size) {
+      size = cp.size;
+      covering = cp.signed_checkpoint;
+    }
+    return Status::Ok();
+  }));
+  if (size == 0) return FailedPreconditionError("no signed checkpoint covers record " + std::to_string(index) + " yet");
   v1::InclusionProofFile f;
   v1::AuditRecord r;
   r.ParseFromArray(records[static_cast<size_t>(index)].data(), static_cast<int>(records[static_cast<size_t>(index)].size()));
@@ -178,7 +171,7 @@ StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
                                               static_cast<uint64_t>(index))) {
     f.add_proof(ToString(h));
   }
-  f.set_signed_checkpoint(ToString(c.ColumnBlob(1)));
+  f.set_signed_checkpoint(ToString(covering));
   return f;
 }
 

@@ -14,6 +14,9 @@
 #include <memory>
 #include <optional>
 
+#include <filesystem>
+#include <functional>
+
 #include "hotline/crypto.h"
 #include "hotline/merkle.h"
 #include "hotline/sqlite_db.h"
@@ -81,6 +84,36 @@ class AuditLog {
 };
 
 Bytes AuditLeafHash(ByteView record);
+
+// A stored audit log read as evidence (a node's or relay's store, whose
+// owner may be running): the only code besides AuditLog that knows its
+// tables. Opened read-only: a missing store is NotFound, and nothing is
+// written beside it.
+class AuditLogReader {
+ public:
+  static StatusOr<AuditLogReader> Open(const std::filesystem::path& path);
+
+  struct StoredRecord {
+    uint64_t index = 0;
+    Bytes record;     // the serialized AuditRecord, as hashed
+    Bytes leaf_hash;  // as stored
+  };
+  // In index order; stops at the first error `fn` returns.
+  Status ForEachRecord(const std::function<Status(const StoredRecord&)>& fn);
+  struct StoredCheckpoint {
+    uint64_t size = 0;
+    Bytes signed_checkpoint;  // serialized SignedCheckpoint
+  };
+  // The log's own signed checkpoints, in size order.
+  Status ForEachCheckpoint(const std::function<Status(const StoredCheckpoint&)>& fn);
+  // Checkpoints of `origin` this store's owner witnessed (empty for a store
+  // that witnesses nothing, e.g. a relay's).
+  StatusOr<std::vector<v1::SignedCheckpoint>> Witnessed(const std::string& origin);
+
+ private:
+  explicit AuditLogReader(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<Database> db_;
+};
 
 // Signature check of a checkpoint: returns the parsed Checkpoint if the
 // first signature verifies under `public_key` with the checkpoint tag.
