@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "hotline/audit_log.h"
+#include "hotline/text.h"
 #include "hotline/audit_verify.h"
 #include "hotline/file_util.h"
 #include "hotline/history.h"
@@ -89,6 +90,49 @@ int RunHistory(const AuditOptions& o) {
   return report.clean() ? 0 : 1;
 }
 
+// Every log verified on its own (tamper evidence, each checked against the
+// checkpoints the other stores witnessed), then the run's history across
+// them: what `history` checks, on logs first proven intact.
+int RunReconcile(const AuditOptions& o) {
+  auto stores = ExpandStores(o.stores);
+  if (stores.empty()) return Fail(InvalidArgumentError("no node.db or relay.db found in the given paths"));
+  std::vector<std::string> all;
+  for (const auto& path : stores) all.push_back(path.string());
+  bool intact = true;
+  for (const auto& path : stores) {
+    AuditVerifyOptions options;
+    options.key_for = KeysFrom(o.certs);
+    auto first = VerifyAuditStore(path, options);
+    if (!first.ok()) return Fail(first.status());
+    auto copies = WitnessedCopies(all, first->origin);
+    if (!copies.ok()) return Fail(copies.status());
+    options.witnessed = *copies;
+    auto report = VerifyAuditStore(path, options);
+    if (!report.ok()) return Fail(report.status());
+    if (report->ok()) {
+      std::cout << "intact " << report->origin << ": " << report->records << " records, "
+                << report->checkpoints << " checkpoints (" << copies->size() << " witnessed)\n";
+    } else {
+      intact = false;
+      std::cout << "TAMPERED " << report->origin << ": first bad index " << *report->first_bad_index << ": "
+                << report->problem << "\n";
+    }
+  }
+  int history = RunHistory(o);
+  return intact ? history : kExitFailed;
+}
+
+std::string DescribeRecord(const v1::AuditRecord& r) {
+  std::string line = std::to_string(r.index()) + "  " + std::to_string(r.at_ms()) + "  " +
+                     v1::AuditEvent_Name(r.event()).substr(12);
+  if (!r.message_id().empty()) line += "  " + ToHex(AsBytes(r.message_id()));
+  if (r.peer() != v1::NATION_UNSPECIFIED) line += "  " + NationCode(r.peer());
+  if (!r.peer_subject().empty()) line += "  " + Printable(r.peer_subject());
+  if (!r.reason().empty()) line += "  " + Printable(r.reason());
+  if (!r.detail().empty()) line += "  (" + Printable(r.detail()) + ")";
+  return line;
+}
+
 int RunVerify(const AuditOptions& o) {
   AuditVerifyOptions options;
   options.key_for = KeysFrom(o.certs);
@@ -116,6 +160,10 @@ int RunVerify(const AuditOptions& o) {
 int RunExport(const AuditOptions& o) {
   auto records = ReadAuditRecords(o.store);
   if (!records.ok()) return Fail(records.status());
+  if (!o.jsonl) {
+    for (const auto& r : *records) std::cout << DescribeRecord(r) << "\n";
+    return 0;
+  }
   google::protobuf::util::JsonPrintOptions json;
   json.preserve_proto_field_names = true;
   for (const auto& r : *records) {
@@ -240,13 +288,16 @@ void AddAuditCommands(CLI::App& app, int& exit_code) {
   verify->callback([o, &exit_code] { exit_code = RunVerify(*o); });
 
   CLI::App* reconcile = audit->add_subcommand(
-      "reconcile", "Across all logs: every message sent was delivered with the same digest, receipts match");
+      "reconcile", "Verify every log (against the checkpoints the others witnessed), then check the run's "
+                   "history across them");
   reconcile->add_option("stores", o->stores, "stores or folders")->required();
-  reconcile->callback([o, &exit_code] { exit_code = RunHistory(*o); });
+  reconcile->add_option("--certs", o->certs, "Trust folder (checkpoint signers)")->capture_default_str();
+  reconcile->callback([o, &exit_code] { exit_code = RunReconcile(*o); });
 
-  CLI::App* exp = audit->add_subcommand("export", "Print a log as JSON Lines");
+  CLI::App* exp = audit->add_subcommand("export", "Print a log, one record per line");
   exp->add_option("store", o->store)->required();
-  exp->add_flag("--jsonl", o->jsonl, "JSON Lines (the only format)");
+  exp->add_flag("--jsonl", o->jsonl,
+                "JSON Lines: {\"leaf_hash\": hex, \"record\": proto3 JSON} (default: readable lines)");
   exp->callback([o, &exit_code] { exit_code = RunExport(*o); });
 
   CLI::App* prove = audit->add_subcommand("prove", "Inclusion proof of one record against a signed checkpoint");

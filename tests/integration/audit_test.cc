@@ -40,7 +40,7 @@ TEST(AuditIntegrationTest, WitnessedLogsVerifyReconcileProveAndCatchARestoredCop
   ASSERT_TRUE(WaitUntil([&] { return WitnessedRows(c.NodeData("jp") / "node.db", "node-us") > before; }));
   // Let in-flight messages (checkpoint notes too) settle before stopping.
   ASSERT_TRUE(WaitUntil([&] {
-    return c.Cli({"audit", "reconcile", c.path().string()}).exit_code == 0;
+    return c.Cli({"audit", "reconcile", c.path().string(), "--certs", c.certs().string()}).exit_code == 0;
   }));
   c.StopAll();
 
@@ -50,9 +50,16 @@ TEST(AuditIntegrationTest, WitnessedLogsVerifyReconcileProveAndCatchARestoredCop
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_NE(verify.output.find("OK node-us"), std::string::npos) << verify.output;
 
-  auto reconcile = c.Cli({"audit", "reconcile", c.path().string()});
+  // reconcile = every log verified (against what the others witnessed), then the history.
+  auto reconcile = c.Cli({"audit", "reconcile", c.path().string(), "--certs", certs});
   EXPECT_EQ(reconcile.exit_code, 0) << reconcile.output;
+  EXPECT_NE(reconcile.output.find("intact node-us"), std::string::npos) << reconcile.output;
+  EXPECT_NE(reconcile.output.find("witnessed)"), std::string::npos) << reconcile.output;
   EXPECT_NE(reconcile.output.find("CLEAN"), std::string::npos) << reconcile.output;
+  auto readable = c.Cli({"audit", "export", (c.NodeData("us") / "node.db").string()});
+  EXPECT_EQ(readable.exit_code, 0);
+  EXPECT_NE(readable.output.find("  SENT  "), std::string::npos) << readable.output;
+  EXPECT_EQ(readable.output.find("{\""), std::string::npos) << readable.output;
 
   auto prove = c.Cli({"audit", "prove", (c.NodeData("us") / "node.db").string(), "--message", id, "--out",
                       (c.path() / "proof.json").string()});
