@@ -24,7 +24,7 @@ Status RelayServer::Start() {
     return InvalidArgumentError(config_.subject + " is not a relay certificate");
   }
   CertExpectations self_check;
-  self_check.now_unix = NowUnix();
+  self_check.now_unix = config_.now_ms() / 1000;
   self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
   self_check.role = v1::ROLE_RELAY;
   CertCheck check = trust_->Verify(id.certificate, self_check);
@@ -37,7 +37,7 @@ Status RelayServer::Start() {
   if (ec) return UnavailableError("cannot create " + config_.data_dir.string() + ": " + ec.message());
   HOTLINE_ASSIGN_OR_RETURN(store_, RelayStore::Open(config_.data_dir / "relay.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
-  audit_ = std::make_unique<AuditLog>(store_->db(), config_.subject, NowUnixMs);
+  audit_ = std::make_unique<AuditLog>(store_->db(), config_.subject, config_.now_ms);
   committer_->OnRollback([this] { audit_->InvalidateCache(); });
   size_t restored = 0;
   HOTLINE_RETURN_IF_ERROR(store_->ForEach([&](const QueuedItem& item) {
@@ -151,6 +151,7 @@ void RelayServer::OnConnection(tcp::socket socket) {
   SecureChannelConfig channel =
       ChannelConfigFor(*identity_, *trust_, /*initiator=*/false, v1::ROLE_NODE);
   channel.allowed_skew_seconds = config_.allowed_skew_seconds;
+  channel.now_unix = [this] { return config_.now_ms() / 1000; };
   channel.rekey_after_messages = config_.rekey_after_messages;
   LinkOptions options;
   options.fifo = config_.fifo;
@@ -191,7 +192,7 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   // it our clock; a refused certificate gets CODE_CERTIFICATE_REFUSED instead.
   v1::LinkFrame hello;
   hello.mutable_hello()->set_version(1);
-  hello.mutable_hello()->set_at_ms(NowUnixMs());
+  hello.mutable_hello()->set_at_ms(config_.now_ms());
   (void)link->Send(hello, LinkConnection::kControlPrecedence, /*force=*/true);
   NodeQueue& q = nodes_[nation];
   if (q.link && q.link != link) q.link->Close("replaced by a newer connection from the same node");
@@ -293,7 +294,7 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
   }
   Sha256Digest digest = EnvelopeDigest(routed->envelope);
   auto items = std::make_shared<std::vector<QueuedItem>>();
-  int64_t now = NowUnixMs();
+  int64_t now = config_.now_ms();
   committer_->Submit(
       [this, h, items, encoded, digest, now]() -> Status {
         items->clear();  // re-runnable after a rollback
@@ -321,7 +322,7 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
         }
         v1::LinkFrame ack;
         ack.mutable_accepted()->set_message_id(h.message_id());
-        ack.mutable_accepted()->set_at_ms(NowUnixMs());
+        ack.mutable_accepted()->set_at_ms(config_.now_ms());
         (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
         for (const auto& item : *items) Queue(item);
         for (const auto& item : *items) Pump(item.recipient);
@@ -346,7 +347,7 @@ void RelayServer::OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::Sub
                        ? submit.precedence()
                        : v1::PRECEDENCE_FLASH;
   auto item = std::make_shared<QueuedItem>();
-  int64_t now = NowUnixMs();
+  int64_t now = config_.now_ms();
   std::string data = submit.receipt();
   committer_->Submit(
       [this, d, receipt_id, item, data, now, precedence]() -> Status {

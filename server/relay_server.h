@@ -11,6 +11,7 @@
 #define HOTLINE_SERVER_RELAY_SERVER_H_
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -20,6 +21,7 @@
 #include "hotline/audit_log.h"
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
+#include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
 #include "relay_store.h"
 
@@ -35,13 +37,16 @@ struct RelayConfig {
   size_t max_handshaking_per_address = limits::kMaxHandshakingPerAddress;
   // Un-taken deliveries per node, in count and bytes: what a FLASH that
   // arrives now must wait behind at the recipient.
-  size_t delivery_window = 64;
-  size_t delivery_window_bytes = 256 * 1024;
+  size_t delivery_window = limits::kDeliveryWindow;
+  size_t delivery_window_bytes = limits::kDeliveryWindowBytes;
   bool fifo = false;             // ignore precedence (benchmark comparison only)
   std::chrono::milliseconds handshake_timeout = limits::kHandshakeTimeout;
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
+  // The relay's one wall clock: stored times, greetings, certificate checks
+  // and audit records all read it.
+  std::function<int64_t()> now_ms = NowUnixMs;
 };
 
 class RelayServer {

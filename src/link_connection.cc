@@ -146,7 +146,7 @@ awaitable<void> LinkConnection::Reader() {
     }
     if (!co_await WriteRaw(first)) co_return;
   }
-  std::vector<uint8_t> buffer(64 * 1024);
+  std::vector<uint8_t> buffer(limits::kReadChunkBytes);
   while (!closed_) {
     boost::system::error_code ec;
     size_t n = co_await socket_.async_read_some(asio::buffer(buffer),
@@ -188,7 +188,6 @@ awaitable<void> LinkConnection::Reader() {
 
 awaitable<void> LinkConnection::Writer() {
   auto self = shared_from_this();
-  constexpr size_t kMaxBatchBytes = 64 * 1024;
   Bytes batch;
   while (!closed_) {
     if (queue_.empty()) {
@@ -199,7 +198,7 @@ awaitable<void> LinkConnection::Writer() {
     }
     batch.clear();
     Bytes piece, sealed;
-    while (batch.size() < kMaxBatchBytes && queue_.Pop(piece)) {
+    while (batch.size() < limits::kWriteBatchBytes && queue_.Pop(piece)) {
       sealed.clear();
       if (Status st = channel_.Encrypt(piece, sealed); !st.ok()) {
         Close(st.message());

@@ -130,7 +130,7 @@ awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
       co_await s->wake.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    Bytes wire = s->outbox.PopBatch(256 * 1024);
+    Bytes wire = s->outbox.PopBatch(limits::kControlWriteBatchBytes);
     boost::system::error_code ec;
     co_await asio::async_write(s->socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
     if (ec) break;
@@ -151,7 +151,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   };
   asio::co_spawn(io_, WriteReplies(s), LogExceptions{"control writer"});
   ControlDecoder decoder;
-  std::vector<uint8_t> buffer(64 * 1024);
+  std::vector<uint8_t> buffer(limits::kReadChunkBytes);
   int watcher = 0;
   auto reply = [s](v1::ControlResponse r) { s->Push(std::move(r)); };
   while (!s->closed && !s->closing) {

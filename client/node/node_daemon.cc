@@ -267,14 +267,10 @@ void NodeDaemon::OnAccepted(size_t relay, const v1::RelayAccepted& accepted) {
 // ---------------------------------------------------------------- sending
 
 void NodeDaemon::PumpOutbox() {
-  // Keep the link's own queue short so that a later FLASH still goes first;
-  // the link's queue is itself ordered by precedence, so urgent messages
-  // go straight in.
-  constexpr size_t kLinkHighWater = 1 << 20;
   int relay = pool_ ? pool_->First() : -1;
   if (relay < 0) return;  // resumes when a relay link comes up
   auto r = static_cast<size_t>(relay);
-  while (auto id = outbox_.Next(pool_->queued_bytes(r) < kLinkHighWater)) {
+  while (auto id = outbox_.Next(pool_->queued_bytes(r) < limits::kLinkHighWaterBytes)) {
     const OutboxScheduler::Entry* entry = outbox_.Find(*id);
     v1::LinkFrame f;
     f.mutable_submit()->set_envelope(ToString(entry->envelope));

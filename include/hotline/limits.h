@@ -63,6 +63,18 @@ inline constexpr size_t kControlFrameHeadroom = 1024 * 1024;
 // the sender's priority queue rather than in the receiver's socket buffer
 // (PERFORMANCE.md §6), where a FLASH frame could not overtake it.
 inline constexpr int kLinkReceiveBuffer = 128 * 1024;
+// One socket read, and one coalesced write, on a link or the control socket.
+inline constexpr size_t kReadChunkBytes = 64 * 1024;
+inline constexpr size_t kWriteBatchBytes = 64 * 1024;
+inline constexpr size_t kControlWriteBatchBytes = 256 * 1024;
+// Bulk traffic a node lets queue on one relay link: past it only IMMEDIATE
+// and FLASH go in, so a later FLASH still goes first (the link's queue is
+// itself ordered by precedence).
+inline constexpr size_t kLinkHighWaterBytes = 1024 * 1024;
+// Deliveries a relay keeps un-taken per node, in count and bytes: what a
+// FLASH that arrives now must wait behind at the recipient.
+inline constexpr size_t kDeliveryWindow = 64;
+inline constexpr size_t kDeliveryWindowBytes = 256 * 1024;
 inline constexpr int kLinkNotSentLowat = 16 * 1024;
 
 }  // namespace hotline::limits
