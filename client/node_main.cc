@@ -1,12 +1,13 @@
 // hotline-node: the daemon of one nation.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 
 #include "hotline/certs.h"
 #include "hotline/crypto.h"
 #include "hotline/deadlines.h"
-#include "hotline/net_util.h"
 #include "hotline/logging.h"
+#include "hotline/net_util.h"
 #include "node/control_server.h"
 #include "node/node_daemon.h"
 
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
-  app.set_config("--config", "", "Read options from this TOML file (key = option name without"
+  app.set_config("--config", "",
+                 "Read options from this TOML file (key = option name without"
                  " the dashes; options on the command line win); see examples/");
   app.set_version_flag("--version", std::string("hotline-node ") + HOTLINE_VERSION);
   app.footer("Exit codes: 0 stopped cleanly; 1 could not start or failed; 2 bad usage.");
@@ -84,7 +86,8 @@ int main(int argc, char** argv) {
                       : hotline::StatusOr<std::chrono::milliseconds>(hotline::InvalidArgumentError(
                             "expected PRECEDENCE=DURATION, e.g. immediate=2s"));
     if (!hold.ok()) {
-      std::cerr << "hotline-node: --release-hold " << spec << ": " << hold.status().message() << "\n";
+      std::cerr << "hotline-node: --release-hold " << spec << ": " << hold.status().message()
+                << "\n";
       return 2;
     }
     config.release_policy.hold[precedence] = *hold;

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
-  app.set_config("--config", "", "Read options from this TOML file (key = option name without"
+  app.set_config("--config", "",
+                 "Read options from this TOML file (key = option name without"
                  " the dashes; options on the command line win); see examples/");
   app.set_version_flag("--version", std::string("hotline-relay ") + HOTLINE_VERSION);
   app.footer("Exit codes: 0 stopped cleanly; 1 could not start or failed; 2 bad usage.");

@@ -457,7 +457,8 @@ void RelayServer::RetryUnreadable() {
     for (auto& [nation, q] : nodes_) {
       for (int64_t id : q.unreadable) {
         auto item = q.items.find(id);
-        if (item != q.items.end()) q.pending.insert({config_.fifo ? 0 : item->second.precedence, id});
+        if (item != q.items.end())
+          q.pending.insert({config_.fifo ? 0 : item->second.precedence, id});
       }
       q.unreadable.clear();
       Pump(nation);
@@ -471,7 +472,8 @@ void RelayServer::Queue(const QueuedItem& item) {
   if (q.items.count(item.id)) return;  // already queued (a resubmission)
   q.items[item.id] = item;
   q.pending.insert({config_.fifo ? 0 : item.precedence, item.id});
-  if (item.kind == ItemKind::kEnvelope) copies_[{item.sender, ToString(item.item_id)}].insert({item.recipient, item.id});
+  if (item.kind == ItemKind::kEnvelope)
+    copies_[{item.sender, ToString(item.item_id)}].insert({item.recipient, item.id});
 }
 
 void RelayServer::Pump(v1::Nation recipient) {

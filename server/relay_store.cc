@@ -46,8 +46,8 @@ StatusOr<QueuedItem> RelayStore::Enqueue(v1::Nation recipient, ItemKind kind, By
   insert_->Bind(1, recipient).Bind(2, static_cast<int>(kind)).Bind(3, item_id).Bind(4, sender)
       .Bind(5, precedence).Bind(6, data).Bind(7, now_ms);
   HOTLINE_RETURN_IF_ERROR(insert_->Run());
-  QueuedItem item{0, recipient, kind, Bytes(item_id.begin(), item_id.end()), precedence, data.size(),
-                  sender};
+  QueuedItem item{0,          recipient,   kind,  Bytes(item_id.begin(), item_id.end()),
+                  precedence, data.size(), sender};
   if (db_->Changes() == 1) {
     item.id = db_->LastInsertRowId();
     return item;
@@ -80,8 +80,9 @@ StatusOr<Bytes> RelayStore::LoadData(int64_t id) {
 }
 
 Status RelayStore::ForEach(const std::function<void(const QueuedItem&)>& fn) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT id, recipient, kind, item_id, precedence, length(data), sender FROM queue ORDER BY id"));
+  HOTLINE_ASSIGN_OR_RETURN(Statement s,
+                           db_->Prepare("SELECT id, recipient, kind, item_id, precedence, "
+                                        "length(data), sender FROM queue ORDER BY id"));
   for (;;) {
     HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;

@@ -152,9 +152,11 @@ StatusOr<AuditLogReader> AuditLogReader::Open(const std::filesystem::path& path)
 }
 
 Status AuditLogReader::ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) {
-  return db_->ForEachRow("SELECT idx, record, leaf_hash FROM audit_log ORDER BY idx", [&](Statement& s) {
-    return fn(StoredRecord{static_cast<uint64_t>(s.ColumnInt(0)), s.ColumnBlob(1), s.ColumnBlob(2)});
-  });
+  return db_->ForEachRow(
+      "SELECT idx, record, leaf_hash FROM audit_log ORDER BY idx", [&](Statement& s) {
+        return fn(
+            StoredRecord{static_cast<uint64_t>(s.ColumnInt(0)), s.ColumnBlob(1), s.ColumnBlob(2)});
+      });
 }
 
 Status AuditLogReader::ForEachCheckpoint(const std::function<Status(const StoredCheckpoint&)>& fn) {

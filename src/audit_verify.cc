@@ -30,7 +30,8 @@ StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
   std::vector<merkle::Hash> leaves;  // recomputed from the record bytes
   {
     uint64_t expected = 0;
-    HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
+    HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored)
+                                                     -> Status {
       uint64_t idx = stored.index;
       const Bytes& record = stored.record;
       const Bytes& stored_leaf = stored.leaf_hash;
@@ -68,16 +69,18 @@ StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
 
   // 2. Checkpoints: the log's own and witnessed copies, in size order.
   std::vector<v1::SignedCheckpoint> checkpoints = options.witnessed;
-  HOTLINE_RETURN_IF_ERROR(reader.ForEachCheckpoint([&](const AuditLogReader::StoredCheckpoint& stored) -> Status {
-    v1::SignedCheckpoint cp;
-    const Bytes& b = stored.signed_checkpoint;
-    if (!cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
-      ctx.Fail(stored.size, "checkpoint at size " + std::to_string(stored.size) + " does not parse");
-      return Status::Ok();
-    }
-    checkpoints.push_back(std::move(cp));
-    return Status::Ok();
-  }));
+  HOTLINE_RETURN_IF_ERROR(
+      reader.ForEachCheckpoint([&](const AuditLogReader::StoredCheckpoint& stored) -> Status {
+        v1::SignedCheckpoint cp;
+        const Bytes& b = stored.signed_checkpoint;
+        if (!cp.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
+          ctx.Fail(stored.size,
+                   "checkpoint at size " + std::to_string(stored.size) + " does not parse");
+          return Status::Ok();
+        }
+        checkpoints.push_back(std::move(cp));
+        return Status::Ok();
+      }));
   std::sort(checkpoints.begin(), checkpoints.end(), [](const auto& a, const auto& b) {
     v1::Checkpoint x, y;
     x.ParseFromString(a.checkpoint());

@@ -177,11 +177,14 @@ CertCheck TrustStore::Verify(ByteView encoded_certificate, const CertExpectation
     return fail(CertFailure::kBadSignature, who);
   }
   if (d.role() == v1::ROLE_ROOT) return fail(CertFailure::kWrongRole, who + " is a root");
-  if (expect.check_validity_period && expect.now_unix + expect.allowed_skew_seconds < d.not_before_unix()) {
-    return fail(CertFailure::kNotYetValid, who + " valid from " + FormatUnixUtc(d.not_before_unix()) +
-                                               " (now " + FormatUnixUtc(expect.now_unix) + ")");
+  if (expect.check_validity_period &&
+      expect.now_unix + expect.allowed_skew_seconds < d.not_before_unix()) {
+    return fail(CertFailure::kNotYetValid, who + " valid from " +
+                                               FormatUnixUtc(d.not_before_unix()) + " (now " +
+                                               FormatUnixUtc(expect.now_unix) + ")");
   }
-  if (expect.check_validity_period && expect.now_unix - expect.allowed_skew_seconds > d.not_after_unix()) {
+  if (expect.check_validity_period &&
+      expect.now_unix - expect.allowed_skew_seconds > d.not_after_unix()) {
     return fail(CertFailure::kExpired, who + " expired at " + FormatUnixUtc(d.not_after_unix()) +
                                            " (now " + FormatUnixUtc(expect.now_unix) + ")");
   }

@@ -27,7 +27,8 @@ Status StatusOf(const v1::ControlResponse& response) {
   if (response.ok()) return Status::Ok();
   int code = response.code();
   bool known = code > 0 && code <= static_cast<int>(StatusCode::kInternal);
-  return Status(known ? static_cast<StatusCode>(code) : StatusCode::kFailedPrecondition, response.error());
+  return Status(known ? static_cast<StatusCode>(code) : StatusCode::kFailedPrecondition,
+                response.error());
 }
 
 Status ControlDecoder::Feed(ByteView data) {

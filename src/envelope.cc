@@ -115,8 +115,8 @@ Bytes EnvelopeSigningInput(const v1::Envelope& e) {
                                         AsBytes(e.body_ciphertext())});
 }
 
-EnvelopeKeys::EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing,
-                           const X25519KeyPair& e2e, const std::map<v1::Nation, PeerKeys>& peers)
+EnvelopeKeys::EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing, const X25519KeyPair& e2e,
+                           const std::map<v1::Nation, PeerKeys>& peers)
     : self_(self), signing_(signing), e2e_(e2e) {
   for (const auto& [nation, keys] : peers) AddPeer(nation, 0, keys, /*current=*/true);
 }
@@ -151,7 +151,8 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
 
   for (int r : header.recipients()) {
     auto current = current_.find(static_cast<v1::Nation>(r));
-    auto it = current == current_.end() ? peers_.end() : peers_.find({current->first, current->second});
+    auto it =
+        current == current_.end() ? peers_.end() : peers_.find({current->first, current->second});
     if (it == peers_.end() || !it->second->box_key_ok) {
       Wipe(plaintext);
       return NotFoundError("no end-to-end key for recipient nation " + std::to_string(r));
@@ -198,8 +199,9 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
   if (wrap_index < 0) return PermissionDeniedError("this node is not a recipient of the envelope");
   auto it = peers_.find({h.sender(), h.sender_cert_serial()});
   if (it == peers_.end() || !it->second->box_key_ok) {
-    return NotFoundError("envelope names certificate serial " + std::to_string(h.sender_cert_serial()) +
-                         " of " + NationCode(h.sender()) + ", which is not known here");
+    return NotFoundError("envelope names certificate serial " +
+                         std::to_string(h.sender_cert_serial()) + " of " + NationCode(h.sender()) +
+                         ", which is not known here");
   }
   const Peer& sender = *it->second;
   Bytes signed_input = EnvelopeSigningInput(e);
@@ -209,10 +211,10 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
   const auto& w = e.wraps(wrap_index);
   Secret<kContentKeyLen> content_key;
   auto unwrap = [&](const uint8_t* box_key) {
-    return crypto_box_open_easy_afternm(content_key.data(),
-                                        reinterpret_cast<const uint8_t*>(w.wrapped_key().data()),
-                                        w.wrapped_key().size(),
-                                        reinterpret_cast<const uint8_t*>(w.nonce().data()), box_key) == 0;
+    return crypto_box_open_easy_afternm(
+               content_key.data(), reinterpret_cast<const uint8_t*>(w.wrapped_key().data()),
+               w.wrapped_key().size(), reinterpret_cast<const uint8_t*>(w.nonce().data()),
+               box_key) == 0;
   };
   bool unwrapped = unwrap(sender.box_key.data());
   // Sealed for one of our earlier keys while it waited (certificate renewed).

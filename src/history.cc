@@ -9,14 +9,16 @@ namespace hotline {
 StatusOr<std::vector<v1::AuditRecord>> ReadAuditRecords(const std::filesystem::path& path) {
   HOTLINE_ASSIGN_OR_RETURN(AuditLogReader reader, AuditLogReader::Open(path));
   std::vector<v1::AuditRecord> out;
-  HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
-    v1::AuditRecord r;
-    if (!r.ParseFromArray(stored.record.data(), static_cast<int>(stored.record.size()))) {
-      return DataLossError(path.string() + ": audit record " + std::to_string(stored.index) + " does not parse");
-    }
-    out.push_back(std::move(r));
-    return Status::Ok();
-  }));
+  HOTLINE_RETURN_IF_ERROR(
+      reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
+        v1::AuditRecord r;
+        if (!r.ParseFromArray(stored.record.data(), static_cast<int>(stored.record.size()))) {
+          return DataLossError(path.string() + ": audit record " + std::to_string(stored.index) +
+                               " does not parse");
+        }
+        out.push_back(std::move(r));
+        return Status::Ok();
+      }));
   return out;
 }
 

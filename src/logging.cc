@@ -27,7 +27,6 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
-
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

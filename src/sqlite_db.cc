@@ -79,10 +79,12 @@ std::string Statement::ColumnText(int col) const {
 
 bool Statement::ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-Status Statement::ColumnMessage(int col, google::protobuf::MessageLite& out, std::string_view what) const {
+Status Statement::ColumnMessage(int col, google::protobuf::MessageLite& out,
+                                std::string_view what) const {
   const void* p = sqlite3_column_blob(stmt_, col);
   int n = sqlite3_column_bytes(stmt_, col);
-  if (!out.ParseFromArray(p, n)) return DataLossError("a stored " + std::string(what) + " does not parse");
+  if (!out.ParseFromArray(p, n))
+    return DataLossError("a stored " + std::string(what) + " does not parse");
   return Status::Ok();
 }
 
@@ -128,15 +130,16 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& 
 
 StatusOr<std::unique_ptr<Database>> Database::OpenReadOnly(const std::filesystem::path& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return NotFoundError("no store at " + path.string());
+  if (!std::filesystem::is_regular_file(path, ec))
+    return NotFoundError("no store at " + path.string());
   // A store whose owner is running has its -wal file: read it as it is.
   // Otherwise the store is complete on its own; `immutable` lets SQLite
   // read it without creating the -wal and -shm files of WAL mode.
   bool live = std::filesystem::exists(path.string() + "-wal", ec);
   std::string uri = "file:" + path.string() + (live ? "?mode=ro" : "?mode=ro&immutable=1");
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(uri.c_str(), &raw,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status st = raw ? SqliteError(raw, "cannot open " + path.string())
                     : ResourceExhaustedError("cannot open " + path.string());

@@ -172,16 +172,19 @@ Status SupersedeCertificate(const fs::path& dir, const std::string& subject) {
   std::string name = subject + "." + std::to_string(old.details.serial());
   if (fs::exists(KeyPath(dir, subject))) {
     fs::rename(KeyPath(dir, subject), KeyPath(previous, name), ec);
-    if (ec) return UnavailableError("cannot keep the previous key of " + subject + ": " + ec.message());
+    if (ec)
+      return UnavailableError("cannot keep the previous key of " + subject + ": " + ec.message());
   }
   fs::rename(cert, CertPath(previous, name), ec);
-  if (ec) return UnavailableError("cannot keep the previous certificate of " + subject + ": " + ec.message());
+  if (ec)
+    return UnavailableError("cannot keep the previous certificate of " + subject + ": " +
+                            ec.message());
   return Status::Ok();
 }
 
 StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::path& dir,
-                                                                   std::string_view subject,
-                                                                   bool with_keys) {
+                                                                    std::string_view subject,
+                                                                    bool with_keys) {
   std::vector<PreviousCertificate> out;
   fs::path previous = dir / kPreviousFolder;
   std::error_code ec;
@@ -190,7 +193,8 @@ StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::pa
   for (const auto& entry : fs::directory_iterator(previous, ec)) {
     std::string file = entry.path().filename().string();
     if (file.rfind(prefix, 0) != 0 || entry.path().extension() != ".cert") continue;
-    HOTLINE_ASSIGN_OR_RETURN(Bytes encoded, ReadFileBytes(entry.path(), limits::kMaxCertificateBytes));
+    HOTLINE_ASSIGN_OR_RETURN(Bytes encoded,
+                             ReadFileBytes(entry.path(), limits::kMaxCertificateBytes));
     PreviousCertificate p;
     p.certificate = std::move(encoded);
     std::string name = entry.path().stem().string();

@@ -7,16 +7,16 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/exit_codes.h"
 #include "hotline/audit_log.h"
-#include "hotline/text.h"
 #include "hotline/audit_verify.h"
 #include "hotline/file_util.h"
 #include "hotline/history.h"
 #include "hotline/merkle.h"
 #include "hotline/net_util.h"
 #include "hotline/sqlite_db.h"
+#include "hotline/text.h"
 #include "hotline/trust_dir.h"
-#include "cli/exit_codes.h"
 
 namespace hotline::cli {
 namespace {
@@ -27,7 +27,6 @@ struct AuditOptions {
   int64_t index = -1;
   bool jsonl = false;
 };
-
 
 // Expands a folder into the stores below it (node.db, relay.db).
 std::vector<std::filesystem::path> ExpandStores(const std::vector<std::string>& args) {
@@ -95,7 +94,8 @@ int RunHistory(const AuditOptions& o) {
 // them: what `history` checks, on logs first proven intact.
 int RunReconcile(const AuditOptions& o) {
   auto stores = ExpandStores(o.stores);
-  if (stores.empty()) return Fail(InvalidArgumentError("no node.db or relay.db found in the given paths"));
+  if (stores.empty())
+    return Fail(InvalidArgumentError("no node.db or relay.db found in the given paths"));
   std::vector<std::string> all;
   for (const auto& path : stores) all.push_back(path.string());
   bool intact = true;
@@ -114,8 +114,8 @@ int RunReconcile(const AuditOptions& o) {
                 << report->checkpoints << " checkpoints (" << copies->size() << " witnessed)\n";
     } else {
       intact = false;
-      std::cout << "TAMPERED " << report->origin << ": first bad index " << *report->first_bad_index << ": "
-                << report->problem << "\n";
+      std::cout << "TAMPERED " << report->origin << ": first bad index " << *report->first_bad_index
+                << ": " << report->problem << "\n";
     }
   }
   int history = RunHistory(o);
@@ -184,30 +184,34 @@ StatusOr<v1::InclusionProofFile> Prove(const AuditOptions& o) {
   if (!o.message.empty()) {
     HOTLINE_ASSIGN_OR_RETURN(wanted, FromHex(o.message));
   }
-  HOTLINE_RETURN_IF_ERROR(reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
-    records.push_back(stored.record);
-    leaves.push_back(merkle::LeafHash(records.back()));
-    if (index < 0 && !wanted.empty()) {
-      v1::AuditRecord r;
-      r.ParseFromArray(records.back().data(), static_cast<int>(records.back().size()));
-      if (ToBytes(r.message_id()) == wanted) index = static_cast<int64_t>(records.size() - 1);
-    }
-    return Status::Ok();
-  }));
+  HOTLINE_RETURN_IF_ERROR(
+      reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) -> Status {
+        records.push_back(stored.record);
+        leaves.push_back(merkle::LeafHash(records.back()));
+        if (index < 0 && !wanted.empty()) {
+          v1::AuditRecord r;
+          r.ParseFromArray(records.back().data(), static_cast<int>(records.back().size()));
+          if (ToBytes(r.message_id()) == wanted) index = static_cast<int64_t>(records.size() - 1);
+        }
+        return Status::Ok();
+      }));
   if (index < 0 || static_cast<size_t>(index) >= records.size()) {
     return NotFoundError("no such record in " + o.store);
   }
   // The newest signed checkpoint that covers the record.
   uint64_t size = 0;
   Bytes covering;
-  HOTLINE_RETURN_IF_ERROR(reader.ForEachCheckpoint([&](const AuditLogReader::StoredCheckpoint& cp) -> Status {
-    if (cp.size > static_cast<uint64_t>(index) && cp.size > size) {
-      size = cp.size;
-      covering = cp.signed_checkpoint;
-    }
-    return Status::Ok();
-  }));
-  if (size == 0) return FailedPreconditionError("no signed checkpoint covers record " + std::to_string(index) + " yet");
+  HOTLINE_RETURN_IF_ERROR(
+      reader.ForEachCheckpoint([&](const AuditLogReader::StoredCheckpoint& cp) -> Status {
+        if (cp.size > static_cast<uint64_t>(index) && cp.size > size) {
+          size = cp.size;
+          covering = cp.signed_checkpoint;
+        }
+        return Status::Ok();
+      }));
+  if (size == 0)
+    return FailedPreconditionError("no signed checkpoint covers record " + std::to_string(index) +
+                                   " yet");
   v1::InclusionProofFile f;
   v1::AuditRecord r;
   r.ParseFromArray(records[static_cast<size_t>(index)].data(), static_cast<int>(records[static_cast<size_t>(index)].size()));
@@ -288,16 +292,19 @@ void AddAuditCommands(CLI::App& app, int& exit_code) {
   verify->callback([o, &exit_code] { exit_code = RunVerify(*o); });
 
   CLI::App* reconcile = audit->add_subcommand(
-      "reconcile", "Verify every log (against the checkpoints the others witnessed), then check the run's "
-                   "history across them");
+      "reconcile",
+      "Verify every log (against the checkpoints the others witnessed), then check the run's "
+      "history across them");
   reconcile->add_option("stores", o->stores, "stores or folders")->required();
-  reconcile->add_option("--certs", o->certs, "Trust folder (checkpoint signers)")->capture_default_str();
+  reconcile->add_option("--certs", o->certs, "Trust folder (checkpoint signers)")
+      ->capture_default_str();
   reconcile->callback([o, &exit_code] { exit_code = RunReconcile(*o); });
 
   CLI::App* exp = audit->add_subcommand("export", "Print a log, one record per line");
   exp->add_option("store", o->store)->required();
-  exp->add_flag("--jsonl", o->jsonl,
-                "JSON Lines: {\"leaf_hash\": hex, \"record\": proto3 JSON} (default: readable lines)");
+  exp->add_flag(
+      "--jsonl", o->jsonl,
+      "JSON Lines: {\"leaf_hash\": hex, \"record\": proto3 JSON} (default: readable lines)");
   exp->callback([o, &exit_code] { exit_code = RunExport(*o); });
 
   CLI::App* prove = audit->add_subcommand("prove", "Inclusion proof of one record against a signed checkpoint");

@@ -14,9 +14,7 @@ namespace {
 
 int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
 
-int Report(const Status& st) {
-  return Fail(st);
-}
+int Report(const Status& st) { return Fail(st); }
 
 struct CertsOptions {
   std::string dir = "certs";

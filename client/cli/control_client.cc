@@ -58,7 +58,8 @@ StatusOr<v1::ControlResponse> ControlClient::Call(const v1::ControlRequest& requ
   // The node refused or failed the request: an operation failure (exit 1),
   // never a usage error of this command line, whatever the node's code.
   Status refused = StatusOf(r);
-  if (refused.code() == StatusCode::kInvalidArgument) return FailedPreconditionError(refused.message());
+  if (refused.code() == StatusCode::kInvalidArgument)
+    return FailedPreconditionError(refused.message());
   return refused;
 }
 

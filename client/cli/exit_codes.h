@@ -22,10 +22,14 @@ inline constexpr int kExitTimedOut = 3;
 
 inline int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kInvalidArgument: return kExitUsage;
-    case StatusCode::kDeadlineExceeded: return kExitTimedOut;
-    default: return kExitFailed;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case StatusCode::kDeadlineExceeded:
+      return kExitTimedOut;
+    default:
+      return kExitFailed;
   }
 }
 

@@ -100,11 +100,14 @@ std::string FormatBody(const v1::Body& body) {
   std::ostringstream o;
   if (!body.in_reply_to().empty()) o << "in reply to " << ToHex(AsBytes(body.in_reply_to())) << "\n";
   switch (body.payload_case()) {
-    case v1::Body::kText: o << Lines(body.text().text()) << "\n"; break;
+    case v1::Body::kText:
+      o << Lines(body.text().text()) << "\n";
+      break;
     case v1::Body::kMissileWarning: o << FormatMissileWarning(body.missile_warning()); break;
     case v1::Body::kConsultRequest: {
       const auto& c = body.consult_request();
-      o << "CONSULTATION REQUEST\n  topic:      " << Line(c.topic()) << "\n  question:   " << Lines(c.question())
+      o << "CONSULTATION REQUEST\n  topic:      " << Line(c.topic())
+        << "\n  question:   " << Lines(c.question())
         << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
       break;
     }
@@ -114,8 +117,8 @@ std::string FormatBody(const v1::Body& body) {
                         : c.position() == v1::ConsultResponse::POSITION_NEED_TIME ? "NEED TIME"
                         : c.position() == v1::ConsultResponse::POSITION_DECLINE   ? "DECLINE"
                                                                                   : "UNSPECIFIED";
-      o << "CONSULTATION RESPONSE to " << ToHex(AsBytes(c.consultation_id())) << ": " << pos << "\n  "
-        << Lines(c.text()) << "\n";
+      o << "CONSULTATION RESPONSE to " << ToHex(AsBytes(c.consultation_id())) << ": " << pos
+        << "\n  " << Lines(c.text()) << "\n";
       break;
     }
     case v1::Body::kLinkTest: o << "link test\n"; break;
@@ -153,8 +156,8 @@ std::string FormatInboxEntry(const v1::InboxEntry& e) {
     << "created:      " << FormatTimeMs(e.created_at_ms()) << " (" << NationCode(e.sender())
     << "'s clock)\n"
     << "received:     " << FormatTimeMs(e.received_at_ms()) << "\n"
-    << "acknowledged: " << (e.acknowledged_at_ms() ? FormatTimeMs(e.acknowledged_at_ms()) : "not yet")
-    << "\n\n"
+    << "acknowledged: "
+    << (e.acknowledged_at_ms() ? FormatTimeMs(e.acknowledged_at_ms()) : "not yet") << "\n\n"
     << FormatBody(e.body());
   return o.str();
 }
@@ -166,8 +169,8 @@ std::string FormatMessageStatus(const v1::MessageStatus& s) {
     return "+" + std::to_string(t - s.created_at_ms()) + " ms";
   };
   o << ToHex(AsBytes(s.message_id())) << "  " << PrecedenceName(s.precedence()) << "/"
-    << ChannelName(s.channel()) << "  sent " << FormatTimeMs(s.created_at_ms()) << "  " << Line(s.summary())
-    << "\n";
+    << ChannelName(s.channel()) << "  sent " << FormatTimeMs(s.created_at_ms()) << "  "
+    << Line(s.summary()) << "\n";
   for (const auto& r : s.recipients()) {
     o << "    " << NationCode(r.recipient()) << "  accepted " << rel(r.accepted_at_ms())
       << "  delivered " << rel(r.delivered_at_ms()) << "  acknowledged " << rel(r.acknowledged_at_ms())
@@ -187,8 +190,9 @@ std::string FormatWatchEvent(const v1::WatchEvent& e) {
 
 std::string FormatConsultation(const v1::ConsultationStatus& c) {
   std::ostringstream o;
-  o << "consultation " << ToHex(AsBytes(c.consultation_id())) << " from " << NationCode(c.requester())
-    << "\n  topic:      " << Line(c.topic()) << "\n  question:   " << Lines(c.question())
+  o << "consultation " << ToHex(AsBytes(c.consultation_id())) << " from "
+    << NationCode(c.requester()) << "\n  topic:      " << Line(c.topic())
+    << "\n  question:   " << Lines(c.question())
     << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
   for (const auto& a : c.answers()) {
     o << "    " << NationCode(a.nation()) << "  ";

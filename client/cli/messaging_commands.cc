@@ -1,5 +1,7 @@
 #include "cli/messaging_commands.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -14,8 +16,6 @@
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
 #include "hotline/text.h"
-
-#include <google/protobuf/util/json_util.h>
 
 namespace hotline::cli {
 namespace {
@@ -46,7 +46,6 @@ void PrintJson(const google::protobuf::Message& message) {
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   std::cout << out << std::endl;
 }
-
 
 std::filesystem::path SocketPath(const Options& o) {
   std::string node = o.node;
@@ -253,9 +252,11 @@ int RunStatus(const Options& o) {
   for (const auto& relay : s.relays()) {
     std::cout << "  relay " << relay.address() << "  ";
     if (relay.connected()) {
-      std::cout << "UP since " << FormatTimeMs(relay.since_ms()) << " (" << Printable(relay.subject()) << ")\n";
+      std::cout << "UP since " << FormatTimeMs(relay.since_ms()) << " ("
+                << Printable(relay.subject()) << ")\n";
     } else {
-      std::cout << "DOWN" << (relay.last_error().empty() ? "" : ": " + Printable(relay.last_error())) << "\n";
+      std::cout << "DOWN"
+                << (relay.last_error().empty() ? "" : ": " + Printable(relay.last_error())) << "\n";
     }
   }
   for (const auto& c : s.clocks()) {

@@ -120,7 +120,6 @@ struct Session {
   }
 };
 
-
 awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
   while (!s->closed) {
     if (s->outbox.empty()) {
@@ -169,7 +168,8 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
       auto next = decoder.Next(request);
       if (!next.ok()) {
         daemon_.RejectControlInput("bad control request: " + next.status().message());
-        s->Push(ErrorResponse(InvalidArgumentError("bad control request: " + next.status().message())));
+        s->Push(
+            ErrorResponse(InvalidArgumentError("bad control request: " + next.status().message())));
         s->closing = true;
         break;
       }

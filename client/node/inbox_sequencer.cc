@@ -40,7 +40,8 @@ void InboxSequencer::ShowAhead(StreamKey key, Stream& s, uint64_t sequence, Sequ
   w.shown = true;
   uint64_t last_missing = sequence - 1;  // the highest earlier sequence not yet here
   while (last_missing > s.next && s.held.count(last_missing)) --last_missing;
-  out.released.push_back({w.message_id, key, sequence, ReleaseKind::kAheadOfGap, s.next, last_missing});
+  out.released.push_back(
+      {w.message_id, key, sequence, ReleaseKind::kAheadOfGap, s.next, last_missing});
 }
 
 void InboxSequencer::Drain(StreamKey key, Stream& s, int64_t now_ms, SequencerOutput& out) {
@@ -113,8 +114,9 @@ SequencerOutput InboxSequencer::Tick(int64_t now_ms) {
       Drain(key, s, now_ms, out);
       // A skip is not a close: drop the kClosed that Drain may have added.
       StreamKey skipped = key;  // clang 14 cannot capture a structured binding
-      std::erase_if(out.gaps,
-                    [&](const GapEvent& g) { return g.kind == GapEvent::kClosed && g.key == skipped; });
+      std::erase_if(out.gaps, [&](const GapEvent& g) {
+        return g.kind == GapEvent::kClosed && g.key == skipped;
+      });
     }
     for (auto& [seq, w] : s.held) {
       if (!w.shown && now_ms - w.arrived_ms >= policy_.HoldFor(w.precedence).count()) {

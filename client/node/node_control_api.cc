@@ -38,7 +38,8 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply
     }
   }
   for (int n : to) {
-    if (n == config_.nation) return reply(Error(InvalidArgumentError("cannot send to your own nation")));
+    if (n == config_.nation)
+      return reply(Error(InvalidArgumentError("cannot send to your own nation")));
     auto nation = static_cast<v1::Nation>(n);
     bool valid = v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED;
     if (valid && !peers_.Current(nation)) ReloadTrust();  // fixed in the folder since?
@@ -48,10 +49,11 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply
     }
     h.add_recipients(nation);
   }
-  v1::Channel channel = request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_GENERAL : request.channel();
+  v1::Channel channel =
+      request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_GENERAL : request.channel();
   h.set_channel(channel);
   h.set_precedence(request.precedence() == v1::PRECEDENCE_UNSPECIFIED ? DefaultPrecedence(channel)
-                                                                       : request.precedence());
+                                                                      : request.precedence());
   h.set_created_at_ms(config_.now_ms());
   h.set_sender_cert_serial(identity_->details.serial());
   auto deliver = config_.deadlines.deliver.find(h.precedence());
@@ -101,18 +103,21 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
   auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
   if (!id.ok()) return reply(Error(id.status()));
   auto row = store_->GetInbox(*id);
-  if (!row.ok() || !*row) return reply(Error(row.ok() ? NotFoundError("message vanished") : row.status()));
+  if (!row.ok() || !*row)
+    return reply(Error(row.ok() ? NotFoundError("message vanished") : row.status()));
   InboxRow entry = std::move(**row);
   if (entry.acknowledged) {
-    return reply(Error(FailedPreconditionError("message " + ToHex(*id) + " was already acknowledged")));
+    return reply(
+        Error(FailedPreconditionError("message " + ToHex(*id) + " was already acknowledged")));
   }
   Bytes message_id = *id;
   auto finish = [this, entry, message_id, reply](const Bytes& reply_id) {
     int64_t now = config_.now_ms();
     v1::Nation sender = entry.entry.sender();
-    PendingReceipt pending = MakeReceipt(
-        {v1::RECEIPT_KIND_ACKNOWLEDGED, message_id, entry.digest, sender, entry.entry.precedence(), reply_id},
-        config_.nation, identity_->details.serial(), identity_->keys.signing.secret, now);
+    PendingReceipt pending = MakeReceipt({v1::RECEIPT_KIND_ACKNOWLEDGED, message_id, entry.digest,
+                                          sender, entry.entry.precedence(), reply_id},
+                                         config_.nation, identity_->details.serial(),
+                                         identity_->keys.signing.secret, now);
     v1::AuditRecord rec;
     rec.set_event(v1::AUDIT_EVENT_ACKNOWLEDGED);
     rec.set_message_id(ToString(message_id));
@@ -122,7 +127,8 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
     committer_->Submit(
         [this, message_id, now, pending, rec]() -> Status {
           HOTLINE_RETURN_IF_ERROR(store_->MarkInboxAcknowledged(message_id, now));
-          HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, message_id, v1::RECEIPT_KIND_ACKNOWLEDGED));
+          HOTLINE_RETURN_IF_ERROR(
+              store_->InsertReceipt(pending, message_id, v1::RECEIPT_KIND_ACKNOWLEDGED));
           return audit_->Append(rec);
         },
         [this, pending, message_id, reply_id, reply, sender](const Status& st) {

@@ -51,7 +51,8 @@ Status NodeDaemon::Start() {
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), config_.now_ms);
   committer_->OnRollback([this] {
     audit_->InvalidateCache();
-    if (Status st = ReloadStreams(); !st.ok()) spdlog::critical("cannot reload streams: {}", st.ToString());
+    if (Status st = ReloadStreams(); !st.ok())
+      spdlog::critical("cannot reload streams: {}", st.ToString());
     // Sequence numbers allocated by rolled-back sends are reused.
     if (auto next = store_->LoadSequences(); next.ok()) sequences_.Restore(*next);
   });
@@ -62,25 +63,27 @@ Status NodeDaemon::Start() {
   last_expiry_check_ms_ = config_.now_ms();
   HOTLINE_ASSIGN_OR_RETURN(auto next_sequences, store_->LoadSequences());
   sequences_.Restore(std::move(next_sequences));
-  HOTLINE_RETURN_IF_ERROR(store_->ForEachOutstanding([this](OutboxRow&& row, std::vector<v1::Nation> missing) {
-    OutboxScheduler::Entry entry;
-    entry.envelope = std::move(row.envelope);
-    entry.digest = std::move(row.digest);
-    entry.created_at_ms = row.header.created_at_ms();
-    entry.precedence = row.header.precedence();
-    entry.awaiting.insert(missing.begin(), missing.end());
-    outbox_.Add(row.message_id, std::move(entry));
-  }));
-  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacceptedReceipt([this](PendingReceipt&& r) { receipts_.Add(r); }));
+  HOTLINE_RETURN_IF_ERROR(
+      store_->ForEachOutstanding([this](OutboxRow&& row, std::vector<v1::Nation> missing) {
+        OutboxScheduler::Entry entry;
+        entry.envelope = std::move(row.envelope);
+        entry.digest = std::move(row.digest);
+        entry.created_at_ms = row.header.created_at_ms();
+        entry.precedence = row.header.precedence();
+        entry.awaiting.insert(missing.begin(), missing.end());
+        outbox_.Add(row.message_id, std::move(entry));
+      }));
+  HOTLINE_RETURN_IF_ERROR(
+      store_->ForEachUnacceptedReceipt([this](PendingReceipt&& r) { receipts_.Add(r); }));
   HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedSent(
       [this](const v1::EnvelopeHeader& h, v1::Nation r, bool delivered) { TrackSent(h, r, delivered); }));
-  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedInbox([this](const v1::EnvelopeHeader& h,
-                                                                    int64_t received_at_ms) {
-    if (h.ack_deadline_ms() > 0) {
-      inbox_deadlines_.Track({ToBytes(h.message_id()), h.sender(), DeadlineTier::kAcknowledged},
-                             LocalAckDue(h, received_at_ms));
-    }
-  }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachUnacknowledgedInbox(
+      [this](const v1::EnvelopeHeader& h, int64_t received_at_ms) {
+        if (h.ack_deadline_ms() > 0) {
+          inbox_deadlines_.Track({ToBytes(h.message_id()), h.sender(), DeadlineTier::kAcknowledged},
+                                 LocalAckDue(h, received_at_ms));
+        }
+      }));
   HOTLINE_RETURN_IF_ERROR(ReloadStreams());
   witness_ = std::make_unique<WitnessDesk>(
       config_.nation,
@@ -93,12 +96,12 @@ Status NodeDaemon::Start() {
                                   }
                                   return it->second;
                                 }));
-  HOTLINE_RETURN_IF_ERROR(
-      store_->ForEachWitnessed([this](const v1::SignedCheckpoint& cp) { witness_->RestoreWitnessed(cp); }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachWitnessed(
+      [this](const v1::SignedCheckpoint& cp) { witness_->RestoreWitnessed(cp); }));
   HOTLINE_ASSIGN_OR_RETURN(auto witness_sent, store_->LoadWitnessSent());
   for (const auto& [nation, size] : witness_sent) witness_->RestoreSent(nation, size);
-  HOTLINE_RETURN_IF_ERROR(
-      store_->ForEachConsultation([this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachConsultation(
+      [this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
 
   v1::AuditRecord start;
   start.set_event(v1::AUDIT_EVENT_START);
@@ -127,8 +130,8 @@ Status NodeDaemon::Start() {
   tick_timer_ = std::make_unique<asio::steady_timer>(io_);
   last_checkpoint_ms_ = config_.now_ms();  // the first shared checkpoint after one interval
   Tick();
-  spdlog::info("node {} started: {} relay(s), {} outstanding message(s)", NationCode(config_.nation),
-               config_.relays.size(), outbox_.size());
+  spdlog::info("node {} started: {} relay(s), {} outstanding message(s)",
+               NationCode(config_.nation), config_.relays.size(), outbox_.size());
   return Status::Ok();
 }
 
@@ -177,7 +180,8 @@ void NodeDaemon::OnRelayRefused(size_t relay, const std::string& text) {
   rec.set_reason(text);
   rec.set_detail(config_.relays[relay]);
   AuditAsync(rec);
-  if (alerted_.insert(text).second) Alert("CERTIFICATE REFUSED: " + text, {}, v1::NATION_UNSPECIFIED);
+  if (alerted_.insert(text).second)
+    Alert("CERTIFICATE REFUSED: " + text, {}, v1::NATION_UNSPECIFIED);
 }
 
 void NodeDaemon::OnRelayClosed(size_t relay, const std::string& reason, RelayPool::CloseKind kind) {
@@ -192,7 +196,8 @@ void NodeDaemon::OnRelayClosed(size_t relay, const std::string& reason, RelayPoo
     return;
   }
   if (stopping_) return;  // the STOP record covers links closed by shutdown
-  rec.set_event(kind == Kind::kViolation ? v1::AUDIT_EVENT_INPUT_REJECTED : v1::AUDIT_EVENT_LINK_CLOSED);
+  rec.set_event(kind == Kind::kViolation ? v1::AUDIT_EVENT_INPUT_REJECTED
+                                         : v1::AUDIT_EVENT_LINK_CLOSED);
   rec.set_peer_subject(pool_->subject(relay));
   AuditAsync(rec);
   Emit("link-down", {}, v1::NATION_UNSPECIFIED, pool_->subject(relay) + ": " + reason);
@@ -224,14 +229,14 @@ void NodeDaemon::OnRelayFrame(size_t relay, v1::LinkFrame& frame) {
     }
     case v1::LinkFrame::kError: {
       const auto& e = frame.error();
-      spdlog::warn("relay {} reported error {}: {}", pool_->subject(relay), static_cast<int>(e.code()),
-                   e.message());
+      spdlog::warn("relay {} reported error {}: {}", pool_->subject(relay),
+                   static_cast<int>(e.code()), e.message());
       Emit("relay-error", AsBytes(e.message_id()), v1::NATION_UNSPECIFIED, e.message());
       return;
     }
     default:
-      RejectInput("unexpected link frame kind " + std::to_string(frame.kind_case()) + " from relay " +
-                      pool_->subject(relay),
+      RejectInput("unexpected link frame kind " + std::to_string(frame.kind_case()) +
+                      " from relay " + pool_->subject(relay),
                   {}, v1::NATION_UNSPECIFIED);
   }
 }
@@ -327,7 +332,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         row->digest.assign(digest.begin(), digest.end());
         row->summary = SummarizeBody(body);
         HOTLINE_RETURN_IF_ERROR(store_->InsertOutbox(*row, config_.now_ms()));
-        for (const auto& [key, value] : next) HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(key, value));
+        for (const auto& [key, value] : next)
+          HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(key, value));
         v1::AuditRecord rec;
         rec.set_event(v1::AUDIT_EVENT_SENT);
         rec.set_message_id(header.message_id());
@@ -335,7 +341,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         rec.set_precedence(header.precedence());
         rec.set_channel(header.channel());
         std::string to;
-        for (int r : header.recipients()) to += (to.empty() ? "" : ",") + NationCode(static_cast<v1::Nation>(r));
+        for (int r : header.recipients())
+          to += (to.empty() ? "" : ",") + NationCode(static_cast<v1::Nation>(r));
         rec.set_detail("to " + to);
         rec.set_sequence(header.sequence());
         for (int r : header.recipients()) rec.add_recipients(static_cast<v1::Nation>(r));
@@ -353,7 +360,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         for (int r : row->header.recipients()) entry.awaiting.insert(static_cast<v1::Nation>(r));
         outbox_.Add(row->message_id, std::move(entry));
         PumpOutbox();
-        for (int r : row->header.recipients()) TrackSent(row->header, static_cast<v1::Nation>(r), false);
+        for (int r : row->header.recipients())
+          TrackSent(row->header, static_cast<v1::Nation>(r), false);
         ObserveConsultation(row->header, *body_copy, /*sent=*/true);
         done(Status::Ok(), row->message_id);
       },
@@ -369,7 +377,8 @@ void NodeDaemon::ReloadPeers() {
   options.grace_seconds = config_.certificate_grace_seconds;
   options.archive_dir = config_.data_dir / "peer-certs";
   peers_ = PeerDirectory::Load(config_.certs_dir, *trust_, config_.nation, options);
-  auto keys = std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e);
+  auto keys =
+      std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e);
   peer_signing_keys_.clear();
   for (const auto& [key, cert] : peers_.all()) {
     keys->AddPeer(key.first, key.second, cert.keys, cert.current);
@@ -377,7 +386,8 @@ void NodeDaemon::ReloadPeers() {
   }
   // Our own earlier end-to-end keys, for what was sealed for them while it
   // waited: kept for the grace period after our current certificate began.
-  auto previous = LoadPreviousCertificates(config_.certs_dir, NodeSubject(config_.nation), /*with_keys=*/true);
+  auto previous =
+      LoadPreviousCertificates(config_.certs_dir, NodeSubject(config_.nation), /*with_keys=*/true);
   bool in_grace = options.now_unix <= identity_->details.not_before_unix() + options.grace_seconds;
   if (previous.ok() && in_grace) {
     for (const auto& p : *previous) {
@@ -386,7 +396,8 @@ void NodeDaemon::ReloadPeers() {
   }
   keys_ = std::move(keys);
   for (const auto& problem : peers_.problems()) {
-    if (alerted_.insert(problem.text).second) AlertAndAudit("PEER CERTIFICATE: " + problem.text, {}, problem.nation);
+    if (alerted_.insert(problem.text).second)
+      AlertAndAudit("PEER CERTIFICATE: " + problem.text, {}, problem.nation);
   }
 }
 
@@ -407,8 +418,8 @@ bool NodeDaemon::ReloadTrust() {
 
 void NodeDaemon::WarnOfExpiringCertificates() {
   int64_t now = config_.now_ms();
-  for (const auto& warning :
-       CertificateExpiryWarnings(config_.certs_dir, now / 1000, config_.certificate_warning_seconds)) {
+  for (const auto& warning : CertificateExpiryWarnings(config_.certs_dir, now / 1000,
+                                                       config_.certificate_warning_seconds)) {
     auto [it, fresh] = cert_warned_.emplace(warning.substr(0, warning.find(" expire")), 0);
     if (!fresh && now - it->second < 24 * 3600 * 1000LL) continue;  // once a day
     it->second = now;
@@ -436,7 +447,8 @@ void NodeDaemon::RejectInput(const std::string& what, ByteView message_id, v1::N
   Emit("rejected", message_id, peer, what);
 }
 
-void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text) {
+void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation peer,
+                      const std::string& text) {
   if (watchers_.empty()) return;
   v1::WatchEvent e;
   int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -476,7 +488,8 @@ void NodeDaemon::AlertAndAudit(const std::string& text, ByteView message_id, v1:
   AuditAsync(rec);
 }
 
-void NodeDaemon::ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms, int64_t latest_ms) {
+void NodeDaemon::ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms,
+                              int64_t latest_ms) {
   if (auto alert = clocks_.Observe(peer, peer_ms, earliest_ms, latest_ms)) {
     auto nation = ParseNation(peer);  // a relay's subject names no nation
     AlertAndAudit(*alert, {}, nation.ok() ? *nation : v1::NATION_UNSPECIFIED);

@@ -144,7 +144,8 @@ class NodeDaemon {
   // Sending.
   void PumpOutbox();
   void TransmitReceipt(const PendingReceipt& receipt);
-  void WithdrawCopies(const Bytes& message_id, const std::set<int>& relays, v1::Precedence precedence);
+  void WithdrawCopies(const Bytes& message_id, const std::set<int>& relays,
+                      v1::Precedence precedence);
   void SendWithdraw(size_t relay, const Bytes& message_id, v1::Precedence precedence);
   void SendInternal(const v1::SendRequest& request, bool system, Reply reply);
   void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
@@ -152,7 +153,8 @@ class NodeDaemon {
 
   // Receiving: inside a durable write, stores and audits what the
   // sequencer decided; after the commit, shows it.
-  Status ApplyRelease(const SequencerOutput& out, std::vector<Shown>& shown, std::vector<GapEvent>& gaps);
+  Status ApplyRelease(const SequencerOutput& out, std::vector<Shown>& shown,
+                      std::vector<GapEvent>& gaps);
   void OnReleased(const std::vector<Shown>& shown, const std::vector<GapEvent>& gaps);
   Status ReloadStreams();
   void TickSequencer(int64_t now_ms);
@@ -181,7 +183,8 @@ class NodeDaemon {
   // An alert that no other audit record covers: also audited (ALERT).
   void AlertAndAudit(const std::string& text, ByteView message_id, v1::Nation peer);
   // A time `peer` stamped, and the interval of our clock it must lie in.
-  void ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms, int64_t latest_ms);
+  void ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms,
+                    int64_t latest_ms);
   void AuditAsync(v1::AuditRecord record);
   void RejectInput(const std::string& what, ByteView message_id, v1::Nation peer);
 
@@ -206,12 +209,13 @@ class NodeDaemon {
   DeadlineTracker outbox_deadlines_, inbox_deadlines_;
   ConsultationBook consultations_;
 
-  std::map<Bytes, Held> held_;                     // see Held
-  std::set<Bytes> inbox_in_progress_;              // opened, not yet committed
-  std::map<size_t, std::map<Bytes, v1::Precedence>> withdraw_pending_;  // per relay, while it is down
+  std::map<Bytes, Held> held_;         // see Held
+  std::set<Bytes> inbox_in_progress_;  // opened, not yet committed
+  std::map<size_t, std::map<Bytes, v1::Precedence>>
+      withdraw_pending_;                                   // per relay, while it is down
   std::map<v1::Nation, Ed25519Public> peer_signing_keys_;  // current certificates (witnessing)
-  std::set<std::string> alerted_;                  // certificate problems already alerted
-  std::map<std::string, int64_t> cert_warned_;     // expiry warning -> when last given
+  std::set<std::string> alerted_;                          // certificate problems already alerted
+  std::map<std::string, int64_t> cert_warned_;             // expiry warning -> when last given
   std::deque<std::string> alerts_;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;

@@ -15,14 +15,18 @@ std::string StreamName(StreamKey key) {
 }
 
 std::string Range(uint64_t from, uint64_t to) {
-  return from == to ? "#" + std::to_string(from) : "#" + std::to_string(from) + "..#" + std::to_string(to);
+  return from == to ? "#" + std::to_string(from)
+                    : "#" + std::to_string(from) + "..#" + std::to_string(to);
 }
 
 v1::ReleaseOrder ReleaseOrderOf(ReleaseKind kind) {
   switch (kind) {
-    case ReleaseKind::kAheadOfGap: return v1::RELEASE_ORDER_AHEAD_OF_GAP;
-    case ReleaseKind::kLate: return v1::RELEASE_ORDER_LATE;
-    default: return v1::RELEASE_ORDER_IN_SEQUENCE;
+    case ReleaseKind::kAheadOfGap:
+      return v1::RELEASE_ORDER_AHEAD_OF_GAP;
+    case ReleaseKind::kLate:
+      return v1::RELEASE_ORDER_LATE;
+    default:
+      return v1::RELEASE_ORDER_IN_SEQUENCE;
   }
 }
 
@@ -51,8 +55,9 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
   if (!opened.ok()) {
     auto routed = ParseEnvelopeForRouting(AsBytes(deliver.envelope()));
     Bytes id = routed.ok() ? ToBytes(routed->header.message_id()) : Bytes();
-    RejectInput("envelope from relay " + pool_->subject(relay) + " rejected: " + opened.status().message(),
-                id, routed.ok() ? routed->header.sender() : v1::NATION_UNSPECIFIED);
+    RejectInput(
+        "envelope from relay " + pool_->subject(relay) + " rejected: " + opened.status().message(),
+        id, routed.ok() ? routed->header.sender() : v1::NATION_UNSPECIFIED);
     SendTaken(relay, delivery_id);  // it can never become valid; do not loop on it
     return;
   }
@@ -64,8 +69,8 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
     // durable and send the receipt again, the same bytes as the first time.
     // It verified, so only the sender could have made it; a copy whose
     // signed content differs from the first is still evidence of misuse.
-    if (auto first = store_->GetInbox(id); first.ok() && *first &&
-        !ConstantTimeEqual((*first)->digest, opened->digest)) {
+    if (auto first = store_->GetInbox(id);
+        first.ok() && *first && !ConstantTimeEqual((*first)->digest, opened->digest)) {
       RejectInput("duplicate of message " + ToHex(id) + " with different signed content from " +
                       NationCode(h.sender()) + "; answered with the first receipt",
                   id, h.sender());
@@ -78,8 +83,8 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
                          if (!receipt.ok() || !*receipt) return;
                          auto parsed = ParseReceipt(**receipt);
                          if (parsed.ok()) {
-                           TransmitReceipt({ReceiptId(parsed->signed_receipt), parsed->details.sender(),
-                                            **receipt, h.precedence()});
+                           TransmitReceipt({ReceiptId(parsed->signed_receipt),
+                                            parsed->details.sender(), **receipt, h.precedence()});
                          }
                        });
     return;
@@ -90,9 +95,9 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
   // in our future.
   ObserveClock(NationCode(h.sender()), h.created_at_ms(), ClockWatch::kUnbounded, now);
   Bytes digest(opened->digest.begin(), opened->digest.end());
-  PendingReceipt pending = MakeReceipt({v1::RECEIPT_KIND_DELIVERED, id, digest, h.sender(), h.precedence(), {}},
-                                       config_.nation, identity_->details.serial(),
-                                       identity_->keys.signing.secret, now);
+  PendingReceipt pending =
+      MakeReceipt({v1::RECEIPT_KIND_DELIVERED, id, digest, h.sender(), h.precedence(), {}},
+                  config_.nation, identity_->details.serial(), identity_->keys.signing.secret, now);
   auto held = std::make_shared<Held>(Held{h, std::move(opened->body), digest, now});
   auto shown = std::make_shared<std::vector<Shown>>();
   auto gaps = std::make_shared<std::vector<GapEvent>>();
@@ -102,11 +107,12 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
         gaps->clear();
         const auto& hh = held->header;
         HOTLINE_RETURN_IF_ERROR(store_->InsertInbox(hh, held->body, held->digest, held->since_ms));
-        HOTLINE_RETURN_IF_ERROR(store_->InsertReceipt(pending, AsBytes(hh.message_id()), v1::RECEIPT_KIND_DELIVERED));
+        HOTLINE_RETURN_IF_ERROR(
+            store_->InsertReceipt(pending, AsBytes(hh.message_id()), v1::RECEIPT_KIND_DELIVERED));
         Bytes message_id = ToBytes(hh.message_id());
         held_[message_id] = *held;
-        auto out = sequencer_.Arrive({hh.sender(), hh.channel()}, SequenceFor(hh, config_.nation), hh.precedence(),
-                                     message_id, held->since_ms);
+        auto out = sequencer_.Arrive({hh.sender(), hh.channel()}, SequenceFor(hh, config_.nation),
+                                     hh.precedence(), message_id, held->since_ms);
         return ApplyRelease(out, *shown, *gaps);
       },
       [this, relay, delivery_id, id, pending, shown, gaps](const Status& st) {
@@ -129,8 +135,8 @@ Status NodeDaemon::ApplyRelease(const SequencerOutput& out, std::vector<Shown>& 
   for (const Release& r : out.released) {
     auto it = held_.find(r.message_id);
     bool ahead = r.kind == ReleaseKind::kAheadOfGap;
-    HOTLINE_RETURN_IF_ERROR(
-        store_->SetInboxRelease(r.message_id, ahead ? InboxRelease::kShownEarly : InboxRelease::kReleased));
+    HOTLINE_RETURN_IF_ERROR(store_->SetInboxRelease(
+        r.message_id, ahead ? InboxRelease::kShownEarly : InboxRelease::kReleased));
     if (it == held_.end()) continue;
     if (r.kind != ReleaseKind::kCaughtUp) {  // a caught-up message was audited when shown
       const auto& h = it->second.header;
@@ -161,7 +167,8 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
     std::string what = Range(g.from, g.to) + " from " + StreamName(g.key);
     switch (g.kind) {
       case GapEvent::kOpened:
-        AlertAndAudit("STREAM GAP: " + what + " missing; later messages wait up to their hold time "
+        AlertAndAudit("STREAM GAP: " + what +
+                          " missing; later messages wait up to their hold time "
                           "(FLASH is shown at once)",
                       {}, g.key.sender);
         break;
@@ -169,7 +176,8 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
         Emit("gap-closed", {}, g.key.sender, what + " arrived");
         break;
       case GapEvent::kSkipped:
-        AlertAndAudit("STREAM GAP: " + what + " never arrived; releasing the later ones", {}, g.key.sender);
+        AlertAndAudit("STREAM GAP: " + what + " never arrived; releasing the later ones", {},
+                      g.key.sender);
         break;
     }
   }
@@ -177,7 +185,8 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
     const auto& hh = held.header;
     Bytes id = ToBytes(hh.message_id());
     if (hh.ack_deadline_ms() > 0) {
-      inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged}, LocalAckDue(hh, held.since_ms));
+      inbox_deadlines_.Track({id, hh.sender(), DeadlineTier::kAcknowledged},
+                             LocalAckDue(hh, held.since_ms));
     }
     if (held.body.has_checkpoint_note()) {
       OnCheckpointNote(hh.sender(), held.body.checkpoint_note());
@@ -187,7 +196,8 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
     ObserveConsultation(hh, held.body, /*sent=*/false);
     std::string mark;
     if (release.kind == ReleaseKind::kAheadOfGap) {
-      mark = " [AHEAD OF GAP: " + Range(release.missing_from, release.missing_to) + " of this stream missing]";
+      mark = " [AHEAD OF GAP: " + Range(release.missing_from, release.missing_to) +
+             " of this stream missing]";
     } else if (release.kind == ReleaseKind::kLate) {
       mark = " [LATE: later messages of this stream were shown first]";
     }
@@ -203,11 +213,11 @@ Status NodeDaemon::ReloadStreams() {
   for (const auto& [key, next] : streams) sequencer_.RestoreNext(key, next);
   // Arrival times as stored, so that a reload (a restart, or a rolled-back
   // write) does not restart hold times, gap timeouts or deadlines.
-  return store_->ForEachHeld([this](v1::EnvelopeHeader h, v1::Body b, Bytes digest, bool shown_early,
-                                    int64_t received_at_ms) {
+  return store_->ForEachHeld([this](v1::EnvelopeHeader h, v1::Body b, Bytes digest,
+                                    bool shown_early, int64_t received_at_ms) {
     Bytes id = ToBytes(h.message_id());
-    sequencer_.RestoreHeld({h.sender(), h.channel()}, SequenceFor(h, config_.nation), h.precedence(), id,
-                           shown_early, received_at_ms);
+    sequencer_.RestoreHeld({h.sender(), h.channel()}, SequenceFor(h, config_.nation),
+                           h.precedence(), id, shown_early, received_at_ms);
     held_[id] = Held{std::move(h), std::move(b), std::move(digest), received_at_ms};
   });
 }
@@ -286,7 +296,8 @@ void NodeDaemon::OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& delive
         if (done) HOTLINE_RETURN_IF_ERROR(store_->MarkDone(id));
         return *fresh ? audit_->Append(rec) : Status::Ok();
       },
-      [this, relay, delivery_id, id, from, delivered, progress, precedence, fresh](const Status& st) {
+      [this, relay, delivery_id, id, from, delivered, progress, precedence,
+       fresh](const Status& st) {
         if (!st.ok()) {
           spdlog::error("cannot record receipt for {}: {}", ToHex(id), st.ToString());
           return;

@@ -16,10 +16,10 @@
 
 #include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
-#include "node/stream_keys.h"
 #include "hotline/v1/control.pb.h"
 #include "hotline/v1/envelope.pb.h"
 #include "hotline/v1/receipt.pb.h"
+#include "node/stream_keys.h"
 
 namespace hotline::node {
 
@@ -97,9 +97,8 @@ class NodeStore {
   StatusOr<std::map<v1::Nation, uint64_t>> LoadWitnessSent();
   // Stored, unreleased inbox messages (header, body, digest).
   // Inbox rows its stream has not yet passed: held, or shown ahead of a gap.
-  Status ForEachHeld(
-      const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early, int64_t received_at_ms)>&
-          fn);
+  Status ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early,
+                                              int64_t received_at_ms)>& fn);
   Status ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn);
   StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
   StatusOr<bool> InboxHas(ByteView message_id);

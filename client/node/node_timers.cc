@@ -86,8 +86,8 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
   // Escalate: re-send through another live relay than the one used; with
   // none, the same one again (a duplicate makes the recipient send its
   // receipt again).
-  int other = outbox_.EscalationRelay(id, [this](int r) { return RelayUp(r); },
-                                      static_cast<int>(pool_->size()));
+  int other = outbox_.EscalationRelay(
+      id, [this](int r) { return RelayUp(r); }, static_cast<int>(pool_->size()));
   v1::AuditRecord escalated;
   escalated.set_event(v1::AUDIT_EVENT_ESCALATED);
   escalated.set_message_id(ToString(id));
@@ -133,9 +133,10 @@ void NodeDaemon::Checkpoint(bool share) {
   auto leaves = std::make_shared<std::vector<merkle::Hash>>();
   committer_->Submit(
       [this, share, signed_cp, leaves]() -> Status {
-        HOTLINE_ASSIGN_OR_RETURN(*signed_cp,
-                                 audit_->CheckpointIfGrown(identity_->keys.signing.secret,
-                                                           identity_->keys.signing.public_key, last_checkpoint_size_));
+        HOTLINE_ASSIGN_OR_RETURN(
+            *signed_cp,
+            audit_->CheckpointIfGrown(identity_->keys.signing.secret,
+                                      identity_->keys.signing.public_key, last_checkpoint_size_));
         if (share && signed_cp->has_value()) {
           HOTLINE_ASSIGN_OR_RETURN(*leaves, audit_->LeafHashes());
         }
@@ -166,7 +167,8 @@ void NodeDaemon::OnCheckpointNote(v1::Nation from, const v1::CheckpointNote& not
   if (!seen.alert.empty()) Alert(seen.alert, {}, from);
   if (!seen.evidence) return AuditAsync(seen.record);
   committer_->Submit([this, evidence = *seen.evidence, record = seen.record]() -> Status {
-    HOTLINE_RETURN_IF_ERROR(store_->SaveWitnessed(evidence.origin, evidence.size, AsBytes(evidence.countersigned)));
+    HOTLINE_RETURN_IF_ERROR(
+        store_->SaveWitnessed(evidence.origin, evidence.size, AsBytes(evidence.countersigned)));
     return audit_->Append(record);
   });
 }
@@ -187,14 +189,16 @@ void NodeDaemon::ObserveConsultation(const v1::EnvelopeHeader& h, const v1::Body
     rec.set_detail(sent ? "consultation requested" : "consultation request received");
   } else if (body.has_consult_response()) {
     const auto& r = body.consult_response();
-    Status st = consultations_.Answer(AsBytes(r.consultation_id()), h.sender(), r, h.created_at_ms());
+    Status st =
+        consultations_.Answer(AsBytes(r.consultation_id()), h.sender(), r, h.created_at_ms());
     if (!st.ok()) {
       spdlog::warn("consultation response ignored: {}", st.message());
       return;
     }
     rec.set_message_id(r.consultation_id());
     rec.set_peer(h.sender());
-    rec.set_detail(NationCode(h.sender()) + " answered " + v1::ConsultResponse::Position_Name(r.position()).substr(9));
+    rec.set_detail(NationCode(h.sender()) + " answered " +
+                   v1::ConsultResponse::Position_Name(r.position()).substr(9));
   } else {
     return;
   }

@@ -63,7 +63,8 @@ bool OutboxScheduler::OnAccepted(const Bytes& message_id, int relay) {
   return true;
 }
 
-OutboxScheduler::Delivered OutboxScheduler::OnDelivered(const Bytes& message_id, v1::Nation recipient) {
+OutboxScheduler::Delivered OutboxScheduler::OnDelivered(const Bytes& message_id,
+                                                        v1::Nation recipient) {
   Delivered out;
   auto it = entries_.find(message_id);
   if (it == entries_.end()) return out;

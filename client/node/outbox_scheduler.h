@@ -27,9 +27,9 @@ namespace hotline::node {
 class OutboxScheduler {
  public:
   struct Entry {
-    Bytes envelope;                 // the sealed envelope, as submitted
-    Bytes digest;                   // its envelope digest (PROTOCOL.md §4)
-    int64_t created_at_ms = 0;      // on our clock
+    Bytes envelope;             // the sealed envelope, as submitted
+    Bytes digest;               // its envelope digest (PROTOCOL.md §4)
+    int64_t created_at_ms = 0;  // on our clock
     v1::Precedence precedence = v1::PRECEDENCE_ROUTINE;
     std::set<v1::Nation> awaiting;  // recipients whose delivery receipt is not back
     bool accepted = false;          // by the relay it last went through
@@ -38,9 +38,9 @@ class OutboxScheduler {
     uint64_t order = 0;             // arrival order, within its precedence
   };
   struct Delivered {
-    bool awaited = false;           // this recipient's receipt was outstanding
-    bool done = false;              // it was the last one: the message is complete
-    std::set<int> submitted_via;    // (when done) relays that may still queue copies
+    bool awaited = false;         // this recipient's receipt was outstanding
+    bool done = false;            // it was the last one: the message is complete
+    std::set<int> submitted_via;  // (when done) relays that may still queue copies
   };
 
   explicit OutboxScheduler(bool fifo = false) : fifo_(fifo) {}

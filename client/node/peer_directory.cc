@@ -31,7 +31,8 @@ CertCheck VerifyStructure(const TrustStore& trust, ByteView encoded, v1::Nation 
 }
 
 std::string ValidityProblem(const v1::CertificateDetails& d, int64_t now, int64_t skew) {
-  if (now + skew < d.not_before_unix()) return "not valid before " + FormatUnixUtc(d.not_before_unix());
+  if (now + skew < d.not_before_unix())
+    return "not valid before " + FormatUnixUtc(d.not_before_unix());
   if (now - skew > d.not_after_unix()) return "expired at " + FormatUnixUtc(d.not_after_unix());
   return "";
 }
@@ -59,7 +60,8 @@ PeerDirectory PeerDirectory::Load(const fs::path& dir, const TrustStore& trust, 
     if (n == self) continue;
     std::string subject = NodeSubject(n);
     auto problem = [&](const std::string& text) {
-      out.problems_.push_back({n, text + "; " + NationCode(n) + " is unreachable until it is fixed"});
+      out.problems_.push_back(
+          {n, text + "; " + NationCode(n) + " is unreachable until it is fixed"});
     };
     auto encoded = ReadFileBytes(dir / (subject + ".cert"), limits::kMaxCertificateBytes);
     if (!encoded.ok()) {
@@ -70,12 +72,14 @@ PeerDirectory PeerDirectory::Load(const fs::path& dir, const TrustStore& trust, 
       problem(subject + ".cert: " + keys.status().message());
     } else {
       const auto& d = check.cert->details;
-      std::string why = check.ok() ? ValidityProblem(d, options.now_unix, options.allowed_skew_seconds)
-                                   : "is revoked";
+      std::string why = check.ok()
+                            ? ValidityProblem(d, options.now_unix, options.allowed_skew_seconds)
+                            : "is revoked";
       // Expired or not yet valid: not for sealing, but still for opening
       // what was made while it was valid (CheckUse).
       out.certs_[{n, d.serial()}] = PeerCertificate{d, *keys, why.empty(), 0, *encoded};
-      if (!why.empty()) problem(subject + ".cert (serial " + std::to_string(d.serial()) + ") " + why);
+      if (!why.empty())
+        problem(subject + ".cert (serial " + std::to_string(d.serial()) + ") " + why);
     }
     // Earlier certificates: the trust folder's previous/, and every one this
     // node has seen before (its archive), so that a renewal elsewhere — a
@@ -140,19 +144,20 @@ std::string PeerDirectory::ProblemFor(v1::Nation nation) const {
   return "no valid certificate for " + NationCode(nation);
 }
 
-Status PeerDirectory::CheckUse(v1::Nation nation, uint64_t serial, int64_t made_at_ms, int64_t now_ms,
-                               const TrustStore& trust) const {
+Status PeerDirectory::CheckUse(v1::Nation nation, uint64_t serial, int64_t made_at_ms,
+                               int64_t now_ms, const TrustStore& trust) const {
   const PeerCertificate* cert = Find(nation, serial);
   std::string which = "certificate serial " + std::to_string(serial) + " of " + NationCode(nation);
   if (!cert) return NotFoundError(which + " is not known here");
   if (trust.IsRevoked(serial)) return PermissionDeniedError(which + " is revoked");
   const auto& d = cert->details;
-  int64_t tolerance_ms = std::max(options_.allowed_skew_seconds, options_.made_at_tolerance_seconds) * 1000;
+  int64_t tolerance_ms =
+      std::max(options_.allowed_skew_seconds, options_.made_at_tolerance_seconds) * 1000;
   if (made_at_ms + tolerance_ms < d.not_before_unix() * 1000 ||
       made_at_ms - tolerance_ms > d.not_after_unix() * 1000) {
-    return PermissionDeniedError("made at " + FormatUnixUtc(made_at_ms / 1000) + ", outside " + which +
-                                 "'s validity " + FormatUnixUtc(d.not_before_unix()) + " .. " +
-                                 FormatUnixUtc(d.not_after_unix()));
+    return PermissionDeniedError("made at " + FormatUnixUtc(made_at_ms / 1000) + ", outside " +
+                                 which + "'s validity " + FormatUnixUtc(d.not_before_unix()) +
+                                 " .. " + FormatUnixUtc(d.not_after_unix()));
   }
   int64_t ended = d.not_after_unix();
   if (cert->superseded_at_unix > 0) ended = std::min(ended, cert->superseded_at_unix);
@@ -177,12 +182,14 @@ std::vector<std::string> CertificateExpiryWarnings(const fs::path& dir, int64_t 
     auto cert = LoadCertificateFile(path);
     if (!cert.ok()) continue;
     int64_t end = cert->details.not_after_unix();
-    std::string name = path.filename().string() + " (serial " + std::to_string(cert->details.serial()) + ")";
+    std::string name =
+        path.filename().string() + " (serial " + std::to_string(cert->details.serial()) + ")";
     if (end < now_unix) {
       out.push_back("CERTIFICATE EXPIRED: " + name + " expired at " + FormatUnixUtc(end));
     } else if (end - now_unix <= window_seconds) {
       int64_t days = (end - now_unix) / 86400;
-      out.push_back("CERTIFICATE EXPIRING: " + name + " expires at " + FormatUnixUtc(end) + " (in " +
+      out.push_back("CERTIFICATE EXPIRING: " + name + " expires at " + FormatUnixUtc(end) +
+                    " (in " +
                     (days > 0 ? std::to_string(days) + " day" + (days == 1 ? "" : "s")
                               : std::to_string((end - now_unix) / 3600) + " h") +
                     "); renew it before then");

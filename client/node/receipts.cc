@@ -18,8 +18,8 @@ PendingReceipt MakeReceipt(const ReceiptFor& what, v1::Nation self, uint64_t ser
   if (!what.reply_id.empty()) d.set_reply_message_id(ToString(what.reply_id));
   d.set_recipient_cert_serial(serial);
   v1::SignedReceipt signed_receipt = SignReceipt(d, key);
-  return PendingReceipt{ReceiptId(signed_receipt), what.sender, ToBytes(signed_receipt.SerializeAsString()),
-                        what.precedence};
+  return PendingReceipt{ReceiptId(signed_receipt), what.sender,
+                        ToBytes(signed_receipt.SerializeAsString()), what.precedence};
 }
 
 Status CheckReceipt(const ParsedReceipt& receipt, v1::Nation self, const PeerDirectory& peers,
@@ -29,13 +29,15 @@ Status CheckReceipt(const ParsedReceipt& receipt, v1::Nation self, const PeerDir
   if (d.sender() != self) return PermissionDeniedError("addressed to another nation");
   const PeerCertificate* cert = peers.Find(signer, d.recipient_cert_serial());
   if (!cert) {
-    return NotFoundError("signed under certificate serial " + std::to_string(d.recipient_cert_serial()) +
-                         " of " + NationCode(signer) + ", which is not known here");
+    return NotFoundError("signed under certificate serial " +
+                         std::to_string(d.recipient_cert_serial()) + " of " + NationCode(signer) +
+                         ", which is not known here");
   }
   if (!VerifyReceiptSignature(receipt, cert->keys.signing_public_key)) {
     return PermissionDeniedError("signature does not verify for " + NationCode(signer));
   }
-  HOTLINE_RETURN_IF_ERROR(peers.CheckUse(signer, d.recipient_cert_serial(), d.at_ms(), now_ms, trust));
+  HOTLINE_RETURN_IF_ERROR(
+      peers.CheckUse(signer, d.recipient_cert_serial(), d.at_ms(), now_ms, trust));
   if (!sent) return InvalidArgumentError("unknown message id " + ToHex(AsBytes(d.message_id())));
   bool is_recipient = false;
   for (int r : sent->header.recipients()) is_recipient |= r == signer;
@@ -44,7 +46,8 @@ Status CheckReceipt(const ParsedReceipt& receipt, v1::Nation self, const PeerDir
   // older definition cannot fail a genuine receipt.
   v1::Envelope envelope;
   if (!envelope.ParseFromArray(sent->envelope.data(), static_cast<int>(sent->envelope.size()))) {
-    return DataLossError("the stored envelope of " + ToHex(AsBytes(d.message_id())) + " does not parse");
+    return DataLossError("the stored envelope of " + ToHex(AsBytes(d.message_id())) +
+                         " does not parse");
   }
   Sha256Digest digest = EnvelopeDigest(envelope);
   if (!ConstantTimeEqual(AsBytes(d.envelope_digest()), digest)) {

@@ -20,10 +20,10 @@ namespace hotline::node {
 struct ReceiptFor {
   v1::ReceiptKind kind = v1::RECEIPT_KIND_DELIVERED;
   Bytes message_id;
-  Bytes digest;       // the envelope digest (§4) it binds
+  Bytes digest;  // the envelope digest (§4) it binds
   v1::Nation sender = v1::NATION_UNSPECIFIED;
   v1::Precedence precedence = v1::PRECEDENCE_FLASH;  // of the message: the receipt travels at it
-  Bytes reply_id;     // acknowledgments: the reply sent with it, if any
+  Bytes reply_id;  // acknowledgments: the reply sent with it, if any
 };
 
 // Signs a receipt as `self` (certificate `serial`) at `at_ms`.

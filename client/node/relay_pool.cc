@@ -12,9 +12,14 @@ namespace hotline::node {
 
 using asio::ip::tcp;
 
-RelayPool::RelayPool(asio::io_context& io, std::vector<std::string> addresses, const Identity& identity,
-                     const TrustStore& trust, Options options, Callbacks callbacks)
-    : io_(io), identity_(identity), trust_(trust), options_(std::move(options)), callbacks_(std::move(callbacks)) {
+RelayPool::RelayPool(asio::io_context& io, std::vector<std::string> addresses,
+                     const Identity& identity, const TrustStore& trust, Options options,
+                     Callbacks callbacks)
+    : io_(io),
+      identity_(identity),
+      trust_(trust),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)) {
   relays_.resize(addresses.size());
   for (size_t i = 0; i < addresses.size(); ++i) relays_[i].address = std::move(addresses[i]);
 }
@@ -69,7 +74,8 @@ awaitable<void> RelayPool::Maintain(size_t index) {
     tcp::socket socket(executor);
     boost::system::error_code ec;
     socket.open(endpoint->protocol(), ec);
-    if (!ec) socket.set_option(asio::socket_base::receive_buffer_size(limits::kLinkReceiveBuffer), ec);
+    if (!ec)
+      socket.set_option(asio::socket_base::receive_buffer_size(limits::kLinkReceiveBuffer), ec);
     asio::steady_timer connect_deadline(executor);
     connect_deadline.expires_after(std::chrono::seconds(2));
     connect_deadline.async_wait([&socket](const boost::system::error_code& e) {
@@ -81,14 +87,17 @@ awaitable<void> RelayPool::Maintain(size_t index) {
     if (!ec) co_await socket.async_connect(*endpoint, asio::redirect_error(use_awaitable, ec));
     connect_deadline.cancel();
     if (!ec && !stopping_) {
-      SecureChannelConfig channel = ChannelConfigFor(identity_, trust_, /*initiator=*/true, v1::ROLE_RELAY);
+      SecureChannelConfig channel =
+          ChannelConfigFor(identity_, trust_, /*initiator=*/true, v1::ROLE_RELAY);
       channel.allowed_skew_seconds = options_.allowed_skew_seconds;
-      if (options_.rekey_after_messages > 0) channel.rekey_after_messages = options_.rekey_after_messages;
+      if (options_.rekey_after_messages > 0)
+        channel.rekey_after_messages = options_.rekey_after_messages;
       channel.now_unix = [now = options_.now_ms] { return now() / 1000; };
       LinkOptions link_options;
       link_options.heartbeat_interval = limits::kHeartbeatInterval;
       link_options.fifo = options_.fifo;
-      auto closed = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+      auto closed =
+          std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
       LinkConnection::Callbacks cb;
       // Up only once the relay greets us (OnFrame): until then it may still
       // refuse our certificate.
@@ -99,7 +108,8 @@ awaitable<void> RelayPool::Maintain(size_t index) {
         OnClosed(index, link, reason, authenticated);
         closed->cancel();
       };
-      relay.link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(cb), link_options);
+      relay.link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(cb),
+                                          link_options);
       relay.link->Start();
       // A relay that completes the handshake but never greets (an old or a
       // hostile one) is not left holding the link.
@@ -107,7 +117,8 @@ awaitable<void> RelayPool::Maintain(size_t index) {
       greeting.expires_after(limits::kHandshakeTimeout);
       greeting.async_wait([this, index, link = relay.link](const boost::system::error_code& e) {
         if (!e && relays_[index].link == link && !relays_[index].ready) {
-          link->Close("relay did not greet within " + std::to_string(limits::kHandshakeTimeout.count()) + " ms");
+          link->Close("relay did not greet within " +
+                      std::to_string(limits::kHandshakeTimeout.count()) + " ms");
         }
       });
       boost::system::error_code wait_ec;
@@ -118,7 +129,8 @@ awaitable<void> RelayPool::Maintain(size_t index) {
     }
     if (stopping_) break;
     Relay& r = relays_[index];
-    r.backoff = r.backoff.count() == 0 ? options_.reconnect_min : std::min(r.backoff * 2, options_.reconnect_max);
+    r.backoff = r.backoff.count() == 0 ? options_.reconnect_min
+                                       : std::min(r.backoff * 2, options_.reconnect_max);
     if (r.refused) r.backoff = std::max(r.backoff, options_.reconnect_refused);
     auto jitter = std::uniform_int_distribution<int64_t>(0, r.backoff.count() / 2)(rng);
     asio::steady_timer wait(executor);
@@ -141,11 +153,13 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
     if (callbacks_.ready) callbacks_.ready(index, frame.hello());
     return;
   }
-  if (!r.ready && frame.has_error() && frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
+  if (!r.ready && frame.has_error() &&
+      frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
     const std::string& why = frame.error().message();
     std::string subject = r.link ? r.link->peer().subject() : r.address;
     std::string text = subject + " (" + r.address + ") refused our certificate: " + why;
-    if (why.find("expired") != std::string::npos || why.find("not yet valid") != std::string::npos) {
+    if (why.find("expired") != std::string::npos ||
+        why.find("not yet valid") != std::string::npos) {
       text += "; is this machine's clock right? (see --clock-skew)";
     }
     text += "; retrying in " + std::to_string(options_.reconnect_refused.count() / 1000) + " s";

@@ -79,7 +79,8 @@ class RelayPool {
   };
   awaitable<void> Maintain(size_t relay);
   void OnFrame(size_t relay, v1::LinkFrame& frame);
-  void OnClosed(size_t relay, const LinkConnection::Ptr& link, const std::string& reason, bool authenticated);
+  void OnClosed(size_t relay, const LinkConnection::Ptr& link, const std::string& reason,
+                bool authenticated);
 
   asio::io_context& io_;
   const Identity& identity_;

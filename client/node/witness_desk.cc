@@ -12,8 +12,8 @@ bool WitnessDesk::TakeShareDue() {
   return due;
 }
 
-std::vector<WitnessDesk::Note> WitnessDesk::NotesFor(const v1::SignedCheckpoint& checkpoint,
-                                                     const std::vector<merkle::Hash>& leaves) const {
+std::vector<WitnessDesk::Note> WitnessDesk::NotesFor(
+    const v1::SignedCheckpoint& checkpoint, const std::vector<merkle::Hash>& leaves) const {
   std::vector<Note> out;
   v1::Checkpoint cp;
   if (!cp.ParseFromString(checkpoint.checkpoint()) || cp.size() > leaves.size()) return out;
@@ -29,7 +29,8 @@ std::vector<WitnessDesk::Note> WitnessDesk::NotesFor(const v1::SignedCheckpoint&
     note.note.set_from_size(from);
     if (from > 0) {
       auto prefix = std::span<const merkle::Hash>(leaves).first(cp.size());
-      for (const auto& h : merkle::ConsistencyProof(prefix, from)) note.note.add_consistency_proof(ToString(h));
+      for (const auto& h : merkle::ConsistencyProof(prefix, from))
+        note.note.add_consistency_proof(ToString(h));
     }
     out.push_back(std::move(note));
   }

@@ -54,10 +54,10 @@ class WitnessDesk {
     std::string countersigned;  // serialized SignedCheckpoint with our signature
   };
   struct Observation {
-    bool seen_before = false;       // nothing to do
-    v1::AuditRecord record;         // CHECKPOINT_WITNESSED or CHECKPOINT_CONFLICT
+    bool seen_before = false;          // nothing to do
+    v1::AuditRecord record;            // CHECKPOINT_WITNESSED or CHECKPOINT_CONFLICT
     std::optional<Evidence> evidence;  // to store (accepted)
-    std::string alert;              // for the operator (conflict)
+    std::string alert;                 // for the operator (conflict)
   };
   Observation Observe(v1::Nation from, const v1::CheckpointNote& note);
 

@@ -10,12 +10,10 @@
 #ifndef HOTLINE_AUDIT_LOG_H_
 #define HOTLINE_AUDIT_LOG_H_
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
-
-#include <filesystem>
-#include <functional>
 
 #include "hotline/crypto.h"
 #include "hotline/merkle.h"

@@ -11,11 +11,9 @@
 
 #include <google/protobuf/message_lite.h>
 
+#include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 

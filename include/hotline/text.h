@@ -20,8 +20,8 @@ namespace hotline {
 size_t Utf8SequenceLength(const unsigned char* p, size_t left);
 
 struct PrintableOptions {
-  bool keep_newlines = false;     // '\n' kept (multi-line views); else shown as a space
-  size_t max_code_points = 0;     // 0 = no limit; longer text ends with "..."
+  bool keep_newlines = false;  // '\n' kept (multi-line views); else shown as a space
+  size_t max_code_points = 0;  // 0 = no limit; longer text ends with "..."
 };
 
 // `text` with every byte sequence that is not printable UTF-8 replaced:

@@ -74,9 +74,8 @@ struct PreviousCertificate {
   std::optional<KeyMaterial> keys;
 };
 // Keys are read only `with_keys` (a node's own; never another nation's).
-StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const std::filesystem::path& dir,
-                                                                   std::string_view subject,
-                                                                   bool with_keys);
+StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(
+    const std::filesystem::path& dir, std::string_view subject, bool with_keys);
 
 StatusOr<TrustStore> LoadTrustStore(const std::filesystem::path& dir);
 StatusOr<Identity> LoadIdentity(const std::filesystem::path& dir, std::string_view subject);

@@ -40,7 +40,8 @@ TEST(AuditIntegrationTest, WitnessedLogsVerifyReconcileProveAndCatchARestoredCop
   ASSERT_TRUE(WaitUntil([&] { return WitnessedRows(c.NodeData("jp") / "node.db", "node-us") > before; }));
   // Let in-flight messages (checkpoint notes too) settle before stopping.
   ASSERT_TRUE(WaitUntil([&] {
-    return c.Cli({"audit", "reconcile", c.path().string(), "--certs", c.certs().string()}).exit_code == 0;
+    return c.Cli({"audit", "reconcile", c.path().string(), "--certs", c.certs().string()})
+               .exit_code == 0;
   }));
   c.StopAll();
 

@@ -19,7 +19,8 @@ uint64_t SerialOf(Cluster& c, const std::string& subject) {
 }
 
 Status Renew(Cluster& c, const std::string& subject, v1::Nation nation) {
-  return IssueCertificate(c.certs(), {subject, v1::ROLE_NODE, nation, NowUnix() - 60, NowUnix() + 30 * 86400})
+  return IssueCertificate(c.certs(),
+                          {subject, v1::ROLE_NODE, nation, NowUnix() - 60, NowUnix() + 30 * 86400})
       .status();
 }
 
@@ -32,7 +33,8 @@ TEST(CertificateLifecycleTest, RenewingACertificateLosesNoWaitingMessage) {
   c.StartNode("us");
   ASSERT_TRUE(c.WaitLinksUp("us"));
   // JP is offline: both messages wait at the relay.
-  std::string before_us_renewal = c.CliOk("us", {"send", "--to", "JP", "--text", "sealed by the old US key"});
+  std::string before_us_renewal =
+      c.CliOk("us", {"send", "--to", "JP", "--text", "sealed by the old US key"});
   c.CliOk("us", {"wait", before_us_renewal, "--tier", "accepted", "--timeout", "20"});
   c.StopNode("us");
   uint64_t old_us = SerialOf(c, "node-us");
@@ -41,7 +43,8 @@ TEST(CertificateLifecycleTest, RenewingACertificateLosesNoWaitingMessage) {
   ASSERT_TRUE(fs::exists(c.certs() / "previous" / ("node-us." + std::to_string(old_us) + ".cert")));
   c.StartNode("us");
   ASSERT_TRUE(c.WaitLinksUp("us"));
-  std::string before_jp_renewal = c.CliOk("us", {"send", "--to", "JP", "--text", "sealed for the old JP key"});
+  std::string before_jp_renewal =
+      c.CliOk("us", {"send", "--to", "JP", "--text", "sealed for the old JP key"});
   c.CliOk("us", {"wait", before_jp_renewal, "--tier", "accepted", "--timeout", "20"});
   ASSERT_TRUE(Renew(c, "node-jp", v1::NATION_JP).ok());
   // JP starts with its new certificate; US learns it only from the folder.
@@ -67,8 +70,8 @@ TEST(CertificateLifecycleTest, RenewingACertificateLosesNoWaitingMessage) {
 TEST(CertificateLifecycleTest, AnotherNationsExpiredCertificateDoesNotStopANode) {
   Cluster c;
   c.StartRelay(1);
-  ASSERT_TRUE(IssueCertificate(c.certs(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, NowUnix() - 7200,
-                                           NowUnix() - 3600})
+  ASSERT_TRUE(IssueCertificate(c.certs(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP,
+                                           NowUnix() - 7200, NowUnix() - 3600})
                   .ok());
   // KR's expires in three days: a warning, not a problem.
   ASSERT_TRUE(IssueCertificate(c.certs(), {"node-kr", v1::ROLE_NODE, v1::NATION_KR, NowUnix() - 60,
@@ -82,15 +85,19 @@ TEST(CertificateLifecycleTest, AnotherNationsExpiredCertificateDoesNotStopANode)
   EXPECT_NE(status.find("JP is unreachable"), std::string::npos) << status;
   EXPECT_NE(status.find("CERTIFICATE EXPIRING: node-kr.cert"), std::string::npos) << status;
   EXPECT_NE(status.find("(in 3 days)"), std::string::npos) << status;
-  CommandResult to_jp = c.Cli({"--node", c.NodeData("us").string(), "send", "--to", "JP", "--text", "x"});
+  CommandResult to_jp =
+      c.Cli({"--node", c.NodeData("us").string(), "send", "--to", "JP", "--text", "x"});
   EXPECT_EQ(to_jp.exit_code, 1);
-  EXPECT_NE(to_jp.output.find("cannot send to JP: node-jp.cert"), std::string::npos) << to_jp.output;
+  EXPECT_NE(to_jp.output.find("cannot send to JP: node-jp.cert"), std::string::npos)
+      << to_jp.output;
   EXPECT_NE(to_jp.output.find("expired at"), std::string::npos) << to_jp.output;
   std::string id = c.CliOk("us", {"send", "--to", "KR", "--text", "still talking to KR"});
   c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "20"});
   c.StopAll();
-  EXPECT_EQ(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_ALERT, "PEER CERTIFICATE: node-jp.cert"), 1);
-  EXPECT_GE(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_ALERT, "CERTIFICATE EXPIRING: node-kr.cert"), 1);
+  EXPECT_EQ(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_ALERT, "PEER CERTIFICATE: node-jp.cert"),
+            1);
+  EXPECT_GE(
+      CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_ALERT, "CERTIFICATE EXPIRING: node-kr.cert"), 1);
 }
 
 // Item 8: a recipient checks every header field that names the sender's
@@ -122,26 +129,30 @@ TEST(CertificateLifecycleTest, ARecipientChecksTheSendersCertificateInTheHeader)
     return ToString(*sender.Seal(h, body));
   };
   std::vector<std::pair<std::string, std::string>> cases = {
-      {"is not known here", make([](auto& h) { h.set_sender_cert_serial(h.sender_cert_serial() ^ 1); }, 1)},
+      {"is not known here",
+       make([](auto& h) { h.set_sender_cert_serial(h.sender_cert_serial() ^ 1); }, 1)},
       {"outside certificate serial",
-       make([&](auto& h) { h.set_created_at_ms((us.details.not_after_unix() + 3 * 86400) * 1000); }, 2)},
+       make([&](auto& h) { h.set_created_at_ms((us.details.not_after_unix() + 3 * 86400) * 1000); },
+            2)},
   };
   std::atomic<bool> sent{false};
-  RogueRelay rogue(ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
-                   [&](const LinkConnection::Ptr& link) {
-                     if (sent.exchange(true)) return;
-                     uint64_t delivery = 1;
-                     for (const auto& [why, e] : cases) {
-                       v1::LinkFrame f;
-                       f.mutable_deliver()->set_envelope(e);
-                       f.mutable_deliver()->set_delivery_id(delivery++);
-                       (void)link->Send(f, v1::PRECEDENCE_ROUTINE);
-                     }
-                   });
+  RogueRelay rogue(
+      ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
+      [&](const LinkConnection::Ptr& link) {
+        if (sent.exchange(true)) return;
+        uint64_t delivery = 1;
+        for (const auto& [why, e] : cases) {
+          v1::LinkFrame f;
+          f.mutable_deliver()->set_envelope(e);
+          f.mutable_deliver()->set_delivery_id(delivery++);
+          (void)link->Send(f, v1::PRECEDENCE_ROUTINE);
+        }
+      });
   c.StartNodeAt("jp", {c.RelayAddress(1), rogue.address()});
   for (const auto& [why, e] : cases) {
-    EXPECT_TRUE(WaitUntil([&] { return CountAudit(NodeDb(c, "jp"), v1::AUDIT_EVENT_INPUT_REJECTED, why) == 1; }))
-        << why;
+    EXPECT_TRUE(WaitUntil([&] {
+      return CountAudit(NodeDb(c, "jp"), v1::AUDIT_EVENT_INPUT_REJECTED, why) == 1;
+    })) << why;
   }
   c.StopAll();
 }

@@ -235,7 +235,8 @@ TEST_F(HostileInputTest, B9ReplayedEnvelopeIsDeliveredOnceAndB12BadReceiptsAreRe
   EXPECT_EQ(q->ColumnInt(0), 1);
   EXPECT_EQ(CountAuditOfMessage(c_.NodeData("jp") / "node.db", v1::AUDIT_EVENT_DELIVERED, id), 1);
   // The replay made JP send its receipt again; US recorded it once (item 7).
-  EXPECT_EQ(CountAuditOfMessage(c_.NodeData("us") / "node.db", v1::AUDIT_EVENT_RECEIPT_RECEIVED, id), 1);
+  EXPECT_EQ(
+      CountAuditOfMessage(c_.NodeData("us") / "node.db", v1::AUDIT_EVENT_RECEIPT_RECEIVED, id), 1);
 }
 
 // Sends `bytes` on the node's control socket; returns what came back.

@@ -259,15 +259,17 @@ TEST(CertificateAttackTest, ARefusedNodeLearnsWhyAndBacksOff) {
   EXPECT_TRUE(Audited(NodeDb(c, "us"), v1::AUDIT_EVENT_HANDSHAKE_REJECTED,
                       "refused our certificate: certificate expired"));
   std::string status = c.CliOk("us", {"status", "--limit", "0"});
-  EXPECT_NE(status.find("refused our certificate: certificate expired"), std::string::npos) << status;
+  EXPECT_NE(status.find("refused our certificate: certificate expired"), std::string::npos)
+      << status;
   EXPECT_NE(status.find("is this machine's clock right?"), std::string::npos) << status;
   EXPECT_NE(status.find("Z (now "), std::string::npos) << status;  // UTC, not Unix seconds
   EXPECT_EQ(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED, ""), 0);
   EXPECT_EQ(CountAudit(NodeDb(c, "us"), v1::AUDIT_EVENT_LINK_CLOSED, ""), 0);
   // Backing off: no second attempt reaches the relay in the next 2 s (the
   // old node made about 15 in that time).
-  EXPECT_FALSE(WaitUntil([&] { return CountAudit(RelayDb(c), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "expired") >= 2; },
-                         std::chrono::seconds(2)));
+  EXPECT_FALSE(WaitUntil(
+      [&] { return CountAudit(RelayDb(c), v1::AUDIT_EVENT_HANDSHAKE_REJECTED, "expired") >= 2; },
+      std::chrono::seconds(2)));
 }
 
 TEST(CertificateAttackTest, B5AndB6NodeRefusesForeignAndExpiredRelays) {
@@ -437,7 +439,8 @@ TEST(MaliciousRelayTest, AFlashIsNotHiddenBehindAWithheldMessage) {
   std::atomic<int> withheld{0};
   TamperingRelay rogue(
       ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
-      [&](const v1::EnvelopeHeader& h, v1::Nation, const std::string& encoded) -> std::optional<std::string> {
+      [&](const v1::EnvelopeHeader& h, v1::Nation,
+          const std::string& encoded) -> std::optional<std::string> {
         if (h.sequence() == 2 && withheld++ == 0) return std::nullopt;  // the first copy of #2 only
         return encoded;
       });
@@ -453,18 +456,22 @@ TEST(MaliciousRelayTest, AFlashIsNotHiddenBehindAWithheldMessage) {
   std::string second = send("routine", "two (withheld once)");
   std::string flash = send("flash", "three: FLASH");
   // Shown at once, though #2 is missing; the operator is told of the gap.
-  ASSERT_TRUE(WaitUntil([&] { return c.CliOk("jp", {"inbox"}).find("three: FLASH") != std::string::npos; },
-                        std::chrono::seconds(10)));
-  EXPECT_TRUE(Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_ALERT, "STREAM GAP: #2 from US on CRISIS missing"));
+  ASSERT_TRUE(
+      WaitUntil([&] { return c.CliOk("jp", {"inbox"}).find("three: FLASH") != std::string::npos; },
+                std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_ALERT, "STREAM GAP: #2 from US on CRISIS missing"));
   EXPECT_EQ(c.CliOk("jp", {"inbox"}).find("two (withheld once)"), std::string::npos);
   // US re-sends #2 at its 2 s delivery deadline; JP shows it, marked late.
   c.CliOk("us", {"wait", second, "--tier", "delivered", "--timeout", "30"});
-  ASSERT_TRUE(WaitUntil([&] { return c.CliOk("jp", {"inbox"}).find("two (withheld once)") != std::string::npos; }));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c.CliOk("jp", {"inbox"}).find("two (withheld once)") != std::string::npos; }));
   c.StopAll();
   auto release_of = [&](const std::string& id) {
     v1::ReleaseOrder order = v1::ReleaseOrder(-1);
     CountAuditWhere(NodeDb(c, "jp"), [&](const v1::AuditRecord& r) {
-      if (r.event() == v1::AUDIT_EVENT_DELIVERED && ToHex(AsBytes(r.message_id())) == id) order = r.release();
+      if (r.event() == v1::AUDIT_EVENT_DELIVERED && ToHex(AsBytes(r.message_id())) == id)
+        order = r.release();
       return false;
     });
     return order;

@@ -107,7 +107,8 @@ TEST(HotlineIntegrationTest, RelayRefusesForeignRootExpiredCertAndLogsWhy) {
   EXPECT_TRUE(refused(b, "expired at")) << b.closed_reason;
   // Times in UTC, not Unix seconds.
   ASSERT_EQ(b.frames.size(), 1u);
-  EXPECT_NE(b.frames[0].error().message().find("Z (now "), std::string::npos) << b.frames[0].error().message();
+  EXPECT_NE(b.frames[0].error().message().find("Z (now "), std::string::npos)
+      << b.frames[0].error().message();
 
   ASSERT_TRUE(WaitUntil([&] {
     std::string log = ReadFileOrDie(c.RelayLog(1));
@@ -185,9 +186,11 @@ TEST(HotlineIntegrationTest, ARelayDropsCopiesTheirSenderWithdrew) {
   c.StartNode("jp", {2});
   ASSERT_TRUE(c.WaitLinksUp("us", 2) && c.WaitLinksUp("jp", 1));
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(c.CliOk("us", {"send", "--to", "JP", "--text", "via " + std::to_string(i)}));
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(c.CliOk("us", {"send", "--to", "JP", "--text", "via " + std::to_string(i)}));
   for (const auto& id : ids) c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "30"});
-  EXPECT_TRUE(WaitUntil([&] { return RelayQueuedEnvelopes(c, 1) == 0; })) << RelayQueuedEnvelopes(c, 1);
+  EXPECT_TRUE(WaitUntil([&] { return RelayQueuedEnvelopes(c, 1) == 0; }))
+      << RelayQueuedEnvelopes(c, 1);
   c.StopNode("jp");
   c.StartNode("jp", {1, 2});
   ASSERT_TRUE(c.WaitLinksUp("jp", 2));
@@ -221,14 +224,15 @@ TEST(HotlineIntegrationTest, ATakenSentAfterAReconnectIsAccepted) {
   ASSERT_TRUE(first.frames[0].has_deliver());
   uint64_t delivery_id = first.frames[0].deliver().delivery_id();
   RogueClient second;
-  second.Run(addr, ChannelConfigFor(jp, trust, true, v1::ROLE_RELAY),
-             [&](const LinkConnection::Ptr& link) {
-               v1::LinkFrame taken;
-               taken.mutable_taken()->set_delivery_id(delivery_id);
-               (void)link->Send(taken, LinkConnection::kControlPrecedence);
-               (void)link->Send(taken, LinkConnection::kControlPrecedence);  // the redelivery's
-             },
-             100, std::chrono::seconds(2));
+  second.Run(
+      addr, ChannelConfigFor(jp, trust, true, v1::ROLE_RELAY),
+      [&](const LinkConnection::Ptr& link) {
+        v1::LinkFrame taken;
+        taken.mutable_taken()->set_delivery_id(delivery_id);
+        (void)link->Send(taken, LinkConnection::kControlPrecedence);
+        (void)link->Send(taken, LinkConnection::kControlPrecedence);  // the redelivery's
+      },
+      100, std::chrono::seconds(2));
   for (const auto& f : second.frames) EXPECT_FALSE(f.has_error()) << f.error().message();
   EXPECT_TRUE(WaitUntil([&] { return RelayQueuedEnvelopes(c, 1) == 0; }));
   c.StopAll();
@@ -249,8 +253,12 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   std::vector<Case> cases = {
       {{"--node", node, "send", "--to", "XX", "--text", "x"}, 2, "unknown nation 'XX'"},
       {{"--node", node, "send", "--to", "US", "--text", "x"}, 1, "cannot send to your own nation"},
-      {{"--node", node, "send", "--channel", "gossip", "--text", "x"}, 2, "--channel: gossip not in {crisis"},
-      {{"--node", node, "send", "--precedence", "urgent", "--text", "x"}, 2, "--precedence: urgent not in"},
+      {{"--node", node, "send", "--channel", "gossip", "--text", "x"},
+       2,
+       "--channel: gossip not in {crisis"},
+      {{"--node", node, "send", "--precedence", "urgent", "--text", "x"},
+       2,
+       "--precedence: urgent not in"},
       {{"--node", node, "send", "--to", "JP"}, 2, "nothing to send"},
       {{"--node", node, "ack", "deadbeef"}, 1, "no message with id deadbeef"},
       {{"--node", node, "ack", "xyz"}, 1, "not 4 to 32 hex digits"},
@@ -275,7 +283,8 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   EXPECT_NE(json.output.find("\"nation\":\"NATION_US\""), std::string::npos) << json.output;
   // A wait that times out exits 3 (JP is not running: nothing is delivered).
   std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "nobody home"});
-  CommandResult waited = c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "0.3"});
+  CommandResult waited =
+      c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "0.3"});
   EXPECT_EQ(waited.exit_code, 3) << waited.output;
   EXPECT_NE(waited.output.find("timed out"), std::string::npos) << waited.output;
 }
@@ -284,14 +293,17 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
 // exit codes, and exit 2 for any command-line error.
 TEST(HotlineIntegrationTest, EveryBinaryHasVersionHelpAndUsageExitCodes) {
   Cluster c;
-  for (const std::string bin : {"/client/hotline", "/client/hotline-node", "/server/hotline-relay"}) {
+  for (const std::string bin :
+       {"/client/hotline", "/client/hotline-node", "/server/hotline-relay"}) {
     std::string name = bin.substr(bin.rfind('/') + 1);
     ChildProcess version({BinDir() + bin, "--version"}, (c.path() / (name + ".version")).string());
     EXPECT_EQ(version.WaitFor(std::chrono::seconds(20)).value_or(-1), 0) << name;
-    EXPECT_NE(ReadFileOrDie(c.path() / (name + ".version")).find(name + " 0."), std::string::npos) << name;
+    EXPECT_NE(ReadFileOrDie(c.path() / (name + ".version")).find(name + " 0."), std::string::npos)
+        << name;
     ChildProcess help({BinDir() + bin, "--help"}, (c.path() / (name + ".help")).string());
     EXPECT_EQ(help.WaitFor(std::chrono::seconds(20)).value_or(-1), 0) << name;
-    EXPECT_NE(ReadFileOrDie(c.path() / (name + ".help")).find("Exit codes:"), std::string::npos) << name;
+    EXPECT_NE(ReadFileOrDie(c.path() / (name + ".help")).find("Exit codes:"), std::string::npos)
+        << name;
     ChildProcess bad({BinDir() + bin, "--no-such-flag"}, (c.path() / (name + ".bad")).string());
     EXPECT_EQ(bad.WaitFor(std::chrono::seconds(20)).value_or(-1), 2) << name;
   }

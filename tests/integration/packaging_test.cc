@@ -12,8 +12,9 @@ namespace {
 
 TEST(PackagingTest, CmakeInstallPlacesWorkingBinariesDocsAndExamples) {
   TempDir prefix;
-  ChildProcess install({HOTLINE_CMAKE_COMMAND, "--install", BinDir(), "--prefix", prefix.path().string()},
-                       (prefix.path() / "install.log").string());
+  ChildProcess install(
+      {HOTLINE_CMAKE_COMMAND, "--install", BinDir(), "--prefix", prefix.path().string()},
+      (prefix.path() / "install.log").string());
   ASSERT_EQ(install.WaitFor(std::chrono::seconds(60)).value_or(-1), 0)
       << ReadFileOrDie(prefix.path() / "install.log");
   for (const std::string name : {"hotline", "hotline-node", "hotline-relay"}) {
@@ -24,8 +25,8 @@ TEST(PackagingTest, CmakeInstallPlacesWorkingBinariesDocsAndExamples) {
     EXPECT_NE(ReadFileOrDie(prefix.path() / (name + ".out")).find(name + " 0."), std::string::npos);
   }
   fs::path docs = prefix.path() / "share" / "doc" / "trilateral_hotline";
-  for (const char* file : {"README.md", "PROTOCOL.md", "THREAT-MODEL.md", "examples/hotline-node.toml",
-                           "examples/hotline-relay.toml"}) {
+  for (const char* file : {"README.md", "PROTOCOL.md", "THREAT-MODEL.md",
+                           "examples/hotline-node.toml", "examples/hotline-relay.toml"}) {
     EXPECT_TRUE(fs::exists(docs / file)) << docs / file;
   }
 }
@@ -38,7 +39,8 @@ TEST(PackagingTest, DaemonsRunFromConfigFiles) {
   {
     std::ofstream f(relay_conf);
     f << "certs = \"" << c.certs().string() << "\"\nname = \"relay-1\"\nlisten = \"127.0.0.1:0\"\n"
-      << "data = \"" << c.RelayData(1).string() << "\"\nready-file = \"" << ready.string() << "\"\n";
+      << "data = \"" << c.RelayData(1).string() << "\"\nready-file = \"" << ready.string()
+      << "\"\n";
   }
   ChildProcess relay({BinDir() + "/server/hotline-relay", "--config", relay_conf.string()},
                      (c.path() / "relay.log").string());
@@ -68,7 +70,8 @@ TEST(PackagingTest, DaemonsRunFromConfigFiles) {
   std::ofstream(bad) << "no-such-option = 1\n";
   ChildProcess refused({BinDir() + "/client/hotline-node", "--config", bad.string()},
                        (c.path() / "bad.log").string());
-  EXPECT_EQ(refused.WaitFor(std::chrono::seconds(20)).value_or(-1), 2) << ReadFileOrDie(c.path() / "bad.log");
+  EXPECT_EQ(refused.WaitFor(std::chrono::seconds(20)).value_or(-1), 2)
+      << ReadFileOrDie(c.path() / "bad.log");
 }
 
 }  // namespace

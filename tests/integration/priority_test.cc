@@ -4,10 +4,10 @@
 
 #include "cli/control_client.h"
 #include "cluster.h"
-#include "rogue_peers.h"
 #include "hotline/file_util.h"
 #include "hotline/sqlite_db.h"
 #include "hotline/v1/audit.pb.h"
+#include "rogue_peers.h"
 
 namespace hotline::testing {
 namespace {
@@ -187,11 +187,14 @@ TEST(PriorityTest, ASkewedRecipientMeasuresDeadlinesOnItsOwnClockAndTheSkewIsSho
   EXPECT_GE(delivered_ms, 0);
   EXPECT_LT(delivered_ms, 60'000) << us_status;
   // JP's operator has two minutes from arrival on JP's clock: no alert now.
-  EXPECT_FALSE(WaitUntil([&] {
-    return c.CliOk("jp", {"status", "--limit", "0"}).find("ACK OVERDUE") != std::string::npos;
-  }, std::chrono::seconds(1)));
+  EXPECT_FALSE(WaitUntil(
+      [&] {
+        return c.CliOk("jp", {"status", "--limit", "0"}).find("ACK OVERDUE") != std::string::npos;
+      },
+      std::chrono::seconds(1)));
   c.StopAll();
-  EXPECT_GE(CountAudit(c.NodeData("jp") / "node.db", v1::AUDIT_EVENT_ALERT, "CLOCK SKEW: relay-1"), 1);
+  EXPECT_GE(CountAudit(c.NodeData("jp") / "node.db", v1::AUDIT_EVENT_ALERT, "CLOCK SKEW: relay-1"),
+            1);
   EXPECT_GE(CountAudit(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_ALERT, "CLOCK SKEW: JP"), 1);
 }
 

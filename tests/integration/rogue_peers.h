@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -425,7 +425,6 @@ class RogueRelay {
   std::vector<std::string> closed_;
   std::thread thread_;
 };
-
 
 // A relay that routes like a real one, in memory, but lets the test edit or
 // withhold what passes through it (issue 11: a relay host that edits what

@@ -48,7 +48,7 @@ TEST(ClockWatchTest, APeerBehindIsSeenOnlyWithAnEarliestBound) {
 TEST(ClockWatchTest, AWideIntervalNeitherProvesNorClearsAClockBehind) {
   ClockWatch w(300'000);
   ASSERT_TRUE(w.Observe("KR", 1'000'000 - kHour, 1'000'000, 1'000'100));  // tight: KR behind
-  EXPECT_FALSE(w.Observe("KR", 5 * kHour, 2 * kHour, 6 * kHour));       // wide: no "cleared"
+  EXPECT_FALSE(w.Observe("KR", 5 * kHour, 2 * kHour, 6 * kHour));         // wide: no "cleared"
   EXPECT_TRUE(w.OutOfStep("KR"));
   ClockWatch fresh(300'000);
   EXPECT_FALSE(fresh.Observe("JP", 1'000'000 - kHour, 1'000'000 - 2 * kHour, 1'000'000 + kHour));

@@ -41,7 +41,8 @@ TEST(InboxSequencerTest, ARoutineMessageWaitsForTheGapAndTheGapIsReportedWhenItO
   EXPECT_FALSE(seq.Due(1000 + 29'999));
   // The missing one arrives: both shown in order, the gap closes.
   out = seq.Arrive(kKrCrisis, 2, kRoutine, Id(2), 5000);
-  EXPECT_EQ(Shown(out), (std::vector<std::pair<uint64_t, K>>{{2, K::kInSequence}, {3, K::kInSequence}}));
+  EXPECT_EQ(Shown(out),
+            (std::vector<std::pair<uint64_t, K>>{{2, K::kInSequence}, {3, K::kInSequence}}));
   ASSERT_EQ(out.gaps.size(), 1u);
   EXPECT_EQ(out.gaps[0].kind, GapEvent::kClosed);
   EXPECT_FALSE(seq.Due(1'000'000));
@@ -78,7 +79,8 @@ TEST(InboxSequencerTest, HoldTimesPerPrecedenceAndTheGapTimeout) {
   EXPECT_EQ(Shown(out), (std::vector<std::pair<uint64_t, K>>{{2, K::kAheadOfGap}}));
   ASSERT_TRUE(seq.Due(30'000));
   out = seq.Tick(30'000);  // the gap (#1) is skipped: #2 caught up, #3 in sequence
-  EXPECT_EQ(Shown(out), (std::vector<std::pair<uint64_t, K>>{{2, K::kCaughtUp}, {3, K::kInSequence}}));
+  EXPECT_EQ(Shown(out),
+            (std::vector<std::pair<uint64_t, K>>{{2, K::kCaughtUp}, {3, K::kInSequence}}));
   ASSERT_EQ(out.gaps.size(), 1u);
   EXPECT_EQ(out.gaps[0].kind, GapEvent::kSkipped);
   EXPECT_EQ(out.gaps[0].from, 1u);

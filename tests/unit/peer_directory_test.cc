@@ -37,15 +37,18 @@ TEST_F(PeerDirectoryTest, KnowsEachOtherNationsCurrentCertificate) {
   ASSERT_NE(d.Current(v1::NATION_KR), nullptr);
   EXPECT_EQ(d.Current(v1::NATION_US), nullptr);  // ourselves
   EXPECT_TRUE(d.CheckUse(v1::NATION_JP, Serial("node-jp"), now_ * 1000, now_ * 1000, *trust_).ok());
-  EXPECT_EQ(d.CheckUse(v1::NATION_JP, Serial("node-jp") ^ 1, now_ * 1000, now_ * 1000, *trust_).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      d.CheckUse(v1::NATION_JP, Serial("node-jp") ^ 1, now_ * 1000, now_ * 1000, *trust_).code(),
+      StatusCode::kNotFound);
   EXPECT_EQ(d.CheckUse(v1::NATION_KR, Serial("node-jp"), now_ * 1000, now_ * 1000, *trust_).code(),
             StatusCode::kNotFound);  // a JP serial does not speak for KR
 }
 
 TEST_F(PeerDirectoryTest, ARenewedCertificateStillOpensWhatWasMadeUnderItForTheGracePeriod) {
   uint64_t old = Serial("node-jp");
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400}).ok());
+  ASSERT_TRUE(
+      IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400})
+          .ok());
   PeerDirectory d = Load(now_);
   ASSERT_NE(d.Find(v1::NATION_JP, old), nullptr);
   EXPECT_FALSE(d.Find(v1::NATION_JP, old)->current);
@@ -64,7 +67,9 @@ TEST_F(PeerDirectoryTest, ArchivedCertificatesOutliveTheFileTheyCameFrom) {
   testing::TempDir archive;
   uint64_t old = Serial("node-jp");
   Load(now_, archive.path());  // sees and archives the current one
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400}).ok());
+  ASSERT_TRUE(
+      IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400})
+          .ok());
   std::filesystem::remove_all(dir_.path() / "previous");
   EXPECT_EQ(Load(now_).Find(v1::NATION_JP, old), nullptr);  // the folder alone has lost it
   PeerDirectory d = Load(now_, archive.path());
@@ -78,9 +83,13 @@ TEST_F(PeerDirectoryTest, ArchivedCertificatesOutliveTheFileTheyCameFrom) {
 // not when the newest one did.
 TEST_F(PeerDirectoryTest, EachEarlierCertificateEndsWhereItsSuccessorBegins) {
   uint64_t first = Serial("node-jp");
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_ - 3600, now_ + 86400}).ok());
+  ASSERT_TRUE(IssueCertificate(dir_.path(),
+                               {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_ - 3600, now_ + 86400})
+                  .ok());
   uint64_t second = Serial("node-jp");
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400}).ok());
+  ASSERT_TRUE(
+      IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_, now_ + 86400})
+          .ok());
   PeerDirectory d = Load(now_);
   EXPECT_EQ(d.Find(v1::NATION_JP, first)->superseded_at_unix, now_ - 3600);
   EXPECT_EQ(d.Find(v1::NATION_JP, second)->superseded_at_unix, now_);
@@ -94,19 +103,24 @@ TEST_F(PeerDirectoryTest, RevokedAndOutOfValidityUsesAreRefused) {
   Status revoked = d.CheckUse(v1::NATION_JP, jp, now_ * 1000, now_ * 1000, *trust_);
   EXPECT_NE(revoked.message().find("is revoked"), std::string::npos) << revoked.message();
   uint64_t kr = Serial("node-kr");
-  int64_t after_expiry = (now_ + 32 * 86400) * 1000;  // past the 24 h tolerance for the sender's clock
+  int64_t after_expiry =
+      (now_ + 32 * 86400) * 1000;  // past the 24 h tolerance for the sender's clock
   Status outside = d.CheckUse(v1::NATION_KR, kr, after_expiry, now_ * 1000, *trust_);
-  EXPECT_NE(outside.message().find("outside certificate serial"), std::string::npos) << outside.message();
+  EXPECT_NE(outside.message().find("outside certificate serial"), std::string::npos)
+      << outside.message();
 }
 
 TEST_F(PeerDirectoryTest, AnExpiredOrMissingCertificateIsAProblemNotAFailure) {
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_ - 7200, now_ - 3600}).ok());
+  ASSERT_TRUE(IssueCertificate(dir_.path(),
+                               {"node-jp", v1::ROLE_NODE, v1::NATION_JP, now_ - 7200, now_ - 3600})
+                  .ok());
   std::filesystem::remove(dir_.path() / "node-kr.cert");
   PeerDirectory d = Load(now_);
   EXPECT_EQ(d.Current(v1::NATION_JP), nullptr);
   EXPECT_EQ(d.Current(v1::NATION_KR), nullptr);
   ASSERT_EQ(d.problems().size(), 2u);
-  EXPECT_NE(d.ProblemFor(v1::NATION_JP).find("expired at"), std::string::npos) << d.ProblemFor(v1::NATION_JP);
+  EXPECT_NE(d.ProblemFor(v1::NATION_JP).find("expired at"), std::string::npos)
+      << d.ProblemFor(v1::NATION_JP);
   EXPECT_NE(d.ProblemFor(v1::NATION_KR).find("node-kr.cert"), std::string::npos);
   // Still opens what JP made while its certificate was valid, within grace.
   uint64_t jp = Serial("node-jp");
@@ -114,12 +128,13 @@ TEST_F(PeerDirectoryTest, AnExpiredOrMissingCertificateIsAProblemNotAFailure) {
 }
 
 TEST_F(PeerDirectoryTest, ExpiryWarningsNameTheFileAndTheTimeInUtc) {
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"relay-1", v1::ROLE_RELAY, v1::NATION_UNSPECIFIED, now_ - 60,
-                                             now_ + 2 * 86400 + 60})
+  ASSERT_TRUE(IssueCertificate(dir_.path(), {"relay-1", v1::ROLE_RELAY, v1::NATION_UNSPECIFIED,
+                                             now_ - 60, now_ + 2 * 86400 + 60})
                   .ok());
   auto warnings = CertificateExpiryWarnings(dir_.path(), now_, 14 * 86400);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("CERTIFICATE EXPIRING: relay-1.cert"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("CERTIFICATE EXPIRING: relay-1.cert"), std::string::npos)
+      << warnings[0];
   EXPECT_NE(warnings[0].find("(in 2 days)"), std::string::npos) << warnings[0];
   EXPECT_NE(warnings[0].find("Z"), std::string::npos);
   EXPECT_TRUE(CertificateExpiryWarnings(dir_.path(), now_, 86400).empty());

@@ -16,16 +16,23 @@ TEST(PrintableTest, ReplacesNulAndControlBytes) {
   std::string utf16("H\0i\0", 4);
   EXPECT_EQ(Printable(utf16), "H\\x00i\\x00");
   EXPECT_EQ(Printable("\x1b[2Jcleared"), "\\x1b[2Jcleared");
-  EXPECT_EQ(Printable("a\x7f" "b"), "a\\x7fb");
-  EXPECT_EQ(Printable("c1 \xc2\x9b" "x"), "c1 \\x9bx");  // U+009B, the 8-bit CSI
+  EXPECT_EQ(Printable("a\x7f"
+                      "b"),
+            "a\\x7fb");
+  EXPECT_EQ(Printable("c1 \xc2\x9b"
+                      "x"),
+            "c1 \\x9bx");  // U+009B, the 8-bit CSI
   EXPECT_EQ(Printable("tab\there"), "tab here");
 }
 
 TEST(PrintableTest, ReplacesInvalidUtf8WithTheReplacementCharacter) {
-  EXPECT_EQ(Printable("a\xff" "b"), "a\xef\xbf\xbd" "b");
-  EXPECT_EQ(Printable("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");      // overlong '/'
+  EXPECT_EQ(Printable("a\xff"
+                      "b"),
+            "a\xef\xbf\xbd"
+            "b");
+  EXPECT_EQ(Printable("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");                  // overlong '/'
   EXPECT_EQ(Printable("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
-  EXPECT_EQ(Printable("\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd");      // truncated
+  EXPECT_EQ(Printable("\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd");                  // truncated
 }
 
 TEST(PrintableTest, NewlinesAreKeptOnlyWhenAsked) {

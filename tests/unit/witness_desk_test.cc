@@ -10,17 +10,20 @@ namespace {
 
 class WitnessDeskTest : public ::testing::Test {
  protected:
-  std::unique_ptr<WitnessDesk> Desk(v1::Nation self, const std::string& name, const Ed25519KeyPair& key) {
-    auto witness = std::make_unique<Witness>(name, key.secret, key.public_key,
-                                             [this](const std::string& origin) -> StatusOr<Ed25519Public> {
-                                               if (origin == "node-us") return us_.public_key;
-                                               return NotFoundError("no key for " + origin);
-                                             });
+  std::unique_ptr<WitnessDesk> Desk(v1::Nation self, const std::string& name,
+                                    const Ed25519KeyPair& key) {
+    auto witness =
+        std::make_unique<Witness>(name, key.secret, key.public_key,
+                                  [this](const std::string& origin) -> StatusOr<Ed25519Public> {
+                                    if (origin == "node-us") return us_.public_key;
+                                    return NotFoundError("no key for " + origin);
+                                  });
     return std::make_unique<WitnessDesk>(self, std::move(witness));
   }
   std::vector<merkle::Hash> Leaves(size_t n, uint8_t salt = 0) {
     std::vector<merkle::Hash> out;
-    for (size_t i = 0; i < n; ++i) out.push_back(merkle::LeafHash(Bytes(1, static_cast<uint8_t>(i + salt))));
+    for (size_t i = 0; i < n; ++i)
+      out.push_back(merkle::LeafHash(Bytes(1, static_cast<uint8_t>(i + salt))));
     return out;
   }
   v1::SignedCheckpoint Checkpoint(const std::vector<merkle::Hash>& leaves, size_t size) {
@@ -32,7 +35,8 @@ class WitnessDeskTest : public ::testing::Test {
     cp.set_at_ms(1);
     v1::SignedCheckpoint signed_cp;
     signed_cp.set_checkpoint(cp.SerializeAsString());
-    *signed_cp.add_signatures() = SignCheckpointBytes(signed_cp.checkpoint(), "node-us", us_.secret, us_.public_key);
+    *signed_cp.add_signatures() =
+        SignCheckpointBytes(signed_cp.checkpoint(), "node-us", us_.secret, us_.public_key);
     return signed_cp;
   }
   Ed25519KeyPair us_ = GenerateEd25519();
@@ -59,7 +63,8 @@ TEST_F(WitnessDeskTest, NotesGoToEachOtherNationWithAProofFromWhatItSaw) {
   const auto& to_jp = notes[0].to == v1::NATION_JP ? notes[0] : notes[1];
   EXPECT_EQ(to_jp.note.from_size(), 3u);
   EXPECT_GT(to_jp.note.consistency_proof_size(), 0);
-  EXPECT_EQ(jp->Observe(v1::NATION_US, to_jp.note).record.event(), v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
+  EXPECT_EQ(jp->Observe(v1::NATION_US, to_jp.note).record.event(),
+            v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
   // Nothing new for a nation that has seen this size.
   us->Sent(v1::NATION_JP, 5);
   us->Sent(v1::NATION_KR, 5);
@@ -81,7 +86,8 @@ TEST_F(WitnessDeskTest, AForkedLogIsAConflictForTheOperator) {
   EXPECT_FALSE(seen.evidence);
   v1::CheckpointNote garbage;
   garbage.set_signed_checkpoint("\xff");
-  EXPECT_EQ(jp->Observe(v1::NATION_US, garbage).record.event(), v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
+  EXPECT_EQ(jp->Observe(v1::NATION_US, garbage).record.event(),
+            v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
 }
 
 TEST_F(WitnessDeskTest, SharingIsDueOnlyAfterTraffic) {
