@@ -9,6 +9,7 @@
 
 #include "cli/exit_codes.h"
 #include "hotline/audit_log.h"
+#include "hotline/names.h"
 #include "hotline/audit_verify.h"
 #include "hotline/file_util.h"
 #include "hotline/history.h"
@@ -124,7 +125,7 @@ int RunReconcile(const AuditOptions& o) {
 
 std::string DescribeRecord(const v1::AuditRecord& r) {
   std::string line = std::to_string(r.index()) + "  " + std::to_string(r.at_ms()) + "  " +
-                     v1::AuditEvent_Name(r.event()).substr(12);
+                     AuditEventText(r.event());
   if (!r.message_id().empty()) line += "  " + ToHex(AsBytes(r.message_id()));
   if (r.peer() != v1::NATION_UNSPECIFIED) line += "  " + NationCode(r.peer());
   if (!r.peer_subject().empty()) line += "  " + Printable(r.peer_subject());

@@ -5,6 +5,7 @@
 
 #include "hotline/bytes.h"
 #include "hotline/certs.h"
+#include "hotline/names.h"
 #include "hotline/text.h"
 
 namespace hotline::cli {
@@ -15,44 +16,10 @@ std::string Line(const std::string& s) { return Printable(s); }
 std::string Lines(const std::string& s) { return Printable(s, {.keep_newlines = true}); }
 }  // namespace
 
-std::string ChannelName(v1::Channel c) {
-  switch (c) {
-    case v1::CHANNEL_CRISIS: return "crisis";
-    case v1::CHANNEL_MISSILE_WARNING: return "missile-warning";
-    case v1::CHANNEL_CONSULT: return "consult";
-    case v1::CHANNEL_GENERAL: return "general";
-    default: return "unspecified";
-  }
-}
-
-std::string PrecedenceName(v1::Precedence p) {
-  switch (p) {
-    case v1::PRECEDENCE_FLASH: return "FLASH";
-    case v1::PRECEDENCE_IMMEDIATE: return "IMMEDIATE";
-    case v1::PRECEDENCE_PRIORITY: return "PRIORITY";
-    case v1::PRECEDENCE_ROUTINE: return "ROUTINE";
-    default: return "UNSPECIFIED";
-  }
-}
-
-StatusOr<v1::Channel> ParseChannel(std::string_view s) {
-  for (auto c : {v1::CHANNEL_CRISIS, v1::CHANNEL_MISSILE_WARNING, v1::CHANNEL_CONSULT, v1::CHANNEL_GENERAL}) {
-    if (s == ChannelName(c)) return c;
-  }
-  return InvalidArgumentError("unknown channel '" + std::string(s) +
-                              "' (expected crisis, missile-warning, consult or general)");
-}
-
-StatusOr<v1::Precedence> ParsePrecedence(std::string_view s) {
-  std::string upper(s);
-  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  for (auto p : {v1::PRECEDENCE_FLASH, v1::PRECEDENCE_IMMEDIATE, v1::PRECEDENCE_PRIORITY,
-                 v1::PRECEDENCE_ROUTINE}) {
-    if (upper == PrecedenceName(p)) return p;
-  }
-  return InvalidArgumentError("unknown precedence '" + std::string(s) +
-                              "' (expected flash, immediate, priority or routine)");
-}
+std::string ChannelName(v1::Channel c) { return ChannelText(c); }
+std::string PrecedenceName(v1::Precedence p) { return PrecedenceText(p); }
+StatusOr<v1::Channel> ParseChannel(std::string_view s) { return ParseChannelText(s); }
+StatusOr<v1::Precedence> ParsePrecedence(std::string_view s) { return ParsePrecedenceText(s); }
 
 std::string FormatTimeMs(int64_t unix_ms) {
   if (unix_ms <= 0) return "-";
@@ -113,10 +80,7 @@ std::string FormatBody(const v1::Body& body) {
     }
     case v1::Body::kConsultResponse: {
       const auto& c = body.consult_response();
-      std::string pos = c.position() == v1::ConsultResponse::POSITION_CONCUR      ? "CONCUR"
-                        : c.position() == v1::ConsultResponse::POSITION_NEED_TIME ? "NEED TIME"
-                        : c.position() == v1::ConsultResponse::POSITION_DECLINE   ? "DECLINE"
-                                                                                  : "UNSPECIFIED";
+      std::string pos = PositionText(c.position());
       o << "CONSULTATION RESPONSE to " << ToHex(AsBytes(c.consultation_id())) << ": " << pos
         << "\n  " << Lines(c.text()) << "\n";
       break;
@@ -131,9 +95,7 @@ static std::string OneLine(const v1::Body& body) {
   std::string text = FormatBody(body);
   auto nl = text.find('\n');
   if (body.payload_case() == v1::Body::kMissileWarning) {
-    std::string status = body.missile_warning().status() == v1::MissileWarning::STATUS_ACTUAL ? "ACTUAL"
-                         : body.missile_warning().status() == v1::MissileWarning::STATUS_EXERCISE ? "EXERCISE"
-                         : body.missile_warning().status() == v1::MissileWarning::STATUS_TEST ? "TEST" : "?";
+    std::string status = WarningStatusText(body.missile_warning().status());
     return "MISSILE WARNING [" + status + "] " + Line(body.missile_warning().event_id());
   }
   return Printable(text.substr(0, nl), {.max_code_points = 60});
@@ -196,11 +158,11 @@ std::string FormatConsultation(const v1::ConsultationStatus& c) {
     << "\n  respond by: " << FormatTimeMs(c.respond_by_ms()) << "\n";
   for (const auto& a : c.answers()) {
     o << "    " << NationCode(a.nation()) << "  ";
-    switch (a.position()) {
-      case v1::ConsultResponse::POSITION_CONCUR: o << "CONCUR    "; break;
-      case v1::ConsultResponse::POSITION_NEED_TIME: o << "NEED TIME "; break;
-      case v1::ConsultResponse::POSITION_DECLINE: o << "DECLINE   "; break;
-      default: o << (a.overdue() ? "OVERDUE   " : "pending   ");
+    if (a.position() != v1::ConsultResponse::POSITION_UNSPECIFIED) {
+      std::string pos = PositionText(a.position());
+      o << pos << std::string(pos.size() < 10 ? 10 - pos.size() : 1, ' ');
+    } else {
+      o << (a.overdue() ? "OVERDUE   " : "pending   ");
     }
     if (a.answered_at_ms()) o << FormatTimeMs(a.answered_at_ms()) << "  " << Line(a.text());
     o << "\n";

@@ -14,6 +14,7 @@
 #include "hotline/certs.h"
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
+#include "hotline/names.h"
 #include "hotline/net_util.h"
 #include "hotline/text.h"
 
@@ -122,12 +123,9 @@ StatusOr<v1::MissileWarning> WarningFromOptions(const Options& o) {
       return InvalidArgumentError(o.json + " is not a valid MissileWarning JSON: " + st.ToString());
     }
   } else {
-    std::string s = o.status;
-    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (s == "actual") w.set_status(v1::MissileWarning::STATUS_ACTUAL);
-    else if (s == "exercise") w.set_status(v1::MissileWarning::STATUS_EXERCISE);
-    else if (s == "test") w.set_status(v1::MissileWarning::STATUS_TEST);
-    else return InvalidArgumentError("--status must be actual, exercise or test");
+    auto status = ParseWarningStatusText(o.status);
+    if (!status.ok()) return InvalidArgumentError("--status must be actual, exercise or test");
+    w.set_status(*status);
     w.set_event_id(o.event_id);
     w.set_launch_time_ms(o.launch_time_ms ? o.launch_time_ms : NowUnixMs());
     w.set_launch_latitude(o.launch_lat);
@@ -178,11 +176,9 @@ int RunConsultRequest(Options o) {
 }
 
 int RunConsultRespond(Options o) {
-  v1::ConsultResponse::Position pos;
-  if (o.position == "concur") pos = v1::ConsultResponse::POSITION_CONCUR;
-  else if (o.position == "need-time") pos = v1::ConsultResponse::POSITION_NEED_TIME;
-  else if (o.position == "decline") pos = v1::ConsultResponse::POSITION_DECLINE;
-  else return Fail(InvalidArgumentError("--position must be concur, need-time or decline"));
+  auto parsed = ParsePositionText(o.position);
+  if (!parsed.ok()) return Fail(parsed.status());
+  v1::ConsultResponse::Position pos = *parsed;
   // Look the request up in our inbox to answer its sender.
   v1::ControlRequest show;
   show.mutable_show()->set_id_prefix(o.id);

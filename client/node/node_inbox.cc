@@ -3,6 +3,7 @@
 // ReceiptBook and the OutboxScheduler (what a receipt completes).
 #include <spdlog/spdlog.h>
 
+#include "hotline/names.h"
 #include "hotline/receipt.h"
 #include "node/node_daemon.h"
 
@@ -11,7 +12,7 @@ namespace hotline::node {
 namespace {
 
 std::string StreamName(StreamKey key) {
-  return NationCode(key.sender) + " on " + v1::Channel_Name(key.channel).substr(8);
+  return NationCode(key.sender) + " on " + ChannelText(key.channel);
 }
 
 std::string Range(uint64_t from, uint64_t to) {
@@ -202,7 +203,7 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
       mark = " [LATE: later messages of this stream were shown first]";
     }
     Emit("arrived", id, hh.sender(),
-         v1::Precedence_Name(hh.precedence()).substr(11) + " " + SummarizeBody(held.body) + mark);
+         PrecedenceText(hh.precedence()) + " " + SummarizeBody(held.body) + mark);
   }
 }
 

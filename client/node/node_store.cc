@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "hotline/audit_log.h"
+#include "hotline/names.h"
 #include "hotline/text.h"
 
 namespace hotline::node {
@@ -375,10 +376,7 @@ std::string SummarizeBody(const v1::Body& body) {
       return clip(body.text().text());
     case v1::Body::kMissileWarning: {
       const auto& w = body.missile_warning();
-      std::string status = w.status() == v1::MissileWarning::STATUS_ACTUAL     ? "ACTUAL"
-                           : w.status() == v1::MissileWarning::STATUS_EXERCISE ? "EXERCISE"
-                           : w.status() == v1::MissileWarning::STATUS_TEST     ? "TEST"
-                                                                               : "UNSPECIFIED";
+      std::string status = WarningStatusText(w.status());
       return "MISSILE WARNING [" + status + "] " + clip(w.event_id()) + " " + clip(w.remarks());
     }
     case v1::Body::kConsultRequest:

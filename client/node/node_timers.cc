@@ -3,6 +3,7 @@
 // certificate expiry and signed checkpoints shared for witnessing.
 #include <spdlog/spdlog.h>
 
+#include "hotline/names.h"
 #include "node/node_daemon.h"
 
 namespace hotline::node {
@@ -66,7 +67,7 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
     precedence = (*row)->header.precedence();
   }
   std::string what = deliver_tier ? "delivered" : "acknowledged";
-  Alert("OVERDUE: " + v1::Precedence_Name(precedence).substr(11) + " message " +
+  Alert("OVERDUE: " + PrecedenceText(precedence) + " message " +
             ToHex(key.message_id).substr(0, 8) + " to " + NationCode(key.peer) + " not " + what +
             " by its deadline",
         key.message_id, key.peer);
@@ -113,7 +114,7 @@ void NodeDaemon::OnInboxDeadline(const DeadlineKey& key) {
   auto row = store_->GetInbox(key.message_id);
   if (!row.ok() || !*row || (*row)->acknowledged) return;
   const auto& e = (*row)->entry;
-  Alert("ACK OVERDUE: " + v1::Precedence_Name(e.precedence()).substr(11) + " message " +
+  Alert("ACK OVERDUE: " + PrecedenceText(e.precedence()) + " message " +
             ToHex(key.message_id).substr(0, 8) + " from " + NationCode(e.sender()) +
             " not acknowledged by this operator by its deadline",
         key.message_id, e.sender());
@@ -198,7 +199,7 @@ void NodeDaemon::ObserveConsultation(const v1::EnvelopeHeader& h, const v1::Body
     rec.set_message_id(r.consultation_id());
     rec.set_peer(h.sender());
     rec.set_detail(NationCode(h.sender()) + " answered " +
-                   v1::ConsultResponse::Position_Name(r.position()).substr(9));
+                   PositionText(r.position()));
   } else {
     return;
   }

@@ -460,7 +460,7 @@ TEST(MaliciousRelayTest, AFlashIsNotHiddenBehindAWithheldMessage) {
       WaitUntil([&] { return c.CliOk("jp", {"inbox"}).find("three: FLASH") != std::string::npos; },
                 std::chrono::seconds(10)));
   EXPECT_TRUE(
-      Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_ALERT, "STREAM GAP: #2 from US on CRISIS missing"));
+      Audited(NodeDb(c, "jp"), v1::AUDIT_EVENT_ALERT, "STREAM GAP: #2 from US on crisis missing"));
   EXPECT_EQ(c.CliOk("jp", {"inbox"}).find("two (withheld once)"), std::string::npos);
   // US re-sends #2 at its 2 s delivery deadline; JP shows it, marked late.
   c.CliOk("us", {"wait", second, "--tier", "delivered", "--timeout", "30"});
