@@ -6,6 +6,7 @@
 #include "hotline/certs.h"
 #include "hotline/crypto.h"
 #include "hotline/deadlines.h"
+#include "hotline/duration_option.h"
 #include "hotline/logging.h"
 #include "hotline/net_util.h"
 #include "node/control_server.h"
@@ -21,15 +22,15 @@ int main(int argc, char** argv) {
   app.add_option("--data", config.data_dir, "Folder for node.db and control.sock")->required();
   app.add_option("--relay", config.relays, "Relay address HOST:PORT (repeat for each relay)")->required();
   app.add_option("--control-socket", config.control_socket, "Control socket (default DATA/control.sock)");
-  app.add_option("--clock-skew", config.allowed_skew_seconds, "Allowed certificate clock skew (s)")
-      ->capture_default_str();
+  std::chrono::milliseconds skew = std::chrono::seconds(config.allowed_skew_seconds);
+  hotline::AddDurationOption(app, "--clock-skew", &skew, std::chrono::seconds(1),
+                    "Allowed clock difference for certificates and skew alerts (default 300s)");
   std::vector<std::string> deadlines;
   app.add_option("--deadline", deadlines,
                  "Deadlines for a precedence: PRECEDENCE=DELIVER/ACK, e.g. flash=5s/2m (repeatable)");
-  int64_t checkpoint_ms = config.checkpoint_interval.count();
-  app.add_option("--checkpoint-interval-ms", checkpoint_ms,
-                 "Sign an audit checkpoint and send it to the other nations this often")
-      ->capture_default_str();
+  hotline::AddDurationOption(app, "--checkpoint-interval,--checkpoint-interval-ms", &config.checkpoint_interval,
+                    std::chrono::milliseconds(1),
+                    "Sign an audit checkpoint and send it to the other nations this often (default 10s)");
   app.add_option("--rekey-after", config.rekey_after_messages,
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.nation = *parsed;
-  config.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
   for (const auto& spec : deadlines) {
     if (auto st = config.deadlines.Apply(spec); !st.ok()) {
       std::cerr << "hotline-node: " << st.message() << "\n";

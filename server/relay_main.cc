@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hotline/crypto.h"
+#include "hotline/duration_option.h"
 #include "hotline/logging.h"
 #include "relay_server.h"
 
@@ -19,11 +20,11 @@ int main(int argc, char** argv) {
   app.add_option("--data", config.data_dir, "Folder for relay.db (queue and audit log)")
       ->capture_default_str();
   app.add_option("--ready-file", config.ready_file, "Write the bound HOST:PORT here once listening");
-  app.add_option("--clock-skew", config.allowed_skew_seconds, "Allowed certificate clock skew (s)")
-      ->capture_default_str();
-  int64_t handshake_ms = config.handshake_timeout.count();
-  app.add_option("--handshake-timeout-ms", handshake_ms, "Close connections not authenticated by then")
-      ->capture_default_str();
+  std::chrono::milliseconds skew = std::chrono::seconds(config.allowed_skew_seconds);
+  hotline::AddDurationOption(app, "--clock-skew", &skew, std::chrono::seconds(1),
+                    "Allowed clock difference for certificates (default 300s)");
+  hotline::AddDurationOption(app, "--handshake-timeout,--handshake-timeout-ms", &config.handshake_timeout,
+                    std::chrono::milliseconds(1), "Close connections not authenticated by then (default 5s)");
   app.add_option("--rekey-after", config.rekey_after_messages,
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
     return printed == 0 ? 0 : 2;
   }
 
-  config.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
   if (!hotline::InitCrypto().ok()) return 1;
   hotline::InitLogging(config.subject, log_file, log_json);
   hotline::asio::io_context io(1);

@@ -11,6 +11,7 @@
 #include "cli/control_client.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "hotline/duration_option.h"
 #include "hotline/certs.h"
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
@@ -27,15 +28,15 @@ struct Options {
   std::string channel = "general", precedence, text, file, id, reply, tier = "delivered";
   uint32_t limit = 20;
   bool all = false;
-  double timeout_s = 30;
+  std::chrono::milliseconds timeout{30'000};
   int count = 0;
   // Missile warning and consultation fields.
   std::string status, event_id, source, remarks, json, topic, question, position;
   double launch_lat = 0, launch_lon = 0, azimuth = 0, impact_lat = 0, impact_lon = 0;
   int64_t launch_time_ms = 0;
   uint32_t confidence = 0;
-  double respond_minutes = 30;
-  double watch_seconds = 0;  // 0 = until interrupted
+  std::chrono::milliseconds respond_within{30 * 60'000};
+  std::chrono::milliseconds watch_for{0};  // 0 = until interrupted
   bool as_json = false;      // --json: the control API's answer as proto3 JSON
 };
 
@@ -64,7 +65,7 @@ StatusOr<v1::ControlResponse> Call(const Options& o, const v1::ControlRequest& r
   auto path = SocketPath(o);
   if (path.empty()) return InvalidArgumentError("which node? pass --node DIR (or set HOTLINE_NODE)");
   HOTLINE_ASSIGN_OR_RETURN(auto client, ControlClient::Connect(path));
-  auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
+  auto timeout = o.timeout;
   return client->Call(req, timeout);
 }
 
@@ -171,7 +172,7 @@ int RunConsultRequest(Options o) {
   auto* c = send->mutable_body()->mutable_consult_request();
   c->set_topic(o.topic);
   c->set_question(o.question);
-  c->set_respond_by_ms(NowUnixMs() + static_cast<int64_t>(o.respond_minutes * 60000));
+  c->set_respond_by_ms(NowUnixMs() + o.respond_within.count());
   return SendAndPrintId(o, req);
 }
 
@@ -273,9 +274,9 @@ int RunWatch(const Options& o) {
   v1::ControlRequest req;
   req.mutable_watch();
   if (auto st = (*client)->Send(req); !st.ok()) return Fail(st);
-  bool forever = o.watch_seconds <= 0;
+  bool forever = o.watch_for.count() <= 0;
   auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<int64_t>(o.watch_seconds * 1000));
+                  o.watch_for;
   int seen = 0;
   while (o.count == 0 || seen < o.count) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -300,7 +301,7 @@ int RunWait(const Options& o) {
   if (o.tier != "accepted" && o.tier != "delivered" && o.tier != "acknowledged") {
     return Fail(InvalidArgumentError("--tier must be accepted, delivered or acknowledged"));
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
+  auto deadline = std::chrono::steady_clock::now() + o.timeout;
   v1::ControlRequest req;
   req.mutable_status()->set_id_prefix(o.id);
   for (;;) {
@@ -341,8 +342,8 @@ int RunConsultStatus(const Options& o) {
 void AddMessagingCommands(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();
   app.add_option("--node", o->node, "Node data folder or control socket (default $HOTLINE_NODE)");
-  app.add_option("--timeout", o->timeout_s, "Seconds to wait for the node or a condition")
-      ->capture_default_str();
+  AddDurationOption(app, "--timeout", &o->timeout, std::chrono::seconds(1),
+                    "How long to wait for the node or a condition (default 30s)");
   app.fallthrough();  // --node and --timeout may follow the subcommand
 
   CLI::App* send = app.add_subcommand("send", "Send a message; prints its id");
@@ -379,7 +380,8 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   creq->add_option("--to", o->to, "Default all");
   creq->add_option("--topic", o->topic, "Topic")->required();
   creq->add_option("--question", o->question, "Question")->required();
-  creq->add_option("--respond-within", o->respond_minutes, "Minutes to respond")->capture_default_str();
+  AddDurationOption(*creq, "--respond-within", &o->respond_within, std::chrono::minutes(1),
+                    "Time the nations have to answer (default 30m)");
   creq->callback([o, &exit_code] { exit_code = RunConsultRequest(*o); });
   CLI::App* cresp = consult->add_subcommand("respond", "Answer a consultation request");
   cresp->add_option("id", o->id, "Request message id or prefix")->required();
@@ -418,7 +420,8 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
 
   CLI::App* watch = app.add_subcommand("watch", "Live feed of arrivals, receipts and alerts");
   watch->add_option("--count", o->count, "Stop after this many events (0 = no limit)");
-  watch->add_option("--for", o->watch_seconds, "Stop after this many seconds (0 = until interrupted)");
+  AddDurationOption(*watch, "--for", &o->watch_for, std::chrono::seconds(1),
+                    "Stop after this long (default: until interrupted)");
   watch->add_flag("--json", o->as_json, "One proto3 JSON object per event (JSON lines)");
   watch->callback([o, &exit_code] { exit_code = RunWatch(*o); });
 

@@ -267,6 +267,7 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
       {{"status"}, 2, "which node?"},
       {{"--node", node, "warn", "--to", "JP", "--event-id", "E1"}, 2, "--status must be"},
       {{"--node", node, "bogus"}, 2, "A subcommand is required"},
+      {{"--node", node, "status", "--timeout", "soon"}, 2, "bad duration 'soon'"},
       {{"--node", node, "send", "--text", "x", "--no-such-flag"}, 2, "--no-such-flag"},
       {{"--node", node, "wait", "0123456789abcdef", "--tier", "sometime"}, 2, "--tier must be"},
   };
@@ -284,7 +285,7 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   // A wait that times out exits 3 (JP is not running: nothing is delivered).
   std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "nobody home"});
   CommandResult waited =
-      c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "0.3"});
+      c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "300ms"});
   EXPECT_EQ(waited.exit_code, 3) << waited.output;
   EXPECT_NE(waited.output.find("timed out"), std::string::npos) << waited.output;
 }

@@ -1,0 +1,61 @@
+// One way to give a duration on any command line of the project: with a
+// unit ("500ms", "5s", "2m", "1h", decimals allowed: "0.5s"), or as a bare
+// number in the option's own unit, which its help names. Header-only: it
+// needs CLI11, which only the three mains link.
+//
+// Thread safety: parse-time only. Error contract: a bad value is a CLI11
+// ValidationError, i.e. exit 2 with the reason.
+#ifndef HOTLINE_DURATION_OPTION_H_
+#define HOTLINE_DURATION_OPTION_H_
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "hotline/status.h"
+
+namespace hotline {
+
+// `text` as milliseconds; a bare number counts in `unit`.
+inline StatusOr<std::chrono::milliseconds> ParseDurationText(const std::string& text,
+                                                             std::chrono::milliseconds unit) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  std::string suffix = text.substr(used);
+  double scale = suffix.empty() ? static_cast<double>(unit.count())
+                 : suffix == "ms" ? 1.0
+                 : suffix == "s"  ? 1000.0
+                 : suffix == "m"  ? 60'000.0
+                 : suffix == "h"  ? 3'600'000.0
+                                  : -1.0;
+  if (used == 0 || scale < 0 || !std::isfinite(value) || value < 0) {
+    return InvalidArgumentError("bad duration '" + text + "' (e.g. 500ms, 5s, 2m, 1h)");
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(value * scale)));
+}
+
+// Adds `names` (CLI11 style, e.g. "--timeout") setting `*target`.
+inline CLI::Option* AddDurationOption(CLI::App& app, const std::string& names, std::chrono::milliseconds* target,
+                                      std::chrono::milliseconds unit, const std::string& help) {
+  std::string unit_name = unit.count() == 1 ? "ms" : unit.count() == 1000 ? "s" : unit.count() == 60'000 ? "min" : "h";
+  auto* option = app.add_option_function<std::string>(
+      names,
+      [target, unit, names](const std::string& text) {
+        auto parsed = ParseDurationText(text, unit);
+        if (!parsed.ok()) throw CLI::ValidationError(names, parsed.status().message());
+        *target = *parsed;
+      },
+      help + " (a duration: 500ms, 5s, 2m, 1h; a bare number is in " + unit_name + ")");
+  return option;
+}
+
+}  // namespace hotline
+
+#endif  // HOTLINE_DURATION_OPTION_H_
