@@ -6,7 +6,7 @@
 #include "hotline/certs.h"
 #include "hotline/crypto.h"
 #include "hotline/deadlines.h"
-#include "hotline/duration_option.h"
+#include "hotline/cli_options.h"
 #include "hotline/logging.h"
 #include "hotline/net_util.h"
 #include "node/control_server.h"
@@ -50,17 +50,7 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
-  app.set_config("--config", "",
-                 "Read options from this TOML file (key = option name without"
-                 " the dashes; options on the command line win); see examples/");
-  app.set_version_flag("--version", std::string("hotline-node ") + HOTLINE_VERSION);
-  app.footer("Exit codes: 0 stopped cleanly; 1 could not start or failed; 2 bad usage.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int printed = app.exit(e);  // help, version, or the error
-    return printed == 0 ? 0 : 2;
-  }
+  if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-node", argc, argv)) return *exit_code;
 
   auto parsed = hotline::ParseNation(nation);
   if (!parsed.ok()) {

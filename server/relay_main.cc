@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hotline/crypto.h"
-#include "hotline/duration_option.h"
+#include "hotline/cli_options.h"
 #include "hotline/logging.h"
 #include "relay_server.h"
 
@@ -32,17 +32,7 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
-  app.set_config("--config", "",
-                 "Read options from this TOML file (key = option name without"
-                 " the dashes; options on the command line win); see examples/");
-  app.set_version_flag("--version", std::string("hotline-relay ") + HOTLINE_VERSION);
-  app.footer("Exit codes: 0 stopped cleanly; 1 could not start or failed; 2 bad usage.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int printed = app.exit(e);  // help, version, or the error
-    return printed == 0 ? 0 : 2;
-  }
+  if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-relay", argc, argv)) return *exit_code;
 
   config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
   if (!hotline::InitCrypto().ok()) return 1;

@@ -107,20 +107,23 @@ Status Database::ForEachRow(std::string_view sql, const std::function<Status(Sta
   }
 }
 
-StatusOr<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path,
-                                                   std::string_view schema) {
+StatusOr<std::unique_ptr<Database>> Database::Connect(const std::string& name,
+                                                      const std::filesystem::path& path, int flags) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  if (rc != SQLITE_OK) {
+  if (sqlite3_open_v2(name.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
     Status st = raw ? SqliteError(raw, "cannot open " + path.string())
                     : ResourceExhaustedError("cannot open " + path.string());
     sqlite3_close(raw);
     return st;
   }
-  std::unique_ptr<Database> db(new Database(raw));
   sqlite3_busy_timeout(raw, 2000);
+  return std::unique_ptr<Database>(new Database(raw));
+}
+
+StatusOr<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path,
+                                                   std::string_view schema) {
+  HOTLINE_ASSIGN_OR_RETURN(
+      auto db, Connect(path.string(), path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX));
   HOTLINE_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   HOTLINE_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
   HOTLINE_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
@@ -137,18 +140,7 @@ StatusOr<std::unique_ptr<Database>> Database::OpenReadOnly(const std::filesystem
   // read it without creating the -wal and -shm files of WAL mode.
   bool live = std::filesystem::exists(path.string() + "-wal", ec);
   std::string uri = "file:" + path.string() + (live ? "?mode=ro" : "?mode=ro&immutable=1");
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(uri.c_str(), &raw,
-                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Status st = raw ? SqliteError(raw, "cannot open " + path.string())
-                    : ResourceExhaustedError("cannot open " + path.string());
-    sqlite3_close(raw);
-    return st;
-  }
-  std::unique_ptr<Database> db(new Database(raw));
-  sqlite3_busy_timeout(raw, 2000);
-  return db;
+  return Connect(uri, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
 }
 
 Database::~Database() {

@@ -101,14 +101,6 @@ Status WriteCrl(const fs::path& dir, const v1::RevocationListDetails& details,
   return WriteFileAtomic(dir / "revocations.crl", AsBytes(encoded), kPublicMode);
 }
 
-std::string FormatTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -289,8 +281,8 @@ std::string DescribeCertificate(const ParsedCertificate& cert) {
       << "role:           " << RoleName(d.role()) << "\n"
       << "nation:         " << NationCode(d.nation()) << "\n"
       << "serial:         " << d.serial() << "\n"
-      << "valid from:     " << FormatTime(d.not_before_unix()) << "\n"
-      << "valid until:    " << FormatTime(d.not_after_unix()) << "\n"
+      << "valid from:     " << FormatUnixUtc(d.not_before_unix()) << "\n"
+      << "valid until:    " << FormatUnixUtc(d.not_after_unix()) << "\n"
       << "issuer key id:  " << ToHex(AsBytes(d.issuer_key_id())) << "\n"
       << "noise key:      " << ToHex(AsBytes(d.noise_public_key())) << "\n"
       << "signing key:    " << ToHex(AsBytes(d.signing_public_key())) << "\n";

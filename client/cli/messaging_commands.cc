@@ -11,7 +11,7 @@
 #include "cli/control_client.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
-#include "hotline/duration_option.h"
+#include "hotline/cli_options.h"
 #include "hotline/certs.h"
 #include "hotline/file_util.h"
 #include "hotline/limits.h"

@@ -90,6 +90,9 @@ class Database {
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  // sqlite3_open_v2(name, flags) with the busy timeout; errors name `path`.
+  static StatusOr<std::unique_ptr<Database>> Connect(const std::string& name,
+                                                     const std::filesystem::path& path, int flags);
   sqlite3* db_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> cached_;
 };

@@ -1,16 +1,21 @@
-// One way to give a duration on any command line of the project: with a
-// unit ("500ms", "5s", "2m", "1h", decimals allowed: "0.5s"), or as a bare
-// number in the option's own unit, which its help names. Header-only: it
-// needs CLI11, which only the three mains link.
+// Command-line conventions shared by the three binaries (README "Command-
+// line conventions"): durations with units, and the daemons' --config,
+// --version, exit codes and parse handling. Header-only: it needs CLI11,
+// which only the mains link.
+//
+// A duration is given with a unit ("500ms", "5s", "2m", "1h", decimals
+// allowed: "0.5s"), or as a bare number in the option's own unit, which
+// its help names.
 //
 // Thread safety: parse-time only. Error contract: a bad value is a CLI11
 // ValidationError, i.e. exit 2 with the reason.
-#ifndef HOTLINE_DURATION_OPTION_H_
-#define HOTLINE_DURATION_OPTION_H_
+#ifndef HOTLINE_CLI_OPTIONS_H_
+#define HOTLINE_CLI_OPTIONS_H_
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <string>
 
@@ -56,6 +61,24 @@ inline CLI::Option* AddDurationOption(CLI::App& app, const std::string& names, s
   return option;
 }
 
+// A daemon's common options and parse: --config (TOML), --version, the
+// exit codes in --help. Returns the exit code to leave with (0 after
+// --help or --version, 2 for any command-line error), or nothing to run.
+inline std::optional<int> ParseDaemonCommandLine(CLI::App& app, const std::string& name, int argc,
+                                                 char** argv) {
+  app.set_config("--config", "",
+                 "Read options from this TOML file (key = option name without"
+                 " the dashes; options on the command line win); see examples/");
+  app.set_version_flag("--version", name + " " + HOTLINE_VERSION);
+  app.footer("Exit codes: 0 stopped cleanly; 1 could not start or failed; 2 bad usage.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // prints help, the version, or the error
+  }
+  return std::nullopt;
+}
+
 }  // namespace hotline
 
-#endif  // HOTLINE_DURATION_OPTION_H_
+#endif  // HOTLINE_CLI_OPTIONS_H_
