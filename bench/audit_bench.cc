@@ -22,14 +22,13 @@ int main(int argc, char** argv) {
   if (!db.ok()) return 1;
   AuditLog log(**db, "node-us", [] { return int64_t{1'800'000'000'000}; });
   Ed25519KeyPair keys = GenerateEd25519();
-  v1::AuditRecord r;
-  r.set_event(v1::AUDIT_EVENT_DELIVERED);
-  r.set_message_id(std::string(16, 'm'));
-  r.set_envelope_digest(std::string(32, 'd'));
-  r.set_peer(v1::NATION_JP);
-  r.set_precedence(v1::PRECEDENCE_ROUTINE);
-  r.set_channel(v1::CHANNEL_GENERAL);
-  r.set_sequence(1);
+  AuditEntry r{.event = v1::AUDIT_EVENT_DELIVERED,
+               .message_id = std::string(16, 'm'),
+               .envelope_digest = std::string(32, 'd'),
+               .peer = v1::NATION_JP,
+               .precedence = v1::PRECEDENCE_ROUTINE,
+               .channel = v1::CHANNEL_GENERAL,
+               .sequence = 1};
 
   // One record per fsync'd commit: the worst case, nothing to batch with.
   auto t0 = Clock::now();
@@ -47,7 +46,7 @@ int main(int argc, char** argv) {
   while (done < records) {
     (void)(*db)->Begin();
     for (int i = 0; i < 128 && done < records; ++i, ++done) {
-      r.set_sequence(done);
+      r.sequence = done;
       (void)log.Append(r);
     }
     (void)(*db)->Commit();
@@ -70,7 +69,8 @@ int main(int argc, char** argv) {
     std::printf("verification failed\n");
     return 1;
   }
-  std::printf("audit log of %zu records (%zu bytes each)\n", records, r.SerializeAsString().size());
+  std::printf("audit log of %zu records (%zu bytes each)\n", records,
+              ToAuditRecord(r).SerializeAsString().size());
   std::printf("  append, one record per fsync'd commit: %.1f us/record\n", single * 1e6);
   std::printf("  append, 128 records per commit:        %.2f us/record (%.0f records/s)\n", batched * 1e6,
               1 / batched);

@@ -55,11 +55,9 @@ Status RelayServer::Start() {
   if (!aec) acceptor_.listen(asio::socket_base::max_listen_connections, aec);
   if (aec) return UnavailableError("cannot listen on " + config_.listen + ": " + aec.message());
 
-  v1::AuditRecord start;
-  start.set_event(v1::AUDIT_EVENT_START);
-  start.set_detail("listening on " + FormatEndpoint(local_endpoint()) + ", " +
-                   std::to_string(restored) + " queued items restored");
-  Audit(start);
+  Audit({.event = v1::AUDIT_EVENT_START,
+         .detail = "listening on " + FormatEndpoint(local_endpoint()) + ", " +
+                   std::to_string(restored) + " queued items restored"});
   committer_->FlushNow();
   spdlog::info("{} listening on {} ({} queued items restored)", config_.subject,
                FormatEndpoint(local_endpoint()), restored);
@@ -79,10 +77,7 @@ void RelayServer::Stop(const std::string& why) {
   acceptor_.close(ec);
   for (const auto& link : std::set<LinkConnection::Ptr>(links_)) link->Close("relay shutting down");
   if (committer_) {
-    v1::AuditRecord stop;
-    stop.set_event(v1::AUDIT_EVENT_STOP);
-    stop.set_detail(why);
-    Audit(stop);
+    Audit({.event = v1::AUDIT_EVENT_STOP, .detail = why});
     Checkpoint();  // the final checkpoint covers the STOP record
     committer_->FlushNow();
   }
@@ -109,8 +104,8 @@ awaitable<void> RelayServer::CheckpointLoop() {
   }
 }
 
-void RelayServer::Audit(v1::AuditRecord record) {
-  committer_->Submit([this, record = std::move(record)]() { return audit_->Append(record); },
+void RelayServer::Audit(AuditEntry entry) {
+  committer_->Submit([this, entry = std::move(entry)]() { return audit_->Append(entry); },
                      [](const Status& st) {
                        if (!st.ok()) spdlog::error("audit append failed: {}", st.ToString());
                      });
@@ -141,10 +136,7 @@ void RelayServer::OnConnection(tcp::socket socket) {
   if (!refusal.empty()) {
     spdlog::warn("refused connection from {}: {}", address, refusal);
     socket.close(ec);
-    v1::AuditRecord r;
-    r.set_event(v1::AUDIT_EVENT_INPUT_REJECTED);
-    r.set_reason(refusal);
-    Audit(r);
+    Audit({.event = v1::AUDIT_EVENT_INPUT_REJECTED, .reason = refusal});
     return;
   }
   ++handshaking_by_address_[address];
@@ -182,12 +174,10 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   v1::Nation nation = PeerNation(link);
   spdlog::info("node {} ({}) connected from {}", NationCode(nation), link->peer().subject(),
                link->remote_address());
-  v1::AuditRecord r;
-  r.set_event(v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED);
-  r.set_peer(nation);
-  r.set_peer_subject(link->peer().subject());
-  r.set_detail(link->remote_address());
-  Audit(r);
+  Audit({.event = v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED,
+         .peer = nation,
+         .peer_subject = link->peer().subject(),
+         .detail = link->remote_address()});
   // The node takes its link as up only on this greeting, which also shows
   // it our clock; a refused certificate gets CODE_CERTIFICATE_REFUSED instead.
   v1::LinkFrame hello;
@@ -206,24 +196,20 @@ void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& r
   links_.erase(link);
   if (!authenticated) {
     spdlog::warn("handshake with {} failed: {}", link->remote_address(), reason);
-    v1::AuditRecord r;
-    r.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
-    r.set_reason(reason);
-    r.set_detail(link->remote_address());
-    Audit(r);
+    Audit({.event = v1::AUDIT_EVENT_HANDSHAKE_REJECTED,
+           .reason = reason,
+           .detail = link->remote_address()});
     return;
   }
   v1::Nation nation = PeerNation(link);
   spdlog::info("node {} disconnected: {}", NationCode(nation), reason);
   if (!stopping_) {  // the STOP record covers links closed by shutdown
-    v1::AuditRecord r;
-    r.set_event(link->peer_violation() ? v1::AUDIT_EVENT_INPUT_REJECTED
-                                       : v1::AUDIT_EVENT_LINK_CLOSED);
-    r.set_peer(nation);
-    r.set_peer_subject(link->peer().subject());
-    r.set_reason(reason);
-    r.set_detail(link->remote_address());
-    Audit(r);
+    Audit({.event = link->peer_violation() ? v1::AUDIT_EVENT_INPUT_REJECTED
+                                           : v1::AUDIT_EVENT_LINK_CLOSED,
+           .peer = nation,
+           .peer_subject = link->peer().subject(),
+           .reason = reason,
+           .detail = link->remote_address()});
   }
   auto it = nodes_.find(nation);
   if (it != nodes_.end() && it->second.link == link) {
@@ -246,13 +232,11 @@ void RelayServer::ReturnInFlight(NodeQueue& q) {
 void RelayServer::Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code,
                          const std::string& why, const std::string& message_id) {
   spdlog::warn("rejected input from {} ({}): {}", link->peer().subject(), link->remote_address(), why);
-  v1::AuditRecord r;
-  r.set_event(v1::AUDIT_EVENT_INPUT_REJECTED);
-  r.set_peer(PeerNation(link));
-  r.set_peer_subject(link->peer().subject());
-  r.set_reason(why);
-  r.set_message_id(message_id);
-  Audit(r);
+  Audit({.event = v1::AUDIT_EVENT_INPUT_REJECTED,
+         .message_id = message_id,
+         .peer = PeerNation(link),
+         .peer_subject = link->peer().subject(),
+         .reason = why});
   v1::LinkFrame f;
   f.mutable_error()->set_code(code);
   f.mutable_error()->set_message(why);
@@ -305,14 +289,12 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
                                                    h.precedence(), AsBytes(encoded), now));
           items->push_back(std::move(item));
         }
-        v1::AuditRecord rec;
-        rec.set_event(v1::AUDIT_EVENT_ACCEPTED);
-        rec.set_message_id(h.message_id());
-        rec.set_envelope_digest(ToString(digest));
-        rec.set_peer(h.sender());
-        rec.set_precedence(h.precedence());
-        rec.set_channel(h.channel());
-        return audit_->Append(rec);
+        return audit_->Append({.event = v1::AUDIT_EVENT_ACCEPTED,
+                               .message_id = h.message_id(),
+                               .envelope_digest = ToString(digest),
+                               .peer = h.sender(),
+                               .precedence = h.precedence(),
+                               .channel = h.channel()});
       },
       [this, link, h, items](const Status& st) {
         if (!st.ok()) {
@@ -393,12 +375,10 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
   committer_->SubmitLazy([this, item]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
     if (item.kind != ItemKind::kEnvelope) return Status::Ok();
-    v1::AuditRecord rec;
-    rec.set_event(v1::AUDIT_EVENT_FORWARDED);
-    rec.set_message_id(ToString(item.item_id));
-    rec.set_peer(item.recipient);
-    rec.set_precedence(static_cast<v1::Precedence>(item.precedence));
-    return audit_->Append(rec);
+    return audit_->Append({.event = v1::AUDIT_EVENT_FORWARDED,
+                           .message_id = ToString(item.item_id),
+                           .peer = item.recipient,
+                           .precedence = static_cast<v1::Precedence>(item.precedence)});
   });
   Pump(PeerNation(link));
 }
@@ -435,13 +415,11 @@ void RelayServer::Drop(NodeQueue& q, int64_t id, const std::string& why) {
   Forget(q, it);
   committer_->SubmitLazy([this, item, why]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
-    v1::AuditRecord rec;
-    rec.set_event(v1::AUDIT_EVENT_DROPPED);
-    rec.set_message_id(ToString(item.item_id));
-    rec.set_peer(item.recipient);
-    rec.set_precedence(static_cast<v1::Precedence>(item.precedence));
-    rec.set_reason(why);
-    return audit_->Append(rec);
+    return audit_->Append({.event = v1::AUDIT_EVENT_DROPPED,
+                           .message_id = ToString(item.item_id),
+                           .peer = item.recipient,
+                           .precedence = static_cast<v1::Precedence>(item.precedence),
+                           .reason = why});
   });
 }
 
@@ -496,13 +474,11 @@ void RelayServer::Pump(v1::Nation recipient) {
       // Still stored: audited once, and tried again (1 s, doubling to a
       // minute) until it loads; never forgotten.
       if (q.unreadable_audited.insert(next.id).second) {
-        v1::AuditRecord rec;
-        rec.set_event(v1::AUDIT_EVENT_ALERT);
-        rec.set_message_id(ToString(item.item_id));
-        rec.set_peer(recipient);
-        rec.set_reason("cannot read queued item " + std::to_string(next.id) + ": " +
-                       data.status().message() + "; retrying");
-        Audit(rec);
+        Audit({.event = v1::AUDIT_EVENT_ALERT,
+               .message_id = ToString(item.item_id),
+               .peer = recipient,
+               .reason = "cannot read queued item " + std::to_string(next.id) + ": " +
+                         data.status().message() + "; retrying"});
       }
       q.unreadable.insert(next.id);
       RetryUnreadable();

@@ -95,7 +95,7 @@ class RelayServer {
   void Queue(const QueuedItem& item);
   void Pump(v1::Nation recipient);
   void ReturnInFlight(NodeQueue& q);
-  void Audit(v1::AuditRecord record);
+  void Audit(AuditEntry entry);
   v1::Nation PeerNation(const LinkConnection::Ptr& link) const;
   void Checkpoint();
   awaitable<void> CheckpointLoop();

@@ -27,8 +27,27 @@ StatusOr<uint64_t> AuditLog::Size() {
   return size;
 }
 
-Status AuditLog::Append(v1::AuditRecord record) {
+v1::AuditRecord ToAuditRecord(const AuditEntry& e) {
+  v1::AuditRecord r;
+  r.set_event(e.event);
+  r.set_message_id(e.message_id);
+  r.set_envelope_digest(e.envelope_digest);
+  r.set_peer(e.peer);
+  r.set_peer_subject(e.peer_subject);
+  r.set_precedence(e.precedence);
+  r.set_channel(e.channel);
+  r.set_reason(e.reason);
+  r.set_detail(e.detail);
+  r.set_sequence(e.sequence);
+  for (v1::Nation n : e.recipients) r.add_recipients(n);
+  r.set_release(e.release);
+  r.set_at_ms(e.at_ms);
+  return r;
+}
+
+Status AuditLog::Append(const AuditEntry& entry) {
   HOTLINE_ASSIGN_OR_RETURN(uint64_t index, Size());
+  v1::AuditRecord record = ToAuditRecord(entry);
   record.set_version(1);
   record.set_index(index);
   if (record.at_ms() == 0) record.set_at_ms(now_ms_());

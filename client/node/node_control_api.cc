@@ -118,12 +118,12 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
                                           sender, entry.entry.precedence(), reply_id},
                                          config_.nation, identity_->details.serial(),
                                          identity_->keys.signing.secret, now);
-    v1::AuditRecord rec;
-    rec.set_event(v1::AUDIT_EVENT_ACKNOWLEDGED);
-    rec.set_message_id(ToString(message_id));
-    rec.set_envelope_digest(ToString(entry.digest));
-    rec.set_peer(sender);
-    rec.set_detail("operator acknowledged" + std::string(reply_id.empty() ? "" : " with a reply"));
+    AuditEntry rec{
+        .event = v1::AUDIT_EVENT_ACKNOWLEDGED,
+        .message_id = ToString(message_id),
+        .envelope_digest = ToString(entry.digest),
+        .peer = sender,
+        .detail = "operator acknowledged" + std::string(reply_id.empty() ? "" : " with a reply")};
     committer_->Submit(
         [this, message_id, now, pending, rec]() -> Status {
           HOTLINE_RETURN_IF_ERROR(store_->MarkInboxAcknowledged(message_id, now));

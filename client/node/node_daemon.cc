@@ -103,11 +103,9 @@ Status NodeDaemon::Start() {
   HOTLINE_RETURN_IF_ERROR(store_->ForEachConsultation(
       [this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
 
-  v1::AuditRecord start;
-  start.set_event(v1::AUDIT_EVENT_START);
-  start.set_detail(std::to_string(outbox_.size()) + " outstanding messages, " +
-                   std::to_string(receipts_.pending().size()) + " receipts to send");
-  AuditAsync(start);
+  AuditAsync({.event = v1::AUDIT_EVENT_START,
+              .detail = std::to_string(outbox_.size()) + " outstanding messages, " +
+                        std::to_string(receipts_.pending().size()) + " receipts to send"});
   committer_->FlushNow();
 
   RelayPool::Options options;
@@ -141,10 +139,7 @@ void NodeDaemon::Stop(const std::string& why) {
   if (tick_timer_) tick_timer_->cancel();
   if (pool_) pool_->Stop();
   if (committer_) {
-    v1::AuditRecord stop;
-    stop.set_event(v1::AUDIT_EVENT_STOP);
-    stop.set_detail(why);
-    AuditAsync(stop);
+    AuditAsync({.event = v1::AUDIT_EVENT_STOP, .detail = why});
     Checkpoint();  // the final checkpoint covers the STOP record
     committer_->FlushNow();
   }
@@ -159,11 +154,9 @@ void NodeDaemon::OnRelayReady(size_t relay, const v1::Hello& hello) {
     int64_t now = config_.now_ms();
     ObserveClock(subject, hello.at_ms(), now - limits::kHandshakeTimeout.count(), now);
   }
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED);
-  rec.set_peer_subject(subject);
-  rec.set_detail(config_.relays[relay]);
-  AuditAsync(rec);
+  AuditAsync({.event = v1::AUDIT_EVENT_HANDSHAKE_ACCEPTED,
+              .peer_subject = subject,
+              .detail = config_.relays[relay]});
   Emit("link-up", {}, v1::NATION_UNSPECIFIED, subject + " at " + config_.relays[relay]);
   outbox_.OnRelayUp(static_cast<int>(relay), [this](int r) { return RelayUp(r); });
   PumpOutbox();
@@ -175,11 +168,9 @@ void NodeDaemon::OnRelayReady(size_t relay, const v1::Hello& hello) {
 }
 
 void NodeDaemon::OnRelayRefused(size_t relay, const std::string& text) {
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
-  rec.set_reason(text);
-  rec.set_detail(config_.relays[relay]);
-  AuditAsync(rec);
+  AuditAsync({.event = v1::AUDIT_EVENT_HANDSHAKE_REJECTED,
+              .reason = text,
+              .detail = config_.relays[relay]});
   if (alerted_.insert(text).second)
     Alert("CERTIFICATE REFUSED: " + text, {}, v1::NATION_UNSPECIFIED);
 }
@@ -187,19 +178,17 @@ void NodeDaemon::OnRelayRefused(size_t relay, const std::string& text) {
 void NodeDaemon::OnRelayClosed(size_t relay, const std::string& reason, RelayPool::CloseKind kind) {
   using Kind = RelayPool::CloseKind;
   if (kind == Kind::kRefused) return;  // OnRelayRefused said why
-  v1::AuditRecord rec;
-  rec.set_reason(reason);
-  rec.set_detail(config_.relays[relay]);
   if (kind == Kind::kHandshakeFailed) {
-    rec.set_event(v1::AUDIT_EVENT_HANDSHAKE_REJECTED);
-    AuditAsync(rec);
-    return;
+    return AuditAsync({.event = v1::AUDIT_EVENT_HANDSHAKE_REJECTED,
+                       .reason = reason,
+                       .detail = config_.relays[relay]});
   }
   if (stopping_) return;  // the STOP record covers links closed by shutdown
-  rec.set_event(kind == Kind::kViolation ? v1::AUDIT_EVENT_INPUT_REJECTED
-                                         : v1::AUDIT_EVENT_LINK_CLOSED);
-  rec.set_peer_subject(pool_->subject(relay));
-  AuditAsync(rec);
+  AuditAsync({.event = kind == Kind::kViolation ? v1::AUDIT_EVENT_INPUT_REJECTED
+                                                : v1::AUDIT_EVENT_LINK_CLOSED,
+              .peer_subject = pool_->subject(relay),
+              .reason = reason,
+              .detail = config_.relays[relay]});
   Emit("link-down", {}, v1::NATION_UNSPECIFIED, pool_->subject(relay) + ": " + reason);
   // Until every delivery receipt is back, a message is re-sent through any
   // live relay: one that went out through this relay, accepted or not, may
@@ -256,11 +245,10 @@ void NodeDaemon::OnAccepted(size_t relay, const v1::RelayAccepted& accepted) {
   int64_t now = config_.now_ms();
   std::string subject = pool_->subject(relay);
   if (accepted.at_ms() > 0) ObserveClock(subject, accepted.at_ms(), entry->created_at_ms, now);
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_ACCEPTED);
-  rec.set_message_id(accepted.message_id());
-  rec.set_envelope_digest(ToString(entry->digest));
-  rec.set_peer_subject(subject);
+  AuditEntry rec{.event = v1::AUDIT_EVENT_ACCEPTED,
+                 .message_id = accepted.message_id(),
+                 .envelope_digest = ToString(entry->digest),
+                 .peer_subject = subject};
   committer_->SubmitLazy([this, id, now, subject, rec]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->MarkAccepted(id, now, subject));
     return audit_->Append(rec);
@@ -334,19 +322,20 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
         HOTLINE_RETURN_IF_ERROR(store_->InsertOutbox(*row, config_.now_ms()));
         for (const auto& [key, value] : next)
           HOTLINE_RETURN_IF_ERROR(store_->SetNextSequence(key, value));
-        v1::AuditRecord rec;
-        rec.set_event(v1::AUDIT_EVENT_SENT);
-        rec.set_message_id(header.message_id());
-        rec.set_envelope_digest(ToString(row->digest));
-        rec.set_precedence(header.precedence());
-        rec.set_channel(header.channel());
-        std::string to;
-        for (int r : header.recipients())
-          to += (to.empty() ? "" : ",") + NationCode(static_cast<v1::Nation>(r));
-        rec.set_detail("to " + to);
-        rec.set_sequence(header.sequence());
-        for (int r : header.recipients()) rec.add_recipients(static_cast<v1::Nation>(r));
-        HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
+        std::vector<v1::Nation> to;
+        std::string named;
+        for (int r : header.recipients()) {
+          to.push_back(static_cast<v1::Nation>(r));
+          named += (named.empty() ? "" : ",") + NationCode(to.back());
+        }
+        HOTLINE_RETURN_IF_ERROR(audit_->Append({.event = v1::AUDIT_EVENT_SENT,
+                                                .message_id = header.message_id(),
+                                                .envelope_digest = ToString(row->digest),
+                                                .precedence = header.precedence(),
+                                                .channel = header.channel(),
+                                                .detail = "to " + named,
+                                                .sequence = header.sequence(),
+                                                .recipients = to}));
         sequences_.Commit(next);  // restored from the store after a rollback
         return Status::Ok();
       },
@@ -429,8 +418,8 @@ void NodeDaemon::WarnOfExpiringCertificates() {
 
 // ---------------------------------------------------------------- operator events
 
-void NodeDaemon::AuditAsync(v1::AuditRecord record) {
-  committer_->Submit([this, record = std::move(record)]() { return audit_->Append(record); },
+void NodeDaemon::AuditAsync(AuditEntry entry) {
+  committer_->Submit([this, entry = std::move(entry)]() { return audit_->Append(entry); },
                      [](const Status& st) {
                        if (!st.ok()) spdlog::error("audit append failed: {}", st.ToString());
                      });
@@ -438,12 +427,10 @@ void NodeDaemon::AuditAsync(v1::AuditRecord record) {
 
 void NodeDaemon::RejectInput(const std::string& what, ByteView message_id, v1::Nation peer) {
   spdlog::warn("rejected input: {}", what);
-  v1::AuditRecord r;
-  r.set_event(v1::AUDIT_EVENT_INPUT_REJECTED);
-  r.set_reason(what);
-  r.set_message_id(ToString(message_id));
-  r.set_peer(peer);
-  AuditAsync(r);
+  AuditAsync({.event = v1::AUDIT_EVENT_INPUT_REJECTED,
+              .message_id = ToString(message_id),
+              .peer = peer,
+              .reason = what});
   Emit("rejected", message_id, peer, what);
 }
 
@@ -480,12 +467,10 @@ void NodeDaemon::Alert(const std::string& text, ByteView message_id, v1::Nation 
 
 void NodeDaemon::AlertAndAudit(const std::string& text, ByteView message_id, v1::Nation peer) {
   Alert(text, message_id, peer);
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_ALERT);
-  rec.set_message_id(ToString(message_id));
-  rec.set_peer(peer);
-  rec.set_reason(text);
-  AuditAsync(rec);
+  AuditAsync({.event = v1::AUDIT_EVENT_ALERT,
+              .message_id = ToString(message_id),
+              .peer = peer,
+              .reason = text});
 }
 
 void NodeDaemon::ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms,

@@ -185,7 +185,7 @@ class NodeDaemon {
   // A time `peer` stamped, and the interval of our clock it must lie in.
   void ObserveClock(const std::string& peer, int64_t peer_ms, int64_t earliest_ms,
                     int64_t latest_ms);
-  void AuditAsync(v1::AuditRecord record);
+  void AuditAsync(AuditEntry entry);
   void RejectInput(const std::string& what, ByteView message_id, v1::Nation peer);
 
   asio::io_context& io_;

@@ -141,17 +141,16 @@ Status NodeDaemon::ApplyRelease(const SequencerOutput& out, std::vector<Shown>& 
     if (it == held_.end()) continue;
     if (r.kind != ReleaseKind::kCaughtUp) {  // a caught-up message was audited when shown
       const auto& h = it->second.header;
-      v1::AuditRecord rec;
-      rec.set_event(v1::AUDIT_EVENT_DELIVERED);
-      rec.set_message_id(h.message_id());
-      rec.set_envelope_digest(ToString(it->second.digest));
-      rec.set_peer(h.sender());
-      rec.set_precedence(h.precedence());
-      rec.set_channel(h.channel());
-      rec.set_sequence(r.sequence);
-      rec.set_release(ReleaseOrderOf(r.kind));
-      if (ahead) rec.set_detail("shown before missing " + Range(r.missing_from, r.missing_to));
-      HOTLINE_RETURN_IF_ERROR(audit_->Append(rec));
+      HOTLINE_RETURN_IF_ERROR(audit_->Append(
+          {.event = v1::AUDIT_EVENT_DELIVERED,
+           .message_id = h.message_id(),
+           .envelope_digest = ToString(it->second.digest),
+           .peer = h.sender(),
+           .precedence = h.precedence(),
+           .channel = h.channel(),
+           .detail = ahead ? "shown before missing " + Range(r.missing_from, r.missing_to) : "",
+           .sequence = r.sequence,
+           .release = ReleaseOrderOf(r.kind)}));
       shown.push_back({it->second, r});
     }
     held_.erase(it);
@@ -277,12 +276,12 @@ void NodeDaemon::OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& delive
   if (delivered) progress = outbox_.OnDelivered(id, from);
   bool done = progress.done;
   v1::Precedence precedence = sent->header.precedence();
-  v1::AuditRecord rec;
-  rec.set_event(delivered ? v1::AUDIT_EVENT_RECEIPT_RECEIVED : v1::AUDIT_EVENT_ACKNOWLEDGED);
-  rec.set_message_id(d.message_id());
-  rec.set_envelope_digest(d.envelope_digest());
-  rec.set_peer(from);
-  rec.set_detail(delivered ? "delivery receipt" : "operator acknowledgment receipt");
+  AuditEntry rec{
+      .event = delivered ? v1::AUDIT_EVENT_RECEIPT_RECEIVED : v1::AUDIT_EVENT_ACKNOWLEDGED,
+      .message_id = d.message_id(),
+      .envelope_digest = d.envelope_digest(),
+      .peer = from,
+      .detail = delivered ? "delivery receipt" : "operator acknowledgment receipt"};
   // A receipt is recorded, audited and shown once: a replayed or re-sent
   // copy (a duplicate delivery makes the recipient send it again) is taken
   // and otherwise ignored.

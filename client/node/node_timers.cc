@@ -17,13 +17,11 @@ void NodeDaemon::Tick() {
     Alert("CONSULT OVERDUE: " + NationCode(o.nation) + " has not answered consultation " +
               ToHex(o.id).substr(0, 8) + " (" + o.topic + ")",
           o.id, o.nation);
-    v1::AuditRecord rec;
-    rec.set_event(v1::AUDIT_EVENT_OVERDUE);
-    rec.set_message_id(ToString(o.id));
-    rec.set_peer(o.nation);
-    rec.set_channel(v1::CHANNEL_CONSULT);
-    rec.set_reason("consultation not answered by its deadline");
-    AuditAsync(rec);
+    AuditAsync({.event = v1::AUDIT_EVENT_OVERDUE,
+                .message_id = ToString(o.id),
+                .peer = o.nation,
+                .channel = v1::CHANNEL_CONSULT,
+                .reason = "consultation not answered by its deadline"});
   }
   TickSequencer(now);
   if (now - last_expiry_check_ms_ >= 3600 * 1000) {
@@ -71,12 +69,11 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
             ToHex(key.message_id).substr(0, 8) + " to " + NationCode(key.peer) + " not " + what +
             " by its deadline",
         key.message_id, key.peer);
-  v1::AuditRecord overdue;
-  overdue.set_event(v1::AUDIT_EVENT_OVERDUE);
-  overdue.set_message_id(ToString(key.message_id));
-  overdue.set_peer(key.peer);
-  overdue.set_precedence(precedence);
-  overdue.set_reason("not " + what + " by its deadline");
+  AuditEntry overdue{.event = v1::AUDIT_EVENT_OVERDUE,
+                     .message_id = ToString(key.message_id),
+                     .peer = key.peer,
+                     .precedence = precedence,
+                     .reason = "not " + what + " by its deadline"};
   Bytes id = key.message_id;
   v1::Nation peer = key.peer;
   committer_->Submit([this, id, peer, overdue]() -> Status {
@@ -89,21 +86,19 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
   // receipt again).
   int other = outbox_.EscalationRelay(
       id, [this](int r) { return RelayUp(r); }, static_cast<int>(pool_->size()));
-  v1::AuditRecord escalated;
-  escalated.set_event(v1::AUDIT_EVENT_ESCALATED);
-  escalated.set_message_id(ToString(id));
-  escalated.set_peer(peer);
-  escalated.set_precedence(precedence);
+  std::string how = "no other relay available; operator alerted";
   if (other >= 0) {
     v1::LinkFrame f;
     f.mutable_submit()->set_envelope(ToString(entry->envelope));
     (void)pool_->Send(static_cast<size_t>(other), f, precedence);
     outbox_.Submitted(id, other);
-    escalated.set_reason("re-sent through " + pool_->subject(static_cast<size_t>(other)));
-  } else {
-    escalated.set_reason("no other relay available; operator alerted");
+    how = "re-sent through " + pool_->subject(static_cast<size_t>(other));
   }
-  AuditAsync(escalated);
+  AuditAsync({.event = v1::AUDIT_EVENT_ESCALATED,
+              .message_id = ToString(id),
+              .peer = peer,
+              .precedence = precedence,
+              .reason = how});
   auto period = config_.deadlines.deliver.find(precedence);
   if (period != config_.deadlines.deliver.end()) {
     outbox_deadlines_.Track(key, config_.now_ms() + period->second.count());
@@ -118,13 +113,11 @@ void NodeDaemon::OnInboxDeadline(const DeadlineKey& key) {
             ToHex(key.message_id).substr(0, 8) + " from " + NationCode(e.sender()) +
             " not acknowledged by this operator by its deadline",
         key.message_id, e.sender());
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_OVERDUE);
-  rec.set_message_id(ToString(key.message_id));
-  rec.set_peer(e.sender());
-  rec.set_precedence(e.precedence());
-  rec.set_reason("operator acknowledgment overdue here");
-  AuditAsync(rec);
+  AuditAsync({.event = v1::AUDIT_EVENT_OVERDUE,
+              .message_id = ToString(key.message_id),
+              .peer = e.sender(),
+              .precedence = e.precedence(),
+              .reason = "operator acknowledgment overdue here"});
 }
 
 // ---------------------------------------------------------------- witnessing
@@ -177,17 +170,15 @@ void NodeDaemon::OnCheckpointNote(v1::Nation from, const v1::CheckpointNote& not
 // ---------------------------------------------------------------- consultations
 
 void NodeDaemon::ObserveConsultation(const v1::EnvelopeHeader& h, const v1::Body& body, bool sent) {
-  v1::AuditRecord rec;
-  rec.set_event(v1::AUDIT_EVENT_CONSULT_CHANGED);
-  rec.set_channel(h.channel());
+  AuditEntry rec{.event = v1::AUDIT_EVENT_CONSULT_CHANGED, .channel = h.channel()};
   if (body.has_consult_request()) {
     std::vector<v1::Nation> participants;
     for (int r : h.recipients()) participants.push_back(static_cast<v1::Nation>(r));
     consultations_.Open(AsBytes(h.message_id()), h.sender(), body.consult_request(), participants,
                         h.created_at_ms());
-    rec.set_message_id(h.message_id());
-    rec.set_peer(sent ? v1::NATION_UNSPECIFIED : h.sender());
-    rec.set_detail(sent ? "consultation requested" : "consultation request received");
+    rec.message_id = h.message_id();
+    rec.peer = sent ? v1::NATION_UNSPECIFIED : h.sender();
+    rec.detail = sent ? "consultation requested" : "consultation request received";
   } else if (body.has_consult_response()) {
     const auto& r = body.consult_response();
     Status st =
@@ -196,14 +187,13 @@ void NodeDaemon::ObserveConsultation(const v1::EnvelopeHeader& h, const v1::Body
       spdlog::warn("consultation response ignored: {}", st.message());
       return;
     }
-    rec.set_message_id(r.consultation_id());
-    rec.set_peer(h.sender());
-    rec.set_detail(NationCode(h.sender()) + " answered " +
-                   PositionText(r.position()));
+    rec.message_id = r.consultation_id();
+    rec.peer = h.sender();
+    rec.detail = NationCode(h.sender()) + " answered " + PositionText(r.position());
   } else {
     return;
   }
-  SaveConsultation(AsBytes(rec.message_id()));
+  SaveConsultation(AsBytes(rec.message_id));
   AuditAsync(rec);
 }
 

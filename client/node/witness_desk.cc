@@ -56,18 +56,15 @@ WitnessDesk::Observation WitnessDesk::Observe(v1::Nation from, const v1::Checkpo
   v1::Checkpoint cp;
   bool parsed = cp.ParseFromString(signed_cp.checkpoint());
   std::string where = parsed ? cp.origin() + " at size " + std::to_string(cp.size()) : "";
-  out.record.set_peer(from);
   if (result.verdict == WitnessVerdict::kAccepted) {
-    out.record.set_event(v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
-    out.record.set_detail(where);
+    out.record = {.event = v1::AUDIT_EVENT_CHECKPOINT_WITNESSED, .peer = from, .detail = where};
     out.evidence = Evidence{cp.origin(), cp.size(), result.countersigned.SerializeAsString()};
     return out;
   }
   std::string what = std::string(WitnessVerdictName(result.verdict)) + ": " + result.detail;
   out.alert = "AUDIT LOG CONFLICT from " + NationCode(from) + " — " + what;
-  out.record.set_event(v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
-  out.record.set_reason(what);
-  out.record.set_detail(where);
+  out.record = {
+      .event = v1::AUDIT_EVENT_CHECKPOINT_CONFLICT, .peer = from, .reason = what, .detail = where};
   return out;
 }
 

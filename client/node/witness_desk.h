@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "hotline/audit_log.h"
 #include "hotline/merkle.h"
-#include "hotline/v1/audit.pb.h"
 #include "hotline/v1/body.pb.h"
 #include "hotline/witness.h"
 
@@ -55,7 +55,7 @@ class WitnessDesk {
   };
   struct Observation {
     bool seen_before = false;          // nothing to do
-    v1::AuditRecord record;            // CHECKPOINT_WITNESSED or CHECKPOINT_CONFLICT
+    AuditEntry record;                 // CHECKPOINT_WITNESSED or CHECKPOINT_CONFLICT
     std::optional<Evidence> evidence;  // to store (accepted)
     std::string alert;                 // for the operator (conflict)
   };

@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "hotline/crypto.h"
 #include "hotline/merkle.h"
@@ -46,13 +48,37 @@ CREATE TABLE IF NOT EXISTS checkpoints(
 
 inline constexpr std::string_view kCheckpointTag = "hotline.v1.checkpoint";
 
+// What one audit record says, by name: the event and what it concerns.
+// Every record in every log is built from one of these (AuditLog::Append),
+// so a field means the same thing everywhere; fields left out stay unset.
+// Written with designated initializers:
+//   log.Append({.event = v1::AUDIT_EVENT_STOP, .detail = why});
+struct AuditEntry {
+  v1::AuditEvent event = v1::AUDIT_EVENT_UNSPECIFIED;
+  std::string message_id = {};
+  std::string envelope_digest = {};
+  v1::Nation peer = v1::NATION_UNSPECIFIED;
+  std::string peer_subject = {};
+  v1::Precedence precedence = v1::PRECEDENCE_UNSPECIFIED;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  std::string reason = {};  // why: rejections, overdue, escalation, alerts
+  std::string detail = {};  // short, non-secret context
+  uint64_t sequence = 0;
+  std::vector<v1::Nation> recipients = {};
+  v1::ReleaseOrder release = v1::RELEASE_ORDER_IN_SEQUENCE;
+  int64_t at_ms = 0;  // 0: the log's clock at append time
+};
+
+// The entry's fields as a record (version, index and actor are the log's).
+v1::AuditRecord ToAuditRecord(const AuditEntry& entry);
+
 class AuditLog {
  public:
   // `db` must outlive the log and already hold kAuditSchema.
   AuditLog(Database& db, std::string actor, std::function<int64_t()> now_ms);
 
-  // Fills version, index, at_ms (if 0) and actor, then inserts.
-  Status Append(v1::AuditRecord record);
+  // Adds version, index, at_ms (if 0) and actor, then inserts.
+  Status Append(const AuditEntry& entry);
   StatusOr<uint64_t> Size();
   void InvalidateCache() {
     next_index_.reset();

@@ -25,11 +25,10 @@ class AuditTamperTest : public ::testing::Test {
     AuditLog log(**db, "node-us", [] { return int64_t{1'800'000'000'000}; });
     for (int i = 0; i < 50; ++i) {
       ASSERT_TRUE((*db)->Begin().ok());
-      v1::AuditRecord r;
-      r.set_event(v1::AUDIT_EVENT_SENT);
-      r.set_message_id(std::string(16, static_cast<char>(i)));
-      r.set_detail("record " + std::to_string(i));
-      ASSERT_TRUE(log.Append(r).ok());
+      ASSERT_TRUE(log.Append({.event = v1::AUDIT_EVENT_SENT,
+                              .message_id = std::string(16, static_cast<char>(i)),
+                              .detail = "record " + std::to_string(i)})
+                      .ok());
       if (i == 19) {
         auto cp = log.SignCheckpoint(keys_.secret, keys_.public_key);
         ASSERT_TRUE(cp.ok());

@@ -79,8 +79,7 @@ TEST_F(GroupCommitTest, AuditIndexHasNoGapAfterARolledBackAppend) {
   GroupCommitter c(io_.get_executor(), *db_);
   AuditLog log(*db_, "test", [] { return int64_t{1}; });
   c.OnRollback([&] { log.InvalidateCache(); });
-  v1::AuditRecord r;
-  r.set_event(v1::AUDIT_EVENT_START);
+  AuditEntry r{.event = v1::AUDIT_EVENT_START};
   c.Submit([&] { return log.Append(r); });
   c.Submit([&]() -> Status {
     HOTLINE_RETURN_IF_ERROR(log.Append(r));

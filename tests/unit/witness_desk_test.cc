@@ -51,7 +51,7 @@ TEST_F(WitnessDeskTest, NotesGoToEachOtherNationWithAProofFromWhatItSaw) {
   ASSERT_EQ(notes.size(), 2u);  // JP and KR
   EXPECT_EQ(notes[0].note.from_size(), 0u);
   auto seen = jp->Observe(v1::NATION_US, notes[0].note);
-  EXPECT_EQ(seen.record.event(), v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
+  EXPECT_EQ(seen.record.event, v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
   ASSERT_TRUE(seen.evidence);
   EXPECT_EQ(seen.evidence->origin, "node-us");
   EXPECT_EQ(seen.evidence->size, 3u);
@@ -63,7 +63,7 @@ TEST_F(WitnessDeskTest, NotesGoToEachOtherNationWithAProofFromWhatItSaw) {
   const auto& to_jp = notes[0].to == v1::NATION_JP ? notes[0] : notes[1];
   EXPECT_EQ(to_jp.note.from_size(), 3u);
   EXPECT_GT(to_jp.note.consistency_proof_size(), 0);
-  EXPECT_EQ(jp->Observe(v1::NATION_US, to_jp.note).record.event(),
+  EXPECT_EQ(jp->Observe(v1::NATION_US, to_jp.note).record.event,
             v1::AUDIT_EVENT_CHECKPOINT_WITNESSED);
   // Nothing new for a nation that has seen this size.
   us->Sent(v1::NATION_JP, 5);
@@ -81,13 +81,12 @@ TEST_F(WitnessDeskTest, AForkedLogIsAConflictForTheOperator) {
   auto forked = Leaves(4, 100);  // the same size, another history
   auto notes = us->NotesFor(Checkpoint(forked, 4), forked);
   auto seen = jp->Observe(v1::NATION_US, notes[0].note);
-  EXPECT_EQ(seen.record.event(), v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
+  EXPECT_EQ(seen.record.event, v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
   EXPECT_NE(seen.alert.find("AUDIT LOG CONFLICT from US"), std::string::npos) << seen.alert;
   EXPECT_FALSE(seen.evidence);
   v1::CheckpointNote garbage;
   garbage.set_signed_checkpoint("\xff");
-  EXPECT_EQ(jp->Observe(v1::NATION_US, garbage).record.event(),
-            v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
+  EXPECT_EQ(jp->Observe(v1::NATION_US, garbage).record.event, v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
 }
 
 TEST_F(WitnessDeskTest, SharingIsDueOnlyAfterTraffic) {
