@@ -12,7 +12,11 @@ namespace hotline::relay {
 using asio::ip::tcp;
 
 RelayServer::RelayServer(asio::io_context& io, RelayConfig config)
-    : io_(io), config_(std::move(config)), acceptor_(io) {}
+    : io_(io),
+      config_(std::move(config)),
+      acceptor_(io),
+      queues_({config_.delivery_window, config_.delivery_window_bytes, config_.fifo}),
+      links_(config_.max_connections, config_.max_handshaking_per_address) {}
 
 RelayServer::~RelayServer() = default;
 
@@ -41,9 +45,11 @@ Status RelayServer::Start() {
   committer_->OnRollback([this] { audit_->InvalidateCache(); });
   size_t restored = 0;
   HOTLINE_RETURN_IF_ERROR(store_->ForEach([&](const QueuedItem& item) {
-    Queue(item);
+    queues_.Add(item);
     ++restored;
   }));
+  HOTLINE_ASSIGN_OR_RETURN(int64_t highest_id, store_->HighestIdAssigned());
+  queues_.NoteAssigned(highest_id);
 
   HOTLINE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseEndpoint(config_.listen));
   boost::system::error_code aec;
@@ -75,7 +81,7 @@ void RelayServer::Stop(const std::string& why) {
   stopping_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
-  for (const auto& link : std::set<LinkConnection::Ptr>(links_)) link->Close("relay shutting down");
+  for (const auto& link : links_.All()) link->Close("relay shutting down");
   if (committer_) {
     Audit({.event = v1::AUDIT_EVENT_STOP, .detail = why});
     Checkpoint();  // the final checkpoint covers the STOP record
@@ -127,19 +133,13 @@ awaitable<void> RelayServer::AcceptLoop() {
 void RelayServer::OnConnection(tcp::socket socket) {
   boost::system::error_code ec;
   std::string address = socket.remote_endpoint(ec).address().to_string();
-  std::string refusal;
-  if (links_.size() >= config_.max_connections) {
-    refusal = "connection limit (" + std::to_string(config_.max_connections) + ") reached";
-  } else if (handshaking_by_address_[address] >= config_.max_handshaking_per_address) {
-    refusal = "too many unauthenticated connections from " + address;
-  }
+  std::string refusal = links_.Admit(address);
   if (!refusal.empty()) {
     spdlog::warn("refused connection from {}: {}", address, refusal);
     socket.close(ec);
     Audit({.event = v1::AUDIT_EVENT_INPUT_REJECTED, .reason = refusal});
     return;
   }
-  ++handshaking_by_address_[address];
   SecureChannelConfig channel =
       ChannelConfigFor(*identity_, *trust_, /*initiator=*/false, v1::ROLE_NODE);
   channel.allowed_skew_seconds = config_.allowed_skew_seconds;
@@ -150,19 +150,17 @@ void RelayServer::OnConnection(tcp::socket socket) {
   options.handshake_timeout = config_.handshake_timeout;
   LinkConnection::Callbacks callbacks;
   callbacks.established = [this, address](const LinkConnection::Ptr& link) {
-    if (--handshaking_by_address_[address] == 0) handshaking_by_address_.erase(address);
+    links_.HandshakeEnded(address);
     OnEstablished(link);
   };
   callbacks.frame = [this](const LinkConnection::Ptr& link, v1::LinkFrame& f) { OnFrame(link, f); };
   callbacks.closed = [this, address](const LinkConnection::Ptr& link, const std::string& reason,
                                      bool authenticated) {
-    if (!authenticated && --handshaking_by_address_[address] == 0) {
-      handshaking_by_address_.erase(address);
-    }
+    if (!authenticated) links_.HandshakeEnded(address);
     OnClosed(link, reason, authenticated);
   };
   auto link = LinkConnection::Create(std::move(socket), std::move(channel), std::move(callbacks), options);
-  links_.insert(link);
+  links_.Add(link);
   link->Start();
 }
 
@@ -184,17 +182,16 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   hello.mutable_hello()->set_version(1);
   hello.mutable_hello()->set_at_ms(config_.now_ms());
   (void)link->Send(hello, LinkConnection::kControlPrecedence, /*force=*/true);
-  NodeQueue& q = nodes_[nation];
-  if (q.link && q.link != link) q.link->Close("replaced by a newer connection from the same node");
-  ReturnInFlight(q);
-  q.link = link;
+  if (auto replaced = links_.Bind(nation, link))
+    replaced->Close("replaced by a newer connection from the same node");
+  queues_.ReturnInFlight(nation);
   Pump(nation);
 }
 
 void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& reason,
                            bool authenticated) {
-  links_.erase(link);
   if (!authenticated) {
+    links_.Remove(link, v1::NATION_UNSPECIFIED);
     spdlog::warn("handshake with {} failed: {}", link->remote_address(), reason);
     Audit({.event = v1::AUDIT_EVENT_HANDSHAKE_REJECTED,
            .reason = reason,
@@ -211,22 +208,7 @@ void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& r
            .reason = reason,
            .detail = link->remote_address()});
   }
-  auto it = nodes_.find(nation);
-  if (it != nodes_.end() && it->second.link == link) {
-    ReturnInFlight(it->second);
-    it->second.link.reset();
-  }
-}
-
-// Deliveries sent on a link that is gone and not taken go back to the queue
-// (they are still stored); the node deduplicates if it did get them.
-void RelayServer::ReturnInFlight(NodeQueue& q) {
-  for (int64_t id : q.in_flight) {
-    auto item = q.items.find(id);
-    if (item != q.items.end()) q.pending.insert({config_.fifo ? 0 : item->second.precedence, id});
-  }
-  q.in_flight.clear();
-  q.in_flight_bytes = 0;
+  if (links_.Remove(link, nation)) queues_.ReturnInFlight(nation);
 }
 
 void RelayServer::Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code,
@@ -306,7 +288,7 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
         ack.mutable_accepted()->set_message_id(h.message_id());
         ack.mutable_accepted()->set_at_ms(config_.now_ms());
         (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
-        for (const auto& item : *items) Queue(item);
+        for (const auto& item : *items) queues_.Add(item);
         for (const auto& item : *items) Pump(item.recipient);
       },
       h.precedence());
@@ -345,34 +327,24 @@ void RelayServer::OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::Sub
         v1::LinkFrame ack;
         ack.mutable_receipt_accepted()->set_receipt_id(ToString(receipt_id));
         (void)link->Send(ack, LinkConnection::kControlPrecedence, /*force=*/true);
-        Queue(*item);
+        queues_.Add(*item);
         Pump(item->recipient);
       },
       precedence);
 }
 
 void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id) {
-  NodeQueue& q = nodes_[PeerNation(link)];
-  auto id = static_cast<int64_t>(delivery_id);
-  auto it = q.items.find(id);
-  if (it == q.items.end()) {
-    // Taken twice (e.g. once per link after a reconnect) is harmless; an id
-    // this relay never queued is not.
-    if (id <= 0 || id > max_item_id_) {
-      Reject(link, v1::LinkError::CODE_MALFORMED,
-             "delivery id " + std::to_string(delivery_id) + " was never queued here");
-    }
-    return;
+  v1::Nation nation = PeerNation(link);
+  auto taken = queues_.Take(nation, static_cast<int64_t>(delivery_id));
+  using Kind = DeliveryQueues::Taken::Kind;
+  if (taken.kind == Kind::kNeverQueued) {
+    return Reject(link, v1::LinkError::CODE_MALFORMED,
+                  "delivery id " + std::to_string(delivery_id) + " was never queued here");
   }
-  // In flight on this link, or sent on an earlier link and returned to the
-  // queue when it dropped: either way the node has it now.
-  if (q.in_flight.erase(id)) q.in_flight_bytes -= std::min(q.in_flight_bytes, it->second.size);
-  q.pending.erase({config_.fifo ? 0 : it->second.precedence, id});
-  QueuedItem item = it->second;
-  Forget(q, it);
+  if (taken.kind == Kind::kAlreadyGone) return;
   // Nobody waits on this: if it is lost in a crash the item is delivered
   // again and the node deduplicates.
-  committer_->SubmitLazy([this, item]() -> Status {
+  committer_->SubmitLazy([this, item = taken.item]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
     if (item.kind != ItemKind::kEnvelope) return Status::Ok();
     return audit_->Append({.event = v1::AUDIT_EVENT_FORWARDED,
@@ -380,40 +352,20 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
                            .peer = item.recipient,
                            .precedence = static_cast<v1::Precedence>(item.precedence)});
   });
-  Pump(PeerNation(link));
+  Pump(nation);
 }
 
 void RelayServer::OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id) {
-  auto copies = copies_.find({PeerNation(link), message_id});  // only the sender's own
-  if (copies == copies_.end()) return;
-  for (auto [recipient, id] : std::set<std::pair<v1::Nation, int64_t>>(copies->second)) {
-    NodeQueue& q = nodes_[recipient];
-    if (q.in_flight.count(id)) continue;  // on its way: the recipient's Taken removes it
-    Drop(q, id, "withdrawn by its sender: receipted through another relay");
+  // Only the sender's own copies; one on its way is left to its recipient's Taken.
+  for (auto [recipient, id] : queues_.Withdrawable(PeerNation(link), message_id)) {
+    Drop(recipient, id, "withdrawn by its sender: receipted through another relay");
   }
 }
 
-void RelayServer::Forget(NodeQueue& q, std::map<int64_t, QueuedItem>::iterator it) {
-  const QueuedItem& item = it->second;
-  q.pending.erase({config_.fifo ? 0 : item.precedence, item.id});
-  q.unreadable.erase(item.id);
-  q.unreadable_audited.erase(item.id);
-  if (item.kind == ItemKind::kEnvelope) {
-    auto copies = copies_.find({item.sender, ToString(item.item_id)});
-    if (copies != copies_.end()) {
-      copies->second.erase({item.recipient, item.id});
-      if (copies->second.empty()) copies_.erase(copies);
-    }
-  }
-  q.items.erase(it);
-}
-
-void RelayServer::Drop(NodeQueue& q, int64_t id, const std::string& why) {
-  auto it = q.items.find(id);
-  if (it == q.items.end()) return;
-  QueuedItem item = it->second;
-  Forget(q, it);
-  committer_->SubmitLazy([this, item, why]() -> Status {
+void RelayServer::Drop(v1::Nation recipient, int64_t id, const std::string& why) {
+  auto item = queues_.Remove(recipient, id);
+  if (!item) return;
+  committer_->SubmitLazy([this, item = *item, why]() -> Status {
     HOTLINE_RETURN_IF_ERROR(store_->Remove(item.id));
     return audit_->Append({.event = v1::AUDIT_EVENT_DROPPED,
                            .message_id = ToString(item.item_id),
@@ -423,8 +375,9 @@ void RelayServer::Drop(NodeQueue& q, int64_t id, const std::string& why) {
   });
 }
 
-// Items whose data could not be read go back to their queues once a second
-// until they load (a transient I/O error) or turn out to be gone.
+// Items whose data could not be read go back to their queues after a delay
+// (1 s, doubling to a minute while they fail) until they load or turn out
+// to be gone.
 void RelayServer::RetryUnreadable() {
   if (retry_timer_) return;
   retry_timer_ = std::make_unique<asio::steady_timer>(io_, retry_delay_);
@@ -432,55 +385,30 @@ void RelayServer::RetryUnreadable() {
   retry_timer_->async_wait([this](const boost::system::error_code& ec) {
     retry_timer_.reset();
     if (ec || stopping_) return;
-    for (auto& [nation, q] : nodes_) {
-      for (int64_t id : q.unreadable) {
-        auto item = q.items.find(id);
-        if (item != q.items.end())
-          q.pending.insert({config_.fifo ? 0 : item->second.precedence, id});
-      }
-      q.unreadable.clear();
-      Pump(nation);
-    }
+    for (v1::Nation nation : queues_.RetryUnreadable()) Pump(nation);
   });
 }
 
-void RelayServer::Queue(const QueuedItem& item) {
-  NodeQueue& q = nodes_[item.recipient];
-  max_item_id_ = std::max(max_item_id_, item.id);
-  if (q.items.count(item.id)) return;  // already queued (a resubmission)
-  q.items[item.id] = item;
-  q.pending.insert({config_.fifo ? 0 : item.precedence, item.id});
-  if (item.kind == ItemKind::kEnvelope)
-    copies_[{item.sender, ToString(item.item_id)}].insert({item.recipient, item.id});
-}
-
 void RelayServer::Pump(v1::Nation recipient) {
-  NodeQueue& q = nodes_[recipient];
-  if (!q.link || !q.link->established()) return;
-  // Bounded in count and bytes: what is already on its way to the node is
-  // what a newly arrived FLASH item has to wait behind.
-  while (!q.pending.empty() && q.in_flight.size() < config_.delivery_window &&
-         q.in_flight_bytes < config_.delivery_window_bytes) {
-    Pending next = *q.pending.begin();
-    const QueuedItem& item = q.items[next.id];
-    auto data = store_->LoadData(next.id);
+  LinkConnection::Ptr link = links_.Current(recipient);
+  if (!link || !link->established()) return;
+  while (const QueuedItem* next = queues_.Next(recipient)) {
+    QueuedItem item = *next;
+    auto data = store_->LoadData(item.id);
     if (!data.ok()) {
-      spdlog::error("cannot load queued item {}: {}", next.id, data.status().ToString());
-      q.pending.erase(q.pending.begin());
+      spdlog::error("cannot load queued item {}: {}", item.id, data.status().ToString());
       if (data.status().code() == StatusCode::kNotFound) {
-        Drop(q, next.id, "no longer in the store: " + data.status().message());
+        Drop(recipient, item.id, "no longer in the store: " + data.status().message());
         continue;
       }
-      // Still stored: audited once, and tried again (1 s, doubling to a
-      // minute) until it loads; never forgotten.
-      if (q.unreadable_audited.insert(next.id).second) {
+      // Still stored: audited once, and tried again until it loads; never forgotten.
+      if (queues_.Unreadable(recipient, item.id)) {
         Audit({.event = v1::AUDIT_EVENT_ALERT,
                .message_id = ToString(item.item_id),
                .peer = recipient,
-               .reason = "cannot read queued item " + std::to_string(next.id) + ": " +
+               .reason = "cannot read queued item " + std::to_string(item.id) + ": " +
                          data.status().message() + "; retrying"});
       }
-      q.unreadable.insert(next.id);
       RetryUnreadable();
       continue;
     }
@@ -488,15 +416,13 @@ void RelayServer::Pump(v1::Nation recipient) {
     v1::LinkFrame f;
     if (item.kind == ItemKind::kEnvelope) {
       f.mutable_deliver()->set_envelope(ToString(*data));
-      f.mutable_deliver()->set_delivery_id(static_cast<uint64_t>(next.id));
+      f.mutable_deliver()->set_delivery_id(static_cast<uint64_t>(item.id));
     } else {
       f.mutable_deliver_receipt()->set_receipt(ToString(*data));
-      f.mutable_deliver_receipt()->set_delivery_id(static_cast<uint64_t>(next.id));
+      f.mutable_deliver_receipt()->set_delivery_id(static_cast<uint64_t>(item.id));
     }
-    if (!q.link->Send(f, item.precedence).ok()) break;  // write queue full: resume on next take
-    q.pending.erase(q.pending.begin());
-    q.in_flight.insert(next.id);
-    q.in_flight_bytes += item.size;
+    if (!link->Send(f, item.precedence).ok()) break;  // write queue full: resume on next take
+    queues_.Sent(recipient, item.id);
   }
 }
 

@@ -12,9 +12,7 @@
 
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include "hotline/asio.h"
@@ -23,6 +21,8 @@
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
+#include "delivery_queues.h"
+#include "link_registry.h"
 #include "relay_store.h"
 
 namespace hotline::relay {
@@ -60,23 +60,6 @@ class RelayServer {
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
  private:
-  struct Pending {
-    int precedence;
-    int64_t id;
-    bool operator<(const Pending& o) const {
-      return precedence != o.precedence ? precedence > o.precedence : id < o.id;
-    }
-  };
-  struct NodeQueue {
-    std::set<Pending> pending;
-    std::map<int64_t, QueuedItem> items;   // every queued item, by id
-    std::set<int64_t> in_flight;           // sent on the current link, not yet taken
-    std::set<int64_t> unreadable;          // could not be loaded; retried on a timer
-    std::set<int64_t> unreadable_audited;  // ... and already audited once
-    size_t in_flight_bytes = 0;
-    LinkConnection::Ptr link;
-  };
-
   awaitable<void> AcceptLoop();
   void OnConnection(asio::ip::tcp::socket socket);
   void OnEstablished(const LinkConnection::Ptr& link);
@@ -87,14 +70,11 @@ class RelayServer {
   void OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id);
   void OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id);
   // Forgets a queued item (memory and store) and audits why.
-  void Drop(NodeQueue& q, int64_t id, const std::string& why);
+  void Drop(v1::Nation recipient, int64_t id, const std::string& why);
   void RetryUnreadable();
-  void Forget(NodeQueue& q, std::map<int64_t, QueuedItem>::iterator item);
   void Reject(const LinkConnection::Ptr& link, v1::LinkError::Code code, const std::string& why,
               const std::string& message_id = "");
-  void Queue(const QueuedItem& item);
   void Pump(v1::Nation recipient);
-  void ReturnInFlight(NodeQueue& q);
   void Audit(AuditEntry entry);
   v1::Nation PeerNation(const LinkConnection::Ptr& link) const;
   void Checkpoint();
@@ -108,15 +88,10 @@ class RelayServer {
   std::unique_ptr<RelayStore> store_;
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<AuditLog> audit_;
-  std::map<v1::Nation, NodeQueue> nodes_;
-  std::set<LinkConnection::Ptr> links_;
-  std::map<std::string, size_t> handshaking_by_address_;
+  DeliveryQueues queues_;
+  LinkRegistry links_;
   bool stopping_ = false;
   uint64_t last_checkpoint_size_ = 0;
-  int64_t max_item_id_ = 0;  // ids above this were never queued: a Taken for one is bad input
-  // Queued envelope copies by (sender, message id): Withdraw looks up here,
-  // never scanning the queues.
-  std::map<std::pair<v1::Nation, std::string>, std::set<std::pair<v1::Nation, int64_t>>> copies_;
   std::chrono::seconds retry_delay_{1};  // unreadable items: doubles to a minute while they fail
   std::unique_ptr<asio::steady_timer> retry_timer_;
 };

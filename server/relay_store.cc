@@ -94,4 +94,13 @@ Status RelayStore::ForEach(const std::function<void(const QueuedItem&)>& fn) {
   return Status::Ok();
 }
 
+StatusOr<int64_t> RelayStore::HighestIdAssigned() {
+  // AUTOINCREMENT keeps this in sqlite_sequence and never hands an id out twice.
+  HOTLINE_ASSIGN_OR_RETURN(Statement s,
+                           db_->Prepare("SELECT IFNULL((SELECT seq FROM sqlite_sequence "
+                                        "WHERE name = 'queue'), 0)"));
+  HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
 }  // namespace hotline::relay

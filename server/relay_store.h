@@ -43,6 +43,8 @@ class RelayStore {
   StatusOr<Bytes> LoadData(int64_t id);
   // Calls `fn` for every queued item (at start-up).
   Status ForEach(const std::function<void(const QueuedItem&)>& fn);
+  // The highest id ever handed out, including items since removed.
+  StatusOr<int64_t> HighestIdAssigned();
 
  private:
   explicit RelayStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
