@@ -73,8 +73,8 @@ DeliveryQueues::Taken DeliveryQueues::Take(v1::Nation recipient, int64_t id) {
   if (it == q.items.end()) {
     // Taken twice (once per link after a reconnect) is harmless; an id the
     // store never handed out is not.
-    out.kind = id <= 0 || id > highest_assigned_ ? Taken::Kind::kNeverQueued
-                                                 : Taken::Kind::kAlreadyGone;
+    out.kind =
+        id <= 0 || id > highest_assigned_ ? Taken::Kind::kNeverQueued : Taken::Kind::kAlreadyGone;
     return out;
   }
   // In flight on this link, or sent on an earlier one and queued again when

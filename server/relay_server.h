@@ -15,13 +15,13 @@
 #include <memory>
 #include <string>
 
+#include "delivery_queues.h"
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
-#include "delivery_queues.h"
 #include "link_registry.h"
 #include "relay_store.h"
 

@@ -101,8 +101,8 @@ TEST(DeliveryQueuesTest, TakenTellsATakenItemFromARepeatAndFromAnIdNeverHandedOu
   auto taken = q.Take(kJp, 7);
   ASSERT_EQ(taken.kind, Kind::kTaken);
   EXPECT_EQ(taken.item.id, 7);
-  EXPECT_EQ(q.Take(kJp, 7).kind, Kind::kAlreadyGone);   // e.g. once per link after a reconnect
-  EXPECT_EQ(q.Take(kJp, 3).kind, Kind::kAlreadyGone);   // handed out earlier, taken before
+  EXPECT_EQ(q.Take(kJp, 7).kind, Kind::kAlreadyGone);  // e.g. once per link after a reconnect
+  EXPECT_EQ(q.Take(kJp, 3).kind, Kind::kAlreadyGone);  // handed out earlier, taken before
   EXPECT_EQ(q.Take(kJp, 8).kind, Kind::kNeverQueued);
   EXPECT_EQ(q.Take(kJp, 0).kind, Kind::kNeverQueued);
   EXPECT_EQ(q.Take(kJp, -1).kind, Kind::kNeverQueued);

@@ -39,9 +39,10 @@ TEST(RelayStoreTest, QueuedItemsSurviveAReopenAndIdsAreNeverHandedOutTwice) {
   auto store = RelayStore::Open(path);
   ASSERT_TRUE(store.ok());
   std::vector<std::string> restored;
-  ASSERT_TRUE((*store)
-                  ->ForEach([&](const QueuedItem& item) { restored.push_back(ToString(item.item_id)); })
-                  .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->ForEach([&](const QueuedItem& item) { restored.push_back(ToString(item.item_id)); })
+          .ok());
   EXPECT_EQ(restored, (std::vector<std::string>{"a"}));
   auto highest = (*store)->HighestIdAssigned();
   ASSERT_TRUE(highest.ok());
