@@ -54,7 +54,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [ ! -f "$run/certs/root.cert" ]; then
   say "creating trust material in run/demo/certs"
-  "$hotline" certs init --dir "$run/certs" --relays 2
+  "$hotline" certs init --certs "$run/certs" --relays 2
 fi
 rm -rf "$run"/relay-* "$run"/node-* "$run"/*.addr
 
@@ -80,76 +80,76 @@ for n in us jp kr; do
   pids+=($!)
 done
 for n in us jp kr; do
-  wait_for "node $n" bash -c "'$hotline' --node '$run/node-$n' status | grep -q UP"
-  echo "node-$n up: $("$hotline" --node "$run/node-$n" status | grep -c ' UP ') relay link(s)"
+  wait_for "node $n" bash -c "'$hotline' status --node '$run/node-$n' | grep -q UP"
+  echo "node-$n up: $("$hotline" status --node "$run/node-$n" | grep -c ' UP ') relay link(s)"
 done
 
 US=(--node "$run/node-us"); JP=(--node "$run/node-jp"); KR=(--node "$run/node-kr")
 
 say "1. KR detects a launch: FLASH missile warning (EXERCISE) to US and JP"
-warn=$("$hotline" "${KR[@]}" warn --to US,JP --status exercise --event-id KR-2026-1122-01 \
+warn=$("$hotline" warn "${KR[@]}" --to US,JP --status exercise --event-id KR-2026-1122-01 \
   --launch-lat 39.0 --launch-lon 125.7 --azimuth 95 --impact-lat 40.5 --impact-lon 135.0 \
   --confidence 90 --source "ROK JCS radar" --remarks "Trilateral drill DEMO")
 echo "KR sent $warn"
-"$hotline" "${KR[@]}" wait "$warn" --tier delivered --timeout 10 >/dev/null
+"$hotline" wait "${KR[@]}" "$warn" --tier delivered --timeout 10 >/dev/null
 echo "--- as the US operator sees it:"
-"$hotline" "${US[@]}" inbox show "$warn"
+"$hotline" inbox "${US[@]}" show "$warn"
 
 say "2. US and JP operators acknowledge the warning"
-us_ack=$("$hotline" "${US[@]}" ack "$warn" --reply "US INDOPACOM tracking; stand by for consultation")
+us_ack=$("$hotline" ack "${US[@]}" "$warn" --reply "US INDOPACOM tracking; stand by for consultation")
 echo "$us_ack"
-"$hotline" "${JP[@]}" ack "$warn"
-"$hotline" "${KR[@]}" wait "$warn" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" ack "${JP[@]}" "$warn"
+"$hotline" wait "${KR[@]}" "$warn" --tier acknowledged --timeout 10 >/dev/null
 us_reply=${us_ack##*reply }
-"$hotline" "${US[@]}" wait "$us_reply" --tier delivered --timeout 10 >/dev/null
+"$hotline" wait "${US[@]}" "$us_reply" --tier delivered --timeout 10 >/dev/null
 echo "--- KR reads the US reply and acknowledges it:"
-"$hotline" "${KR[@]}" inbox show "$us_reply" | tail -n 3
-"$hotline" "${KR[@]}" ack "$us_reply"
-"$hotline" "${US[@]}" wait "$us_reply" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" inbox "${KR[@]}" show "$us_reply" | tail -n 3
+"$hotline" ack "${KR[@]}" "$us_reply"
+"$hotline" wait "${US[@]}" "$us_reply" --tier acknowledged --timeout 10 >/dev/null
 
 if [ "$kill_relay" = 1 ]; then
   say "FAILOVER: kill -9 relay-1, the relay every node is using"
   { kill -KILL "${relay_pids[0]}"; wait "${relay_pids[0]}"; } 2>/dev/null || true
   for n in us jp kr; do
-    wait_for "node-$n to notice" bash -c "'$hotline' --node '$run/node-$n' status | grep -q '$(cat "$run/relay-1.addr")  DOWN'"
+    wait_for "node-$n to notice" bash -c "'$hotline' status --node '$run/node-$n' | grep -q '$(cat "$run/relay-1.addr")  DOWN'"
   done
-  "$hotline" "${KR[@]}" status --limit 0
+  "$hotline" status "${KR[@]}" --limit 0
   echo "Every node detected the dead relay; the scenario carries on through relay-2."
 fi
 
 say "3. JP invokes the commitment to consult"
-consult=$("$hotline" "${JP[@]}" consult request --topic "KR-2026-1122-01 launch" \
+consult=$("$hotline" consult "${JP[@]}" request --topic "KR-2026-1122-01 launch" \
   --question "Issue a joint statement within the hour?" --respond-within 30)
 echo "JP sent $consult"
-"$hotline" "${JP[@]}" wait "$consult" --tier delivered --timeout 10 >/dev/null
+"$hotline" wait "${JP[@]}" "$consult" --tier delivered --timeout 10 >/dev/null
 
 say "4. US and KR answer the consultation and acknowledge it"
-us_answer=$("$hotline" "${US[@]}" consult respond "$consult" --position concur --text "Concur; draft follows")
-kr_answer=$("$hotline" "${KR[@]}" consult respond "$consult" --position need-time --text "Need 20 minutes")
-"$hotline" "${US[@]}" ack "$consult" >/dev/null
-"$hotline" "${KR[@]}" ack "$consult" >/dev/null
-"$hotline" "${JP[@]}" wait "$consult" --tier acknowledged --timeout 10 >/dev/null
-"$hotline" "${US[@]}" wait "$us_answer" --tier delivered --timeout 10 >/dev/null
-"$hotline" "${KR[@]}" wait "$kr_answer" --tier delivered --timeout 10 >/dev/null
+us_answer=$("$hotline" consult "${US[@]}" respond "$consult" --position concur --text "Concur; draft follows")
+kr_answer=$("$hotline" consult "${KR[@]}" respond "$consult" --position need-time --text "Need 20 minutes")
+"$hotline" ack "${US[@]}" "$consult" >/dev/null
+"$hotline" ack "${KR[@]}" "$consult" >/dev/null
+"$hotline" wait "${JP[@]}" "$consult" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" wait "${US[@]}" "$us_answer" --tier delivered --timeout 10 >/dev/null
+"$hotline" wait "${KR[@]}" "$kr_answer" --tier delivered --timeout 10 >/dev/null
 for id in "$us_answer" "$kr_answer"; do
-  "$hotline" "${JP[@]}" ack "$id" >/dev/null
+  "$hotline" ack "${JP[@]}" "$id" >/dev/null
 done
-"$hotline" "${US[@]}" wait "$us_answer" --tier acknowledged --timeout 10 >/dev/null
-"$hotline" "${KR[@]}" wait "$kr_answer" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" wait "${US[@]}" "$us_answer" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" wait "${KR[@]}" "$kr_answer" --tier acknowledged --timeout 10 >/dev/null
 
 say "5. US opens the crisis line to all: FLASH"
-crisis=$("$hotline" "${US[@]}" send --to all --channel crisis --text "Leaders' call in 15 minutes; secure line 1")
-"$hotline" "${US[@]}" wait "$crisis" --tier delivered --timeout 10 >/dev/null  # in both inboxes
+crisis=$("$hotline" send "${US[@]}" --to all --channel crisis --text "Leaders' call in 15 minutes; secure line 1")
+"$hotline" wait "${US[@]}" "$crisis" --tier delivered --timeout 10 >/dev/null  # in both inboxes
 for node in JP KR; do
   declare -n who=$node
-  "$hotline" "${who[@]}" ack "$crisis" >/dev/null
+  "$hotline" ack "${who[@]}" "$crisis" >/dev/null
 done
-"$hotline" "${US[@]}" wait "$crisis" --tier acknowledged --timeout 10 >/dev/null
+"$hotline" wait "${US[@]}" "$crisis" --tier acknowledged --timeout 10 >/dev/null
 
 say "Timeline (per sender; times relative to sending)"
 for n in kr jp us; do
   echo "--- sent by ${n^^}:"
-  "$hotline" --node "$run/node-$n" status --limit 10 | grep -v -e '^node ' -e '^  relay '
+  "$hotline" status --node "$run/node-$n" --limit 10 | grep -v -e '^node ' -e '^  relay '
 done
 
 say "stopping nodes and relays"

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/exit_codes.h"
+#include "cli/format.h"
 #include "hotline/audit_log.h"
 #include "hotline/names.h"
 #include "hotline/audit_verify.h"
@@ -27,6 +28,7 @@ struct AuditOptions {
   std::string store, certs = "certs", message, file, out;
   int64_t index = -1;
   bool jsonl = false;
+  bool as_json = false;  // --json: the report as proto3 JSON
 };
 
 // Expands a folder into the stores below it (node.db, relay.db).
@@ -74,20 +76,98 @@ StatusOr<std::vector<v1::SignedCheckpoint>> WitnessedCopies(const std::vector<st
   return out;
 }
 
-int RunHistory(const AuditOptions& o) {
+v1::AuditVerification VerificationOf(const std::filesystem::path& store, const AuditVerifyReport& r,
+                                     size_t witnessed_copies) {
+  v1::AuditVerification v;
+  v.set_store(store.string());
+  v.set_origin(r.origin);
+  v.set_records(r.records);
+  v.set_checkpoints(r.checkpoints);
+  v.set_latest_checkpoint(r.latest_checkpoint);
+  v.set_intact(r.ok());
+  if (r.first_bad_index) v.set_first_bad_index(*r.first_bad_index);
+  v.set_problem(r.problem);
+  v.set_witnessed_copies(witnessed_copies);
+  return v;
+}
+
+// Reads every store's records and checks the run across them.
+StatusOr<v1::HistoryCheck> CheckHistory(const std::vector<std::string>& paths) {
+  auto stores = ExpandStores(paths);
+  if (stores.empty()) return InvalidArgumentError("no node.db or relay.db found in the given paths");
+  v1::HistoryCheck out;
   HistoryChecker checker;
-  auto stores = ExpandStores(o.stores);
-  if (stores.empty()) return Fail(InvalidArgumentError("no node.db or relay.db found in the given paths"));
   for (const auto& path : stores) {
-    auto records = ReadAuditRecords(path);
-    if (!records.ok()) return Fail(records.status());
-    checker.Add(*records);
-    std::cout << "read " << records->size() << " records from " << path.string() << "\n";
+    HOTLINE_ASSIGN_OR_RETURN(auto records, ReadAuditRecords(path));
+    checker.Add(records);
+    auto* read = out.add_stores();
+    read->set_store(path.string());
+    read->set_records(records.size());
   }
-  HistoryReport report = checker.Check();
-  for (const auto& p : report.problems) std::cout << "  " << p << "\n";
-  std::cout << (report.clean() ? "CLEAN: " : "PROBLEMS: ") << report.Summary() << "\n";
-  return report.clean() ? 0 : 1;
+  HistoryReport r = checker.Check();
+  out.set_sent(r.sent);
+  out.set_delivered(r.delivered);
+  out.set_lost(r.lost);
+  out.set_duplicated(r.duplicated);
+  out.set_unreceipted(r.unreceipted);
+  out.set_out_of_order(r.out_of_order);
+  out.set_mismatched(r.mismatched);
+  out.set_relay_disagreements(r.relay_disagreements);
+  out.set_clean(r.clean());
+  for (const auto& p : r.problems) out.add_problems(p);
+  return out;
+}
+
+void PrintHistory(const v1::HistoryCheck& h) {
+  for (const auto& read : h.stores())
+    std::cout << "read " << read.records() << " records from " << read.store() << "\n";
+  for (const auto& p : h.problems()) std::cout << "  " << p << "\n";
+  HistoryReport summary;
+  summary.sent = h.sent();
+  summary.delivered = h.delivered();
+  summary.lost = h.lost();
+  summary.duplicated = h.duplicated();
+  summary.unreceipted = h.unreceipted();
+  summary.out_of_order = h.out_of_order();
+  summary.mismatched = h.mismatched();
+  summary.relay_disagreements = h.relay_disagreements();
+  std::cout << (h.clean() ? "CLEAN: " : "PROBLEMS: ") << summary.Summary() << "\n";
+}
+
+int RunHistory(const AuditOptions& o) {
+  auto history = CheckHistory(o.stores);
+  if (!history.ok()) return Fail(history.status());
+  if (o.as_json) {
+    PrintJson(*history);
+  } else {
+    PrintHistory(*history);
+  }
+  return history->clean() ? 0 : kExitFailed;
+}
+
+// One log verified: first to learn its origin, then again against the
+// checkpoints of it that `witness_stores` witnessed.
+StatusOr<v1::AuditVerification> VerifyOneLog(const std::filesystem::path& store,
+                                             const std::string& certs,
+                                             const std::vector<std::string>& witness_stores) {
+  AuditVerifyOptions options;
+  options.key_for = KeysFrom(certs);
+  HOTLINE_ASSIGN_OR_RETURN(AuditVerifyReport first, VerifyAuditStore(store, options));
+  if (witness_stores.empty()) return VerificationOf(store, first, 0);
+  HOTLINE_ASSIGN_OR_RETURN(options.witnessed, WitnessedCopies(witness_stores, first.origin));
+  HOTLINE_ASSIGN_OR_RETURN(AuditVerifyReport report, VerifyAuditStore(store, options));
+  return VerificationOf(store, report, options.witnessed.size());
+}
+
+void PrintVerification(const v1::AuditVerification& v) {
+  if (v.intact()) {
+    std::cout << "OK " << v.origin() << ": " << v.records() << " records, " << v.checkpoints()
+              << " checkpoints checked (latest covers " << v.latest_checkpoint() << "; "
+              << v.witnessed_copies() << " witnessed copies)\n";
+  } else {
+    std::cout << "FAILED " << v.origin() << ": first bad index " << v.first_bad_index() << ": "
+              << v.problem() << "\n";
+  }
 }
 
 // Every log verified on its own (tamper evidence, each checked against the
@@ -99,28 +179,36 @@ int RunReconcile(const AuditOptions& o) {
     return Fail(InvalidArgumentError("no node.db or relay.db found in the given paths"));
   std::vector<std::string> all;
   for (const auto& path : stores) all.push_back(path.string());
+  v1::AuditReconciliation out;
   bool intact = true;
   for (const auto& path : stores) {
-    AuditVerifyOptions options;
-    options.key_for = KeysFrom(o.certs);
-    auto first = VerifyAuditStore(path, options);
-    if (!first.ok()) return Fail(first.status());
-    auto copies = WitnessedCopies(all, first->origin);
-    if (!copies.ok()) return Fail(copies.status());
-    options.witnessed = *copies;
-    auto report = VerifyAuditStore(path, options);
-    if (!report.ok()) return Fail(report.status());
-    if (report->ok()) {
-      std::cout << "intact " << report->origin << ": " << report->records << " records, "
-                << report->checkpoints << " checkpoints (" << copies->size() << " witnessed)\n";
-    } else {
-      intact = false;
-      std::cout << "TAMPERED " << report->origin << ": first bad index " << *report->first_bad_index
-                << ": " << report->problem << "\n";
-    }
+    auto log = VerifyOneLog(path, o.certs, all);
+    if (!log.ok()) return Fail(log.status());
+    intact = intact && log->intact();
+    *out.add_logs() = *log;
   }
-  int history = RunHistory(o);
-  return intact ? history : kExitFailed;
+  auto history = CheckHistory(o.stores);
+  if (!history.ok()) return Fail(history.status());
+  *out.mutable_history() = *history;
+  out.set_clean(intact && history->clean());
+  if (o.as_json) {
+    PrintJson(out);
+  } else {
+    for (const auto& log : out.logs()) PrintVerification(log);
+    PrintHistory(out.history());
+  }
+  return out.clean() ? 0 : kExitFailed;
+}
+
+int RunVerify(const AuditOptions& o) {
+  auto log = VerifyOneLog(o.store, o.certs, o.witnesses);
+  if (!log.ok()) return Fail(log.status());
+  if (o.as_json) {
+    PrintJson(*log);
+  } else {
+    PrintVerification(*log);
+  }
+  return log->intact() ? 0 : kExitFailed;
 }
 
 std::string DescribeRecord(const v1::AuditRecord& r) {
@@ -132,30 +220,6 @@ std::string DescribeRecord(const v1::AuditRecord& r) {
   if (!r.reason().empty()) line += "  " + Printable(r.reason());
   if (!r.detail().empty()) line += "  (" + Printable(r.detail()) + ")";
   return line;
-}
-
-int RunVerify(const AuditOptions& o) {
-  AuditVerifyOptions options;
-  options.key_for = KeysFrom(o.certs);
-  // First pass: learn the origin, then gather what witnesses hold for it.
-  auto first = VerifyAuditStore(o.store, options);
-  if (!first.ok()) return Fail(first.status());
-  if (!o.witnesses.empty()) {
-    auto copies = WitnessedCopies(o.witnesses, first->origin);
-    if (!copies.ok()) return Fail(copies.status());
-    options.witnessed = *copies;
-  }
-  auto report = o.witnesses.empty() ? first : VerifyAuditStore(o.store, options);
-  if (!report.ok()) return Fail(report.status());
-  if (report->ok()) {
-    std::cout << "OK " << report->origin << ": " << report->records << " records, "
-              << report->checkpoints << " checkpoints checked (latest covers " << report->latest_checkpoint
-              << ")\n";
-    return 0;
-  }
-  std::cout << "FAILED " << report->origin << ": first bad index " << *report->first_bad_index << ": "
-            << report->problem << "\n";
-  return 1;
 }
 
 int RunExport(const AuditOptions& o) {
@@ -282,6 +346,7 @@ void AddAuditCommands(CLI::App& app, int& exit_code) {
   CLI::App* history = app.add_subcommand(
       "history", "Check a run: lost, duplicated, unreceipted, out-of-order messages (from audit logs)");
   history->add_option("stores", o->stores, "node.db / relay.db files, or folders holding them")->required();
+  history->add_flag("--json", o->as_json, "Print the report as proto3 JSON (HistoryCheck)");
   history->callback([o, &exit_code] { exit_code = RunHistory(*o); });
 
   CLI::App* audit = app.add_subcommand("audit", "Verify, reconcile, export and prove audit logs");
@@ -290,6 +355,7 @@ void AddAuditCommands(CLI::App& app, int& exit_code) {
   verify->add_option("store", o->store, "node.db or relay.db")->required();
   verify->add_option("--certs", o->certs, "Trust folder (checkpoint signers)")->capture_default_str();
   verify->add_option("--witness", o->witnesses, "Stores of witnesses holding its checkpoints");
+  verify->add_flag("--json", o->as_json, "Print the report as proto3 JSON (AuditVerification)");
   verify->callback([o, &exit_code] { exit_code = RunVerify(*o); });
 
   CLI::App* reconcile = audit->add_subcommand(
@@ -299,6 +365,7 @@ void AddAuditCommands(CLI::App& app, int& exit_code) {
   reconcile->add_option("stores", o->stores, "stores or folders")->required();
   reconcile->add_option("--certs", o->certs, "Trust folder (checkpoint signers)")
       ->capture_default_str();
+  reconcile->add_flag("--json", o->as_json, "Print the report as proto3 JSON (AuditReconciliation)");
   reconcile->callback([o, &exit_code] { exit_code = RunReconcile(*o); });
 
   CLI::App* exp = audit->add_subcommand("export", "Print a log, one record per line");

@@ -1,12 +1,11 @@
 #include "cli/certs_commands.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <ctime>
 #include <iostream>
 #include <memory>
 
 #include "cli/exit_codes.h"
+#include "cli/format.h"
 #include "hotline/trust_dir.h"
 
 namespace hotline::cli {
@@ -36,7 +35,8 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   certs->require_subcommand(1);
 
   CLI::App* init = certs->add_subcommand("init", "Create a trilateral root and every certificate");
-  init->add_option("--dir", opts->dir, "Trust folder")->capture_default_str();
+  init->add_option("--dir", opts->dir)->group("");  // the name before 0.3
+  init->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   init->add_option("--relays", opts->relays, "Number of relay certificates")
       ->capture_default_str()->check(CLI::Range(1, 16));
   init->add_option("--days", opts->days, "Validity in days")->capture_default_str()
@@ -52,8 +52,9 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* show = certs->add_subcommand("show", "Print a certificate readably");
-  show->add_option("file", opts->file, "A .cert file, or a subject name with --dir")->required();
-  show->add_option("--dir", opts->dir, "Trust folder for verification")->capture_default_str();
+  show->add_option("file", opts->file, "A .cert file, or a subject name in the trust folder")->required();
+  show->add_option("--dir", opts->dir)->group("");  // the name before 0.3
+  show->add_option("--certs", opts->dir, "Trust folder for verification")->capture_default_str();
   show->add_flag("--json", opts->as_json,
                  "Print the certificate's details as proto3 JSON (exit 1 if it does not verify)");
   show->callback([opts, &exit_code] {
@@ -65,11 +66,7 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
       return;
     }
     if (opts->as_json) {
-      std::string out;
-      google::protobuf::util::JsonPrintOptions json;
-      json.preserve_proto_field_names = true;
-      (void)google::protobuf::util::MessageToJsonString(cert->details, &out, json);
-      std::cout << out << "\n";
+      PrintJson(cert->details);
     } else {
       std::cout << DescribeCertificate(*cert);
     }
@@ -102,7 +99,8 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* issue = certs->add_subcommand("issue", "Issue one certificate with fresh keys");
-  issue->add_option("--dir", opts->dir, "Trust folder")->capture_default_str();
+  issue->add_option("--dir", opts->dir)->group("");  // the name before 0.3
+  issue->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   issue->add_option("--subject", opts->subject, "Subject, e.g. node-us")->required();
   issue->add_option("--role", opts->role, "node or relay")->check(CLI::IsMember({"node", "relay"}));
   issue->add_option("--nation", opts->nation, "US, JP or KR (nodes)");
@@ -129,7 +127,8 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* revoke = certs->add_subcommand("revoke", "Add a serial to the revocation list");
-  revoke->add_option("--dir", opts->dir, "Trust folder")->capture_default_str();
+  revoke->add_option("--dir", opts->dir)->group("");  // the name before 0.3
+  revoke->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   revoke->add_option("serial", opts->serial, "Certificate serial")->required();
   revoke->callback([opts, &exit_code] {
     exit_code = Report(RevokeSerial(opts->dir, opts->serial, NowUnix()));

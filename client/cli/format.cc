@@ -1,6 +1,9 @@
 #include "cli/format.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <ctime>
+#include <iostream>
 #include <sstream>
 
 #include "hotline/bytes.h"
@@ -168,6 +171,14 @@ std::string FormatConsultation(const v1::ConsultationStatus& c) {
     o << "\n";
   }
   return o.str();
+}
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  std::cout << out << std::endl;
 }
 
 }  // namespace hotline::cli

@@ -6,6 +6,8 @@
 #ifndef HOTLINE_CLIENT_CLI_FORMAT_H_
 #define HOTLINE_CLIENT_CLI_FORMAT_H_
 
+#include <google/protobuf/message.h>
+
 #include <string>
 
 #include "hotline/status.h"
@@ -25,6 +27,9 @@ std::string FormatInboxEntry(const v1::InboxEntry& e);
 std::string FormatMessageStatus(const v1::MessageStatus& s);
 std::string FormatWatchEvent(const v1::WatchEvent& e);
 std::string FormatConsultation(const v1::ConsultationStatus& c);
+// One proto3 JSON object on one line (field names as in the .proto): what
+// every --json option prints.
+void PrintJson(const google::protobuf::Message& message);
 
 }  // namespace hotline::cli
 

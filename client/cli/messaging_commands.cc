@@ -40,15 +40,6 @@ struct Options {
   bool as_json = false;      // --json: the control API's answer as proto3 JSON
 };
 
-// One proto3 JSON object on one line (field names as in the .proto).
-void PrintJson(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
-  std::cout << out << std::endl;
-}
-
 std::filesystem::path SocketPath(const Options& o) {
   std::string node = o.node;
   if (node.empty()) {
@@ -337,16 +328,21 @@ int RunConsultStatus(const Options& o) {
   return 0;
 }
 
+// --node and --timeout belong to the commands that talk to a node, and
+// only to them (certs, audit and history read files).
+void AddNodeOptions(CLI::App& command, Options& o) {
+  command.add_option("--node", o.node, "Node data folder or control socket (default $HOTLINE_NODE)");
+  AddDurationOption(command, "--timeout", &o.timeout, std::chrono::seconds(1),
+                    "How long to wait for the node or a condition (default 30s)");
+}
+
 }  // namespace
 
 void AddMessagingCommands(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();
-  app.add_option("--node", o->node, "Node data folder or control socket (default $HOTLINE_NODE)");
-  AddDurationOption(app, "--timeout", &o->timeout, std::chrono::seconds(1),
-                    "How long to wait for the node or a condition (default 30s)");
-  app.fallthrough();  // --node and --timeout may follow the subcommand
 
   CLI::App* send = app.add_subcommand("send", "Send a message; prints its id");
+  AddNodeOptions(*send, *o);
   send->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)");
   send->add_option("--channel", o->channel, "Channel")
       ->check(CLI::IsMember({"crisis", "missile-warning", "consult", "general"}))
@@ -358,6 +354,7 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   send->callback([o, &exit_code] { exit_code = RunSend(*o); });
 
   CLI::App* warn = app.add_subcommand("warn", "Send a missile warning (FLASH, missile-warning channel)");
+  AddNodeOptions(*warn, *o);
   warn->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)");
   warn->add_option("--precedence", o->precedence, "Default FLASH");
   warn->add_option("--json", o->json, "Read the MissileWarning from a JSON file (proto3 JSON)");
@@ -375,8 +372,10 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   warn->callback([o, &exit_code] { exit_code = RunWarn(*o); });
 
   CLI::App* consult = app.add_subcommand("consult", "The commitment to consult");
+  AddNodeOptions(*consult, *o);
   consult->require_subcommand(1);
   CLI::App* creq = consult->add_subcommand("request", "Ask the other nations to consult");
+  AddNodeOptions(*creq, *o);
   creq->add_option("--to", o->to, "Default all");
   creq->add_option("--topic", o->topic, "Topic")->required();
   creq->add_option("--question", o->question, "Question")->required();
@@ -384,6 +383,7 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
                     "Time the nations have to answer (default 30m)");
   creq->callback([o, &exit_code] { exit_code = RunConsultRequest(*o); });
   CLI::App* cresp = consult->add_subcommand("respond", "Answer a consultation request");
+  AddNodeOptions(*cresp, *o);
   cresp->add_option("id", o->id, "Request message id or prefix")->required();
   cresp->add_option("--position", o->position, "Position")
       ->check(CLI::IsMember({"concur", "need-time", "decline"}))
@@ -391,15 +391,18 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   cresp->add_option("--text", o->text, "Explanation");
   cresp->callback([o, &exit_code] { exit_code = RunConsultRespond(*o); });
   CLI::App* cstat = consult->add_subcommand("status", "Who has answered, who is overdue");
+  AddNodeOptions(*cstat, *o);
   cstat->add_option("id", o->id, "Consultation (request message) id or prefix; default all");
   cstat->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   cstat->callback([o, &exit_code] { exit_code = RunConsultStatus(*o); });
 
   CLI::App* inbox = app.add_subcommand("inbox", "List or show received messages");
+  AddNodeOptions(*inbox, *o);
   inbox->add_flag("--all", o->all, "Include acknowledged messages");
   inbox->add_option("--limit", o->limit, "At most this many")->capture_default_str();
   inbox->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   CLI::App* show = inbox->add_subcommand("show", "Show one message in full");
+  AddNodeOptions(*show, *o);
   show->add_option("id", o->id, "Message id or unique prefix")->required();
   show->add_flag("--json", o->as_json, "Print the message as proto3 JSON");
   show->callback([o, &exit_code] { exit_code = RunInboxShow(*o); });
@@ -408,17 +411,20 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* ack = app.add_subcommand("ack", "Acknowledge a received message (signed, sent to its sender)");
+  AddNodeOptions(*ack, *o);
   ack->add_option("id", o->id, "Message id or unique prefix")->required();
   ack->add_option("--reply", o->reply, "Optional reply text, sent as a new message");
   ack->callback([o, &exit_code] { exit_code = RunAck(*o); });
 
   CLI::App* status = app.add_subcommand("status", "Tiers per sent message and relay link state");
+  AddNodeOptions(*status, *o);
   status->add_option("id", o->id, "Message id or unique prefix (default: recent messages)");
   status->add_option("--limit", o->limit, "Recent messages to show")->capture_default_str();
   status->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   status->callback([o, &exit_code] { exit_code = RunStatus(*o); });
 
   CLI::App* watch = app.add_subcommand("watch", "Live feed of arrivals, receipts and alerts");
+  AddNodeOptions(*watch, *o);
   watch->add_option("--count", o->count, "Stop after this many events (0 = no limit)");
   AddDurationOption(*watch, "--for", &o->watch_for, std::chrono::seconds(1),
                     "Stop after this long (default: until interrupted)");
@@ -426,6 +432,7 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   watch->callback([o, &exit_code] { exit_code = RunWatch(*o); });
 
   CLI::App* wait = app.add_subcommand("wait", "Wait until every recipient reached a tier");
+  AddNodeOptions(*wait, *o);
   wait->add_option("id", o->id, "Message id or unique prefix")->required();
   wait->add_option("--tier", o->tier, "accepted, delivered or acknowledged")->capture_default_str();
   wait->callback([o, &exit_code] { exit_code = RunWait(*o); });

@@ -54,9 +54,24 @@ TEST(AuditIntegrationTest, WitnessedLogsVerifyReconcileProveAndCatchARestoredCop
   // reconcile = every log verified (against what the others witnessed), then the history.
   auto reconcile = c.Cli({"audit", "reconcile", c.path().string(), "--certs", certs});
   EXPECT_EQ(reconcile.exit_code, 0) << reconcile.output;
-  EXPECT_NE(reconcile.output.find("intact node-us"), std::string::npos) << reconcile.output;
-  EXPECT_NE(reconcile.output.find("witnessed)"), std::string::npos) << reconcile.output;
+  EXPECT_NE(reconcile.output.find("OK node-us"), std::string::npos) << reconcile.output;
+  EXPECT_NE(reconcile.output.find("witnessed copies)"), std::string::npos) << reconcile.output;
   EXPECT_NE(reconcile.output.find("CLEAN"), std::string::npos) << reconcile.output;
+  // The same reports as proto3 JSON, one object each.
+  auto verify_json = c.Cli({"audit", "verify", (c.NodeData("us") / "node.db").string(), "--certs",
+                            certs, "--witness", c.NodeData("jp").string(), "--json"});
+  EXPECT_EQ(verify_json.exit_code, 0) << verify_json.output;
+  EXPECT_EQ(verify_json.output.rfind("{\"store\":", 0), 0u) << verify_json.output;
+  EXPECT_NE(verify_json.output.find("\"origin\":\"node-us\""), std::string::npos);
+  EXPECT_NE(verify_json.output.find("\"intact\":true"), std::string::npos);
+  auto history_json = c.Cli({"history", c.path().string(), "--json"});
+  EXPECT_EQ(history_json.exit_code, 0) << history_json.output;
+  EXPECT_NE(history_json.output.find("\"clean\":true"), std::string::npos) << history_json.output;
+  EXPECT_EQ(history_json.output.find("\"lost\""), std::string::npos);  // zero: omitted
+  auto reconcile_json = c.Cli({"audit", "reconcile", c.path().string(), "--certs", certs, "--json"});
+  EXPECT_EQ(reconcile_json.exit_code, 0) << reconcile_json.output;
+  EXPECT_EQ(reconcile_json.output.rfind("{\"logs\":[{", 0), 0u) << reconcile_json.output;
+  EXPECT_NE(reconcile_json.output.find("\"history\":{"), std::string::npos);
   auto readable = c.Cli({"audit", "export", (c.NodeData("us") / "node.db").string()});
   EXPECT_EQ(readable.exit_code, 0);
   EXPECT_NE(readable.output.find("  SENT  "), std::string::npos) << readable.output;

@@ -86,7 +86,7 @@ TEST(CertificateLifecycleTest, AnotherNationsExpiredCertificateDoesNotStopANode)
   EXPECT_NE(status.find("CERTIFICATE EXPIRING: node-kr.cert"), std::string::npos) << status;
   EXPECT_NE(status.find("(in 3 days)"), std::string::npos) << status;
   CommandResult to_jp =
-      c.Cli({"--node", c.NodeData("us").string(), "send", "--to", "JP", "--text", "x"});
+      c.Cli({"send", "--node", c.NodeData("us").string(), "--to", "JP", "--text", "x"});
   EXPECT_EQ(to_jp.exit_code, 1);
   EXPECT_NE(to_jp.output.find("cannot send to JP: node-jp.cert"), std::string::npos)
       << to_jp.output;

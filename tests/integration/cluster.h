@@ -109,7 +109,7 @@ class Cluster {
   // Waits until node `nation` reports `count` relay links up.
   bool WaitLinksUp(const std::string& nation, int count = 1) {
     return WaitUntil([&] {
-      auto r = Cli({"--node", NodeData(nation).string(), "status", "--limit", "0"});
+      auto r = Cli({"status", "--node", NodeData(nation).string(), "--limit", "0"});
       size_t up = 0, pos = 0;
       while ((pos = r.output.find(" UP ", pos)) != std::string::npos) {
         ++up;
@@ -130,10 +130,10 @@ class Cluster {
     return r;
   }
 
-  // `hotline --node N <args>`; returns trimmed stdout on success.
+  // `hotline <command> --node N <rest of args>`; returns trimmed stdout on success.
   std::string CliOk(const std::string& nation, const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"--node", NodeData(nation).string()};
-    full.insert(full.end(), args.begin(), args.end());
+    std::vector<std::string> full = args;
+    full.insert(full.begin() + (args.empty() ? 0 : 1), {"--node", NodeData(nation).string()});
     CommandResult r = Cli(full);
     if (r.exit_code != 0) throw std::runtime_error("hotline failed: " + r.output);
     std::string s = r.output;

@@ -56,7 +56,7 @@ TEST(HotlineIntegrationTest, MessageToOfflineNodeArrivesWhenItStarts) {
   ASSERT_TRUE(c.WaitLinksUp("us"));
   std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "are you there?"});
   c.CliOk("us", {"wait", id, "--tier", "accepted", "--timeout", "20"});
-  auto early = c.Cli({"--node", c.NodeData("us").string(), "wait", id, "--tier", "delivered",
+  auto early = c.Cli({"wait", "--node", c.NodeData("us").string(), id, "--tier", "delivered",
                       "--timeout", "0.3"});
   EXPECT_NE(early.exit_code, 0) << "delivered before JP existed: " << early.output;
   c.StartNode("jp");
@@ -251,25 +251,32 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
     std::string message;
   };
   std::vector<Case> cases = {
-      {{"--node", node, "send", "--to", "XX", "--text", "x"}, 2, "unknown nation 'XX'"},
-      {{"--node", node, "send", "--to", "US", "--text", "x"}, 1, "cannot send to your own nation"},
-      {{"--node", node, "send", "--channel", "gossip", "--text", "x"},
+      {{"send", "--node", node, "--to", "XX", "--text", "x"}, 2, "unknown nation 'XX'"},
+      {{"send", "--node", node, "--to", "US", "--text", "x"}, 1, "cannot send to your own nation"},
+      {{"send", "--node", node, "--channel", "gossip", "--text", "x"},
        2,
        "--channel: gossip not in {crisis"},
-      {{"--node", node, "send", "--precedence", "urgent", "--text", "x"},
+      {{"send", "--node", node, "--precedence", "urgent", "--text", "x"},
        2,
        "--precedence: urgent not in"},
-      {{"--node", node, "send", "--to", "JP"}, 2, "nothing to send"},
-      {{"--node", node, "ack", "deadbeef"}, 1, "no message with id deadbeef"},
-      {{"--node", node, "ack", "xyz"}, 1, "not 4 to 32 hex digits"},
-      {{"--node", node, "status", "0123456789"}, 1, "no message with id"},
-      {{"--node", (c.path() / "nowhere").string(), "status"}, 1, "no node is running"},
+      {{"send", "--node", node, "--to", "JP"}, 2, "nothing to send"},
+      {{"ack", "--node", node, "deadbeef"}, 1, "no message with id deadbeef"},
+      {{"ack", "--node", node, "xyz"}, 1, "not 4 to 32 hex digits"},
+      {{"status", "--node", node, "0123456789"}, 1, "no message with id"},
+      {{"status", "--node", (c.path() / "nowhere").string()}, 1, "no node is running"},
       {{"status"}, 2, "which node?"},
-      {{"--node", node, "warn", "--to", "JP", "--event-id", "E1"}, 2, "--status must be"},
-      {{"--node", node, "bogus"}, 2, "A subcommand is required"},
-      {{"--node", node, "status", "--timeout", "soon"}, 2, "bad duration 'soon'"},
-      {{"--node", node, "send", "--text", "x", "--no-such-flag"}, 2, "--no-such-flag"},
-      {{"--node", node, "wait", "0123456789abcdef", "--tier", "sometime"}, 2, "--tier must be"},
+      {{"warn", "--node", node, "--to", "JP", "--event-id", "E1"}, 2, "--status must be"},
+      {{"bogus"}, 2, "unknown command 'bogus'"},
+      {{}, 2, "A subcommand is required"},
+      // --node belongs to the commands that talk to a node, after the command.
+      {{"--node", node, "status"}, 2, "--node goes after the command"},
+      {{"certs", "show", "node-us", "--node", node}, 2, "--node"},
+      {{"audit", "verify", "x.db", "--timeout", "5s"}, 2, "--timeout"},
+      // The trust folder is --certs in every command (--dir still works).
+      {{"certs", "show", "node-nowhere", "--certs", c.path().string()}, 1, "node-nowhere"},
+      {{"status", "--node", node, "--timeout", "soon"}, 2, "bad duration 'soon'"},
+      {{"send", "--node", node, "--text", "x", "--no-such-flag"}, 2, "--no-such-flag"},
+      {{"wait", "--node", node, "0123456789abcdef", "--tier", "sometime"}, 2, "--tier must be"},
   };
   for (const auto& tc : cases) {
     CommandResult r = c.Cli(tc.args);
@@ -277,15 +284,15 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
     EXPECT_NE(r.output.find(tc.message), std::string::npos) << "expected '" << tc.message << "' in: " << r.output;
   }
   // The node is still fine, and says so in JSON too.
-  EXPECT_EQ(c.Cli({"--node", node, "status"}).exit_code, 0);
-  CommandResult json = c.Cli({"--node", node, "status", "--json", "--limit", "0"});
+  EXPECT_EQ(c.Cli({"status", "--node", node}).exit_code, 0);
+  CommandResult json = c.Cli({"status", "--node", node, "--json", "--limit", "0"});
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_EQ(json.output.rfind("{\"relays\":[{\"address\":", 0), 0u) << json.output;
   EXPECT_NE(json.output.find("\"nation\":\"NATION_US\""), std::string::npos) << json.output;
   // A wait that times out exits 3 (JP is not running: nothing is delivered).
   std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "nobody home"});
   CommandResult waited =
-      c.Cli({"--node", node, "wait", id, "--tier", "delivered", "--timeout", "300ms"});
+      c.Cli({"wait", "--node", node, id, "--tier", "delivered", "--timeout", "300ms"});
   EXPECT_EQ(waited.exit_code, 3) << waited.output;
   EXPECT_NE(waited.output.find("timed out"), std::string::npos) << waited.output;
 }

@@ -132,7 +132,7 @@ TEST(PriorityTest, ConsultationShowsAnswersAndOverdueNations) {
   // Bad input: responding to something that is not a consultation request.
   std::string plain = c.CliOk("kr", {"send", "--to", "US", "--text", "hello"});
   c.CliOk("kr", {"wait", plain, "--tier", "delivered", "--timeout", "20"});
-  auto r = c.Cli({"--node", c.NodeData("us").string(), "consult", "respond", plain, "--position", "concur"});
+  auto r = c.Cli({"consult", "--node", c.NodeData("us").string(), "respond", plain, "--position", "concur"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("not a consultation request"), std::string::npos) << r.output;
 }
@@ -155,7 +155,7 @@ TEST(PriorityTest, MissileWarningFromJsonIsShownAsADrill) {
   EXPECT_NE(shown.find("precedence:   FLASH"), std::string::npos);
   EXPECT_NE(c.CliOk("us", {"inbox"}).find("MISSILE WARNING [EXERCISE] KR-E7"), std::string::npos);
   ASSERT_TRUE(WriteFileAtomic(json, AsBytes(std::string("{\"status\": \"NOPE\"}")), 0644).ok());
-  auto bad = c.Cli({"--node", c.NodeData("kr").string(), "warn", "--json", json.string()});
+  auto bad = c.Cli({"warn", "--node", c.NodeData("kr").string(), "--json", json.string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("not a valid MissileWarning JSON"), std::string::npos) << bad.output;
 }
