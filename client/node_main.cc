@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
       std::cerr << "hotline-node: --clock-offset: " << offset.status().message() << "\n";
       return 2;
     }
-    int64_t ms = behind ? -offset->count() : offset->count();
-    config.now_ms = [ms] { return hotline::NowUnixMs() + ms; };
+    int64_t us = (behind ? -offset->count() : offset->count()) * 1000;
+    config.now_us = [us] { return hotline::NowUnixUs() + us; };
   }
   if (!hotline::InitCrypto().ok()) return 1;
   hotline::InitLogging("node-" + hotline::NationCode(config.nation), log_file, log_json);

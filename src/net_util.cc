@@ -33,11 +33,13 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
+int64_t NowUnixUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+int64_t NowUnixMs() { return NowUnixUs() / 1000; }
 
 int64_t NowUnix() { return NowUnixMs() / 1000; }
 

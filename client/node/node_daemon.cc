@@ -48,7 +48,8 @@ Status NodeDaemon::Start() {
   std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all, ec);
   HOTLINE_ASSIGN_OR_RETURN(store_, NodeStore::Open(config_.data_dir / "node.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
-  audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation), config_.now_ms);
+  audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation),
+                                      [this] { return config_.now_ms(); });
   committer_->OnRollback([this] {
     audit_->InvalidateCache();
     if (Status st = ReloadStreams(); !st.ok())
@@ -115,7 +116,7 @@ Status NodeDaemon::Start() {
   options.allowed_skew_seconds = config_.allowed_skew_seconds;
   options.rekey_after_messages = config_.rekey_after_messages;
   options.fifo = config_.fifo;
-  options.now_ms = config_.now_ms;
+  options.now_ms = [this] { return config_.now_ms(); };
   RelayPool::Callbacks callbacks;
   callbacks.ready = [this](size_t r, const v1::Hello& hello) { OnRelayReady(r, hello); };
   callbacks.refused = [this](size_t r, const std::string& text) { OnRelayRefused(r, text); };
@@ -438,9 +439,7 @@ void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation p
                       const std::string& text) {
   if (watchers_.empty()) return;
   v1::WatchEvent e;
-  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_us = config_.now_us();
   e.set_at_us(now_us);
   e.set_at_ms(now_us / 1000);
   e.set_kind(kind);

@@ -73,9 +73,10 @@ struct NodeConfig {
   std::chrono::milliseconds reconnect_refused{30000};
   bool fifo = false;  // ignore precedence (benchmark comparison only)
   DeadlinePolicy deadlines = DeadlinePolicy::Defaults();
-  // The node's one wall clock: deadlines, stored times, certificate checks
-  // and audit records all read it.
-  std::function<int64_t()> now_ms = NowUnixMs;
+  // The node's one wall clock, in microseconds: deadlines, stored times,
+  // certificate checks, audit records and watch events all read it.
+  std::function<int64_t()> now_us = NowUnixUs;
+  int64_t now_ms() const { return now_us() / 1000; }
   std::chrono::milliseconds tick{100};  // how often deadlines are checked
   // In-order release: hold time per precedence and gap timeout.
   InboxSequencer::Policy release_policy = InboxSequencer::Policy::Defaults();

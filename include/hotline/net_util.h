@@ -16,6 +16,7 @@ namespace hotline {
 StatusOr<asio::ip::tcp::endpoint> ParseEndpoint(std::string_view text);
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep);
 
+int64_t NowUnixUs();
 int64_t NowUnixMs();
 int64_t NowUnix();
 

@@ -11,6 +11,7 @@
 
 #include "cluster.h"
 #include "hotline/asio.h"
+#include "hotline/control_codec.h"
 #include "hotline/envelope.h"
 #include "hotline/link_connection.h"
 #include "hotline/receipt.h"
@@ -277,6 +278,44 @@ TEST_F(HostileInputTest, MalformedControlRequestsGetAnErrorAndAreAudited) {
             2);
   EXPECT_EQ(
       CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "control socket: unknown control request"), 1);
+}
+
+// A control client that asks and never reads (a stalled `watch` or
+// script): once more than 4 MiB of answers wait for it, the node closes it
+// and audits why; other clients and the node's traffic carry on.
+TEST_F(HostileInputTest, AControlClientThatStopsReadingIsClosedAndOthersCarryOn) {
+  fs::path big = c_.path() / "big.txt";
+  std::ofstream(big) << std::string(900 * 1024, 'x');
+  std::string id = c_.CliOk("us", {"send", "--to", "JP", "--file", big.string()});
+  c_.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "20"});
+
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s",
+                (c_.NodeData("jp") / "control.sock").c_str());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  v1::ControlRequest watch;
+  watch.set_version(1);
+  watch.mutable_watch();
+  Bytes requests = EncodeControlMessage(watch);
+  v1::ControlRequest show;
+  show.set_version(1);
+  show.mutable_show()->set_id_prefix(id);
+  for (int i = 0; i < 40; ++i) {  // 40 x 900 KiB of answers, far beyond any buffer
+    Bytes one = EncodeControlMessage(show);
+    requests.insert(requests.end(), one.begin(), one.end());
+  }
+  ASSERT_TRUE(WriteAll(fd, requests));
+
+  EXPECT_TRUE(Audited(c_.NodeData("jp") / "node.db", v1::AUDIT_EVENT_INPUT_REJECTED,
+                      "control socket: client stopped reading"));
+  // Another operator's commands still work, and messages still arrive.
+  EXPECT_EQ(c_.Cli({"status", "--node", c_.NodeData("jp").string()}).exit_code, 0);
+  ExpectHonestTrafficFlows();
+  ::close(fd);
 }
 
 // Every private key of the trust folder `certs`: raw bytes.
