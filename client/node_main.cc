@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
   std::string nation, log_file;
   bool log_json = false;
   CLI::App app{"Trilateral Hotline national node daemon", "hotline-node"};
-  app.add_option("--nation", nation, "US, JP or KR")->required();
+  app.add_option("--nation", nation, "This node's nation")
+      ->required()
+      ->check(CLI::IsMember({"US", "JP", "KR"}, CLI::ignore_case));
   app.add_option("--certs", config.certs_dir, "Trust folder")->capture_default_str();
   app.add_option("--data", config.data_dir, "Folder for node.db and control.sock")->required();
   app.add_option("--relay", config.relays, "Relay address HOST:PORT (repeat for each relay)")->required();

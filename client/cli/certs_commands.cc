@@ -103,7 +103,8 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   issue->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   issue->add_option("--subject", opts->subject, "Subject, e.g. node-us")->required();
   issue->add_option("--role", opts->role, "node or relay")->check(CLI::IsMember({"node", "relay"}));
-  issue->add_option("--nation", opts->nation, "US, JP or KR (nodes)");
+  issue->add_option("--nation", opts->nation, "The node's nation (nodes only)")
+      ->check(CLI::IsMember({"US", "JP", "KR"}, CLI::ignore_case));
   issue->add_option("--not-before", opts->not_before, "Unix seconds (default: now)");
   issue->add_option("--not-after", opts->not_after, "Unix seconds (default: now + --days)");
   issue->add_option("--days", opts->days, "Validity in days")->capture_default_str();

@@ -116,7 +116,9 @@ StatusOr<v1::MissileWarning> WarningFromOptions(const Options& o) {
     }
   } else {
     auto status = ParseWarningStatusText(o.status);
-    if (!status.ok()) return InvalidArgumentError("--status must be actual, exercise or test");
+    if (!status.ok()) {
+      return InvalidArgumentError("--status is required (actual, exercise or test) unless --json is given");
+    }
     w.set_status(*status);
     w.set_event_id(o.event_id);
     w.set_launch_time_ms(o.launch_time_ms ? o.launch_time_ms : NowUnixMs());
@@ -289,9 +291,6 @@ int RunWatch(const Options& o) {
 
 // Polls status until every recipient reached the tier or the deadline passes.
 int RunWait(const Options& o) {
-  if (o.tier != "accepted" && o.tier != "delivered" && o.tier != "acknowledged") {
-    return Fail(InvalidArgumentError("--tier must be accepted, delivered or acknowledged"));
-  }
   auto deadline = std::chrono::steady_clock::now() + o.timeout;
   v1::ControlRequest req;
   req.mutable_status()->set_id_prefix(o.id);
@@ -328,6 +327,22 @@ int RunConsultStatus(const Options& o) {
   return 0;
 }
 
+// "US", "JP,KR", "all": checked while parsing, so a bad name is exit 2.
+CLI::Validator NationList() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        for (size_t pos = 0; pos <= text.size();) {
+          size_t comma = std::min(text.find(',', pos), text.size());
+          std::string one = text.substr(pos, comma - pos);
+          pos = comma + 1;
+          if (one != "all" && one != "ALL" && !ParseNation(one).ok())
+            return "unknown nation '" + one + "' (US, JP, KR, a comma list, or all)";
+        }
+        return "";
+      },
+      "US|JP|KR|all[,...]");
+}
+
 // --node and --timeout belong to the commands that talk to a node, and
 // only to them (certs, audit and history read files).
 void AddNodeOptions(CLI::App& command, Options& o) {
@@ -343,7 +358,8 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
 
   CLI::App* send = app.add_subcommand("send", "Send a message; prints its id");
   AddNodeOptions(*send, *o);
-  send->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)");
+  send->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)")
+      ->check(NationList());
   send->add_option("--channel", o->channel, "Channel")
       ->check(CLI::IsMember({"crisis", "missile-warning", "consult", "general"}))
       ->capture_default_str();
@@ -355,10 +371,13 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
 
   CLI::App* warn = app.add_subcommand("warn", "Send a missile warning (FLASH, missile-warning channel)");
   AddNodeOptions(*warn, *o);
-  warn->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)");
-  warn->add_option("--precedence", o->precedence, "Default FLASH");
+  warn->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)")
+      ->check(NationList());
+  warn->add_option("--precedence", o->precedence, "Default FLASH")
+      ->check(CLI::IsMember({"flash", "immediate", "priority", "routine"}, CLI::ignore_case));
   warn->add_option("--json", o->json, "Read the MissileWarning from a JSON file (proto3 JSON)");
-  warn->add_option("--status", o->status, "actual, exercise or test");
+  warn->add_option("--status", o->status, "Required unless --json: an actual event, an exercise or a test")
+      ->check(CLI::IsMember({"actual", "exercise", "test"}));
   warn->add_option("--event-id", o->event_id, "Event identifier");
   warn->add_option("--launch-time-ms", o->launch_time_ms, "Launch time, Unix ms (default now)");
   warn->add_option("--launch-lat", o->launch_lat, "Launch latitude");
@@ -376,7 +395,8 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   consult->require_subcommand(1);
   CLI::App* creq = consult->add_subcommand("request", "Ask the other nations to consult");
   AddNodeOptions(*creq, *o);
-  creq->add_option("--to", o->to, "Default all");
+  creq->add_option("--to", o->to, "US, JP, KR, a comma list, or all (default all)")
+      ->check(NationList());
   creq->add_option("--topic", o->topic, "Topic")->required();
   creq->add_option("--question", o->question, "Question")->required();
   AddDurationOption(*creq, "--respond-within", &o->respond_within, std::chrono::minutes(1),
@@ -434,7 +454,9 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   CLI::App* wait = app.add_subcommand("wait", "Wait until every recipient reached a tier");
   AddNodeOptions(*wait, *o);
   wait->add_option("id", o->id, "Message id or unique prefix")->required();
-  wait->add_option("--tier", o->tier, "accepted, delivered or acknowledged")->capture_default_str();
+  wait->add_option("--tier", o->tier, "The tier every recipient must reach")
+      ->check(CLI::IsMember({"accepted", "delivered", "acknowledged"}))
+      ->capture_default_str();
   wait->callback([o, &exit_code] { exit_code = RunWait(*o); });
 }
 

@@ -265,7 +265,8 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
       {{"status", "--node", node, "0123456789"}, 1, "no message with id"},
       {{"status", "--node", (c.path() / "nowhere").string()}, 1, "no node is running"},
       {{"status"}, 2, "which node?"},
-      {{"warn", "--node", node, "--to", "JP", "--event-id", "E1"}, 2, "--status must be"},
+      {{"warn", "--node", node, "--to", "JP", "--event-id", "E1"}, 2, "--status is required"},
+      {{"warn", "--node", node, "--status", "drill"}, 2, "--status: drill not in {actual,exercise,test}"},
       {{"bogus"}, 2, "unknown command 'bogus'"},
       {{}, 2, "A subcommand is required"},
       // --node belongs to the commands that talk to a node, after the command.
@@ -276,7 +277,7 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
       {{"certs", "show", "node-nowhere", "--certs", c.path().string()}, 1, "node-nowhere"},
       {{"status", "--node", node, "--timeout", "soon"}, 2, "bad duration 'soon'"},
       {{"send", "--node", node, "--text", "x", "--no-such-flag"}, 2, "--no-such-flag"},
-      {{"wait", "--node", node, "0123456789abcdef", "--tier", "sometime"}, 2, "--tier must be"},
+      {{"wait", "--node", node, "0123456789abcdef", "--tier", "sometime"}, 2, "--tier: sometime not in"},
   };
   for (const auto& tc : cases) {
     CommandResult r = c.Cli(tc.args);
