@@ -7,6 +7,7 @@
 #include "cli/certs_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/messaging_commands.h"
+#include "cli/operators_commands.h"
 #include "hotline/crypto.h"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   hotline::cli::AddCertsCommands(app, exit_code);
   hotline::cli::AddMessagingCommands(app, exit_code);
   hotline::cli::AddAuditCommands(app, exit_code);
+  hotline::cli::AddOperatorsCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

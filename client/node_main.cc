@@ -9,6 +9,7 @@
 #include "hotline/cli_options.h"
 #include "hotline/logging.h"
 #include "hotline/net_util.h"
+#include "console/console_server.h"
 #include "node/control_server.h"
 #include "node/node_daemon.h"
 
@@ -52,6 +53,21 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
+  hotline::console::ConsoleServerConfig console;
+  std::string console_listen;
+  auto* console_group = app.add_option_group("Console", "The operator console in a browser (docs/CONSOLE.md)");
+  console_group->add_option("--console", console_listen,
+                            "Serve the console at HOST:PORT (loopback unless --console-allow-remote)");
+  console_group->add_flag("--console-allow-remote", console.allow_remote,
+                          "Allow a non-loopback --console address (put TLS in front of it)");
+  console_group->add_option("--console-origin", console.extra_origins,
+                            "Another origin the console is reached at, e.g. https://hotline.example "
+                            "behind a TLS proxy (repeatable)");
+  console_group->add_option("--console-frame-ancestor", console.frame_ancestors,
+                            "An origin whose page may frame the console, e.g. the situation room "
+                            "(repeatable)");
+  console_group->add_flag("--console-secure-cookie", console.secure_cookie,
+                          "Mark the session cookie Secure (when served over TLS)");
   if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-node", argc, argv)) return *exit_code;
 
   auto parsed = hotline::ParseNation(nation);
@@ -118,7 +134,20 @@ int main(int argc, char** argv) {
     daemon.Stop("control socket failed");
     return 1;
   }
+  std::unique_ptr<hotline::console::ConsoleServer> console_server;
+  if (!console_listen.empty()) {
+    console.listen = console_listen;
+    console.data_dir = config.data_dir;
+    console_server = std::make_unique<hotline::console::ConsoleServer>(io, daemon, console);
+    if (hotline::Status st = console_server->Start(); !st.ok()) {
+      spdlog::critical("cannot start the console: {}", st.ToString());
+      control.Stop();
+      daemon.Stop("console failed");
+      return 1;
+    }
+  }
   return hotline::RunUntilSignalled(io, "node", [&](const std::string& why) {
+    if (console_server) console_server->Stop();
     control.Stop();
     daemon.Stop(why);
   });

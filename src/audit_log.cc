@@ -42,6 +42,7 @@ v1::AuditRecord ToAuditRecord(const AuditEntry& e) {
   for (v1::Nation n : e.recipients) r.add_recipients(n);
   r.set_release(e.release);
   r.set_at_ms(e.at_ms);
+  r.set_operator_name(e.operator_name);
   return r;
 }
 

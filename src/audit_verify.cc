@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "hotline/audit_log.h"
+#include "hotline/file_util.h"
+#include "hotline/net_util.h"
+#include "hotline/trust_dir.h"
 #include "hotline/merkle.h"
 #include "hotline/sqlite_db.h"
 
@@ -132,6 +135,37 @@ StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
     roots.emplace_back(cp.size(), root);
   }
   return rep;
+}
+
+std::function<StatusOr<Ed25519Public>(const std::string&)> CheckpointKeysFrom(
+    const std::filesystem::path& certs_dir) {
+  return [certs_dir](const std::string& signer) -> StatusOr<Ed25519Public> {
+    HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(certs_dir));
+    HOTLINE_ASSIGN_OR_RETURN(Bytes cert, ReadFileBytes(certs_dir / (signer + ".cert"), 4096));
+    CertExpectations expect;
+    expect.now_unix = NowUnix();
+    expect.allowed_skew_seconds = 365LL * 86400;
+    CertCheck check = trust.Verify(cert, expect);
+    if (!check.ok()) return PermissionDeniedError(signer + ": " + check.message);
+    Ed25519Public key;
+    std::copy_n(check.cert->details.signing_public_key().begin(), key.size(), key.begin());
+    return key;
+  };
+}
+
+v1::AuditVerification ToProto(const std::filesystem::path& store, const AuditVerifyReport& r,
+                              size_t witnessed_copies) {
+  v1::AuditVerification v;
+  v.set_store(store.string());
+  v.set_origin(r.origin);
+  v.set_records(r.records);
+  v.set_checkpoints(r.checkpoints);
+  v.set_latest_checkpoint(r.latest_checkpoint);
+  v.set_intact(r.ok());
+  if (r.first_bad_index) v.set_first_bad_index(*r.first_bad_index);
+  v.set_problem(r.problem);
+  v.set_witnessed_copies(witnessed_copies);
+  return v;
 }
 
 }  // namespace hotline

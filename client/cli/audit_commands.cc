@@ -49,22 +49,6 @@ std::vector<std::filesystem::path> ExpandStores(const std::vector<std::string>& 
   return out;
 }
 
-// Looks up a signer's key in the certificate folder, checking the certificate.
-std::function<StatusOr<Ed25519Public>(const std::string&)> KeysFrom(const std::string& certs) {
-  return [certs](const std::string& signer) -> StatusOr<Ed25519Public> {
-    HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(certs));
-    HOTLINE_ASSIGN_OR_RETURN(Bytes cert, ReadFileBytes(std::filesystem::path(certs) / (signer + ".cert"), 4096));
-    CertExpectations expect;
-    expect.now_unix = NowUnix();
-    expect.allowed_skew_seconds = 365LL * 86400;  // old logs outlive certificates' windows
-    CertCheck check = trust.Verify(cert, expect);
-    if (!check.ok()) return PermissionDeniedError(signer + ": " + check.message);
-    Ed25519Public key;
-    std::copy_n(check.cert->details.signing_public_key().begin(), key.size(), key.begin());
-    return key;
-  };
-}
-
 StatusOr<std::vector<v1::SignedCheckpoint>> WitnessedCopies(const std::vector<std::string>& stores,
                                                             const std::string& origin) {
   std::vector<v1::SignedCheckpoint> out;
@@ -74,21 +58,6 @@ StatusOr<std::vector<v1::SignedCheckpoint>> WitnessedCopies(const std::vector<st
     for (auto& cp : copies) out.push_back(std::move(cp));
   }
   return out;
-}
-
-v1::AuditVerification VerificationOf(const std::filesystem::path& store, const AuditVerifyReport& r,
-                                     size_t witnessed_copies) {
-  v1::AuditVerification v;
-  v.set_store(store.string());
-  v.set_origin(r.origin);
-  v.set_records(r.records);
-  v.set_checkpoints(r.checkpoints);
-  v.set_latest_checkpoint(r.latest_checkpoint);
-  v.set_intact(r.ok());
-  if (r.first_bad_index) v.set_first_bad_index(*r.first_bad_index);
-  v.set_problem(r.problem);
-  v.set_witnessed_copies(witnessed_copies);
-  return v;
 }
 
 // Reads every store's records and checks the run across them.
@@ -151,12 +120,12 @@ StatusOr<v1::AuditVerification> VerifyOneLog(const std::filesystem::path& store,
                                              const std::string& certs,
                                              const std::vector<std::string>& witness_stores) {
   AuditVerifyOptions options;
-  options.key_for = KeysFrom(certs);
+  options.key_for = CheckpointKeysFrom(certs);
   HOTLINE_ASSIGN_OR_RETURN(AuditVerifyReport first, VerifyAuditStore(store, options));
-  if (witness_stores.empty()) return VerificationOf(store, first, 0);
+  if (witness_stores.empty()) return ToProto(store, first, 0);
   HOTLINE_ASSIGN_OR_RETURN(options.witnessed, WitnessedCopies(witness_stores, first.origin));
   HOTLINE_ASSIGN_OR_RETURN(AuditVerifyReport report, VerifyAuditStore(store, options));
-  return VerificationOf(store, report, options.witnessed.size());
+  return ToProto(store, report, options.witnessed.size());
 }
 
 void PrintVerification(const v1::AuditVerification& v) {
@@ -314,7 +283,7 @@ int RunCheckProof(const AuditOptions& o) {
   }
   v1::SignedCheckpoint scp;
   if (!scp.ParseFromString(f.signed_checkpoint())) return Fail(InvalidArgumentError("checkpoint does not parse"));
-  auto key = KeysFrom(o.certs)(f.origin());
+  auto key = CheckpointKeysFrom(o.certs)(f.origin());
   if (!key.ok()) return Fail(key.status());
   auto cp = VerifyCheckpointSignature(scp, *key);
   if (!cp.ok()) return Fail(cp.status());

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <pwd.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -38,6 +41,7 @@ struct Options {
   std::chrono::milliseconds respond_within{30 * 60'000};
   std::chrono::milliseconds watch_for{0};  // 0 = until interrupted
   bool as_json = false;      // --json: the control API's answer as proto3 JSON
+  std::string operator_as = "duty-officer";  // console link --as
 };
 
 std::filesystem::path SocketPath(const Options& o) {
@@ -52,12 +56,19 @@ std::filesystem::path SocketPath(const Options& o) {
   return p;
 }
 
+// Who asks, for the node's audit records: "cli:<login name>".
+std::string CliOperatorName() {
+  const passwd* user = ::getpwuid(::getuid());
+  return std::string("cli:") + (user && user->pw_name ? user->pw_name : std::to_string(::getuid()));
+}
+
 StatusOr<v1::ControlResponse> Call(const Options& o, const v1::ControlRequest& req) {
   auto path = SocketPath(o);
   if (path.empty()) return InvalidArgumentError("which node? pass --node DIR (or set HOTLINE_NODE)");
   HOTLINE_ASSIGN_OR_RETURN(auto client, ControlClient::Connect(path));
-  auto timeout = o.timeout;
-  return client->Call(req, timeout);
+  v1::ControlRequest named = req;
+  named.set_operator_name(CliOperatorName());
+  return client->Call(named, o.timeout);
 }
 
 // Fills recipients, channel and precedence of `send` from the options.
@@ -351,6 +362,16 @@ void AddNodeOptions(CLI::App& command, Options& o) {
                     "How long to wait for the node or a condition (default 30s)");
 }
 
+int RunConsoleLink(const Options& o) {
+  v1::ControlRequest req;
+  req.mutable_console_link()->set_operator_name(o.operator_as);
+  auto r = Call(o, req);
+  if (!r.ok()) return Fail(r.status());
+  if (!r->ok()) return Fail(StatusOf(*r));
+  std::cout << r->console_link().url() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddMessagingCommands(CLI::App& app, int& exit_code) {
@@ -450,6 +471,14 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
                     "Stop after this long (default: until interrupted)");
   watch->add_flag("--json", o->as_json, "One proto3 JSON object per event (JSON lines)");
   watch->callback([o, &exit_code] { exit_code = RunWatch(*o); });
+
+  CLI::App* console = app.add_subcommand("console", "The node's operator console (docs/CONSOLE.md)");
+  console->require_subcommand(1);
+  CLI::App* link = console->add_subcommand("link", "Print a new one-time console login link");
+  AddNodeOptions(*link, *o);
+  link->add_option("--as", o->operator_as, "Operator name it signs in as")
+      ->capture_default_str();
+  link->callback([o, &exit_code] { exit_code = RunConsoleLink(*o); });
 
   CLI::App* wait = app.add_subcommand("wait", "Wait until every recipient reached a tier");
   AddNodeOptions(*wait, *o);

@@ -174,28 +174,15 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
         break;
       }
       if (!*next) break;
-      switch (request.kind_case()) {
-        case v1::ControlRequest::kSend: daemon_.Send(request.send(), reply); break;
-        case v1::ControlRequest::kInbox: reply(daemon_.Inbox(request.inbox())); break;
-        case v1::ControlRequest::kShow: reply(daemon_.Show(request.show())); break;
-        case v1::ControlRequest::kAck: daemon_.Ack(request.ack(), reply); break;
-        case v1::ControlRequest::kStatus: reply(daemon_.GetStatus(request.status())); break;
-        case v1::ControlRequest::kConsultStatus:
-          reply(daemon_.ConsultStatus(request.consult_status()));
-          break;
-        case v1::ControlRequest::kWatch:
-          if (watcher == 0) {
-            watcher = daemon_.Subscribe([s](const v1::WatchEvent& e) {
-              v1::ControlResponse r;
-              r.set_ok(true);
-              *r.mutable_event() = e;
-              s->Push(std::move(r));
-            });
-          }
-          break;
-        default:
-          daemon_.RejectControlInput("unknown control request");
-          reply(ErrorResponse(InvalidArgumentError("unknown control request")));
+      if (!request.has_watch()) {
+        daemon_.Handle(request, reply);
+      } else if (watcher == 0) {
+        watcher = daemon_.Subscribe([s](const v1::WatchEvent& e) {
+          v1::ControlResponse r;
+          r.set_ok(true);
+          *r.mutable_event() = e;
+          s->Push(std::move(r));
+        });
       }
     }
   }

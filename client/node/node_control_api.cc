@@ -1,6 +1,9 @@
 // The daemon's control API (docs/PROTOCOL.md §7): what the CLI asks of a
 // running node. Each call answers with a ControlResponse; sends and
 // acknowledgments answer only once their durable write has committed.
+#include <deque>
+
+#include "hotline/audit_verify.h"
 #include "hotline/control_codec.h"
 #include "node/node_daemon.h"
 
@@ -18,15 +21,43 @@ v1::ControlResponse Ok() {
 
 }  // namespace
 
-void NodeDaemon::Send(const v1::SendRequest& request, Reply reply) {
+void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
+  const std::string& who = request.operator_name().empty() ? "operator" : request.operator_name();
+  switch (request.kind_case()) {
+    case v1::ControlRequest::kSend: return Send(request.send(), who, std::move(reply));
+    case v1::ControlRequest::kInbox: return reply(Inbox(request.inbox()));
+    case v1::ControlRequest::kShow: return reply(Show(request.show()));
+    case v1::ControlRequest::kAck: return Ack(request.ack(), who, std::move(reply));
+    case v1::ControlRequest::kStatus: return reply(GetStatus(request.status()));
+    case v1::ControlRequest::kConsultStatus: return reply(ConsultStatus(request.consult_status()));
+    case v1::ControlRequest::kAudit: return AuditView(request.audit(), std::move(reply));
+    case v1::ControlRequest::kConsoleLink: {
+      if (!console_links_) {
+        return reply(Error(FailedPreconditionError("this node serves no console (--console)")));
+      }
+      auto link = console_links_(request.console_link().operator_name());
+      if (!link.ok()) return reply(Error(link.status()));
+      v1::ControlResponse r = Ok();
+      *r.mutable_console_link() = *link;
+      return reply(r);
+    }
+    default:
+      RejectControlInput("unknown control request");
+      return reply(Error(InvalidArgumentError("unknown control request")));
+  }
+}
+
+void NodeDaemon::Send(const v1::SendRequest& request, const std::string& operator_name,
+                      Reply reply) {
   if (request.body().has_checkpoint_note()) {
     return reply(Error(InvalidArgumentError("checkpoint notes are sent by the node itself")));
   }
   witness_->NoteTraffic();
-  SendInternal(request, /*system=*/false, std::move(reply));
+  SendInternal(request, /*system=*/false, operator_name, std::move(reply));
 }
 
-void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply reply) {
+void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system,
+                              const std::string& operator_name, Reply reply) {
   v1::EnvelopeHeader h;
   h.set_version(kEnvelopeVersion);
   h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
@@ -70,7 +101,7 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system, Reply
   }
   v1::Body body = request.body();
   body.set_version(1);
-  SealAndStore(h, body, [reply](const Status& st, const Bytes& id) {
+  SealAndStore(h, body, operator_name, [reply](const Status& st, const Bytes& id) {
     if (!st.ok()) return reply(Error(st));
     v1::ControlResponse r = Ok();
     r.mutable_send()->set_message_id(ToString(id));
@@ -99,7 +130,8 @@ v1::ControlResponse NodeDaemon::Show(const v1::ShowRequest& request) {
   return r;
 }
 
-void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
+void NodeDaemon::Ack(const v1::AckRequest& request, const std::string& operator_name,
+                     Reply reply) {
   auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/true);
   if (!id.ok()) return reply(Error(id.status()));
   auto row = store_->GetInbox(*id);
@@ -111,11 +143,11 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
         Error(FailedPreconditionError("message " + ToHex(*id) + " was already acknowledged")));
   }
   Bytes message_id = *id;
-  auto finish = [this, entry, message_id, reply](const Bytes& reply_id) {
+  auto finish = [this, entry, message_id, reply, operator_name](const Bytes& reply_id) {
     int64_t now = config_.now_ms();
     v1::Nation sender = entry.entry.sender();
     PendingReceipt pending = MakeReceipt({v1::RECEIPT_KIND_ACKNOWLEDGED, message_id, entry.digest,
-                                          sender, entry.entry.precedence(), reply_id},
+                                          sender, entry.entry.precedence(), reply_id, operator_name},
                                          config_.nation, identity_->details.serial(),
                                          identity_->keys.signing.secret, now);
     AuditEntry rec{
@@ -123,7 +155,8 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
         .message_id = ToString(message_id),
         .envelope_digest = ToString(entry.digest),
         .peer = sender,
-        .detail = "operator acknowledged" + std::string(reply_id.empty() ? "" : " with a reply")};
+        .detail = "operator acknowledged" + std::string(reply_id.empty() ? "" : " with a reply"),
+        .operator_name = operator_name};
     committer_->Submit(
         [this, message_id, now, pending, rec]() -> Status {
           HOTLINE_RETURN_IF_ERROR(store_->MarkInboxAcknowledged(message_id, now));
@@ -149,7 +182,7 @@ void NodeDaemon::Ack(const v1::AckRequest& request, Reply reply) {
   answer.set_precedence(entry.entry.precedence());
   answer.mutable_body()->set_in_reply_to(ToString(message_id));
   answer.mutable_body()->mutable_text()->set_text(request.reply_text());
-  Send(answer, [finish, reply](v1::ControlResponse r) {
+  Send(answer, operator_name, [finish, reply](v1::ControlResponse r) {
     if (!r.ok()) return reply(r);
     finish(ToBytes(r.send().message_id()));
   });
@@ -198,6 +231,53 @@ v1::ControlResponse NodeDaemon::ConsultStatus(const v1::ConsultStatusRequest& re
     *r.mutable_consult_status()->add_consultations() = std::move(s);
   }
   return r;
+}
+
+// Reads the log through a read-only connection on a background thread:
+// a full verification reads every record and must not hold up a FLASH.
+void NodeDaemon::AuditView(const v1::AuditRequest& request, Reply reply) {
+  v1::ControlResponse r = Ok();
+  auto* out = r.mutable_audit();
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    if (n == config_.nation) continue;
+    auto* w = out->add_witnessing();
+    w->set_nation(n);
+    w->set_sent_size(witness_->SentTo(n));
+    w->set_witnessed_size(witness_->WitnessedOf(NodeSubject(n)));
+  }
+  if (auto latest = audit_->LatestCheckpoint(); latest.ok() && *latest) {
+    out->mutable_latest_checkpoint()->ParseFromString((*latest)->checkpoint());
+  }
+  size_t limit = request.limit() == 0 ? 50 : std::min<size_t>(request.limit(), 500);
+  std::filesystem::path store = config_.data_dir / "node.db";
+  std::filesystem::path certs = config_.certs_dir;
+  bool verify = request.verify();
+  if (!background_) background_ = std::make_unique<asio::thread_pool>(1);
+  asio::post(*background_, [this, r, store, certs, limit, verify, reply]() mutable {
+    auto* view = r.mutable_audit();
+    std::deque<v1::AuditRecord> newest;
+    Status st = [&]() -> Status {
+      HOTLINE_ASSIGN_OR_RETURN(AuditLogReader reader, AuditLogReader::Open(store));
+      return reader.ForEachRecord([&](const AuditLogReader::StoredRecord& stored) {
+        view->set_size(stored.index + 1);
+        newest.emplace_back().ParseFromArray(stored.record.data(),
+                                             static_cast<int>(stored.record.size()));
+        if (newest.size() > limit) newest.pop_front();
+        return Status::Ok();
+      });
+    }();
+    for (auto& record : newest) *view->add_records() = std::move(record);
+    if (st.ok() && verify) {
+      auto report = VerifyAuditStore(store, {.key_for = CheckpointKeysFrom(certs), .witnessed = {}});
+      if (report.ok()) {
+        *view->mutable_verification() = ToProto(store, *report, 0);
+      } else {
+        st = report.status();
+      }
+    }
+    if (!st.ok()) r = Error(st);
+    asio::post(io_, [reply, r = std::move(r)]() { reply(r); });
+  });
 }
 
 }  // namespace hotline::node

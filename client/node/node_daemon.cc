@@ -306,12 +306,12 @@ void NodeDaemon::SendWithdraw(size_t relay, const Bytes& message_id, v1::Precede
   (void)pool_->Send(relay, f, precedence);
 }
 
-void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
+void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body, std::string operator_name,
                               std::function<void(const Status&, const Bytes&)> done) {
   auto row = std::make_shared<OutboxRow>();
   auto body_copy = std::make_shared<v1::Body>(body);
   committer_->Submit(
-      [this, row, header, body]() mutable -> Status {
+      [this, row, header, body, operator_name]() mutable -> Status {
         auto next = sequences_.Stamp(header);
         Sha256Digest digest{};
         HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body, &digest));
@@ -336,7 +336,8 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body,
                                                 .channel = header.channel(),
                                                 .detail = "to " + named,
                                                 .sequence = header.sequence(),
-                                                .recipients = to}));
+                                                .recipients = to,
+                                                .operator_name = operator_name}));
         sequences_.Commit(next);  // restored from the store after a rollback
         return Status::Ok();
       },

@@ -103,18 +103,28 @@ class NodeDaemon {
   void Stop(const std::string& why);
   const NodeConfig& config() const { return config_; }
 
-  // Control API (node_control_api.cc).
-  void Send(const v1::SendRequest& request, Reply reply);
-  v1::ControlResponse Inbox(const v1::InboxRequest& request);
-  v1::ControlResponse Show(const v1::ShowRequest& request);
-  void Ack(const v1::AckRequest& request, Reply reply);
-  v1::ControlResponse GetStatus(const v1::StatusRequest& request);
-  v1::ControlResponse ConsultStatus(const v1::ConsultStatusRequest& request);
+  // The control API (node_control_api.cc, docs/PROTOCOL.md §7): the one
+  // way in for the control socket and the console alike. `watch` is not
+  // answered here; watchers Subscribe.
+  void Handle(const v1::ControlRequest& request, Reply reply);
+  // Issues console login links; set by main when the node serves a console.
+  using LinkIssuer =
+      std::function<StatusOr<v1::ConsoleLinkResponse>(const std::string& operator_name)>;
+  void SetConsoleLinks(LinkIssuer issuer) { console_links_ = std::move(issuer); }
+  // Audits a console session event (OPERATOR_LOGIN / OPERATOR_LOGOUT).
+  void AuditOperator(v1::AuditEvent event, const std::string& operator_name,
+                     const std::string& detail) {
+    AuditAsync({.event = event, .detail = detail, .operator_name = operator_name});
+  }
   int Subscribe(Watcher watcher);
   void Unsubscribe(int id);
   // A malformed control request: logged, audited (INPUT_REJECTED) and shown to watchers.
   void RejectControlInput(const std::string& why) {
     RejectInput("control socket: " + why, {}, v1::NATION_UNSPECIFIED);
+  }
+  // A request the console refused: the same, "console: <why>".
+  void RejectConsoleInput(const std::string& why) {
+    RejectInput("console: " + why, {}, v1::NATION_UNSPECIFIED);
   }
 
  private:
@@ -148,8 +158,16 @@ class NodeDaemon {
   void WithdrawCopies(const Bytes& message_id, const std::set<int>& relays,
                       v1::Precedence precedence);
   void SendWithdraw(size_t relay, const Bytes& message_id, v1::Precedence precedence);
-  void SendInternal(const v1::SendRequest& request, bool system, Reply reply);
-  void SealAndStore(v1::EnvelopeHeader header, v1::Body body,
+  void Send(const v1::SendRequest& request, const std::string& operator_name, Reply reply);
+  v1::ControlResponse Inbox(const v1::InboxRequest& request);
+  v1::ControlResponse Show(const v1::ShowRequest& request);
+  void Ack(const v1::AckRequest& request, const std::string& operator_name, Reply reply);
+  v1::ControlResponse GetStatus(const v1::StatusRequest& request);
+  v1::ControlResponse ConsultStatus(const v1::ConsultStatusRequest& request);
+  void AuditView(const v1::AuditRequest& request, Reply reply);
+  void SendInternal(const v1::SendRequest& request, bool system, const std::string& operator_name,
+                    Reply reply);
+  void SealAndStore(v1::EnvelopeHeader header, v1::Body body, std::string operator_name,
                     std::function<void(const Status&, const Bytes&)> done);
 
   // Receiving: inside a durable write, stores and audits what the
@@ -220,6 +238,9 @@ class NodeDaemon {
   std::deque<std::string> alerts_;
   std::map<int, Watcher> watchers_;
   int next_watcher_ = 1;
+  LinkIssuer console_links_;
+  // Slow read-only work (a full audit verification) off the event loop.
+  std::unique_ptr<asio::thread_pool> background_;
   std::unique_ptr<asio::steady_timer> tick_timer_;
   int64_t last_checkpoint_ms_ = 0;
   uint64_t last_checkpoint_size_ = 0;

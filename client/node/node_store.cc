@@ -5,6 +5,7 @@
 
 #include "hotline/audit_log.h"
 #include "hotline/names.h"
+#include "hotline/receipt.h"
 #include "hotline/text.h"
 
 namespace hotline::node {
@@ -329,7 +330,7 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
       db_->Prepare(
           "SELECT o.channel, o.precedence, o.created_at_ms, o.summary, o.accepted_at_ms, "
           "r.recipient,"
-          " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue FROM outbox o"
+          " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue, r.ack_receipt FROM outbox o"
           " JOIN outbox_recipient r USING(message_id) WHERE o.message_id=? ORDER BY r.recipient"));
   s.Bind(1, message_id);
   v1::MessageStatus out;
@@ -349,6 +350,11 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
     r->set_delivered_at_ms(s.ColumnInt(6));
     r->set_acknowledged_at_ms(s.ColumnInt(7));
     r->set_overdue(s.ColumnInt(8) != 0);
+    // Who acknowledged is in the signed receipt itself, checked when it came.
+    Bytes ack = s.ColumnBlob(9);
+    if (auto receipt = ParseReceipt(ack); !ack.empty() && receipt.ok()) {
+      r->set_acknowledged_by(receipt->details.operator_name());
+    }
   }
   if (!any) return NotFoundError("no sent message with id " + ToHex(message_id));
   return out;

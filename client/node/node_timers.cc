@@ -146,7 +146,7 @@ void NodeDaemon::Checkpoint(bool share) {
           *request.mutable_body()->mutable_checkpoint_note() = std::move(note.note);
           v1::Nation to = note.to;
           uint64_t size = note.size;
-          SendInternal(request, /*system=*/true, [this, to, size](v1::ControlResponse r) {
+          SendInternal(request, /*system=*/true, "", [this, to, size](v1::ControlResponse r) {
             if (!r.ok()) return;  // the next checkpoint carries a proof from the old size
             witness_->Sent(to, size);
             committer_->SubmitLazy([this, to, size]() { return store_->SetWitnessSent(to, size); });

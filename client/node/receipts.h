@@ -23,7 +23,8 @@ struct ReceiptFor {
   Bytes digest;  // the envelope digest (§4) it binds
   v1::Nation sender = v1::NATION_UNSPECIFIED;
   v1::Precedence precedence = v1::PRECEDENCE_FLASH;  // of the message: the receipt travels at it
-  Bytes reply_id;  // acknowledgments: the reply sent with it, if any
+  Bytes reply_id = {};  // acknowledgments: the reply sent with it, if any
+  std::string operator_name = {};  // acknowledgments: who acknowledged
 };
 
 // Signs a receipt as `self` (certificate `serial`) at `at_ms`.

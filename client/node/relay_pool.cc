@@ -54,13 +54,16 @@ Status RelayPool::Send(size_t relay, const v1::LinkFrame& frame, int precedence,
 }
 
 void RelayPool::FillStatus(v1::StatusResponse& out) const {
+  int first = First();
   for (const auto& relay : relays_) {
+    bool in_use = first >= 0 && &relay == &relays_[static_cast<size_t>(first)];
     auto* rs = out.add_relays();
     rs->set_address(relay.address);
     rs->set_subject(relay.subject);
     rs->set_connected(relay.link && relay.ready);
     rs->set_since_ms(relay.since_ms);
     rs->set_last_error(relay.last_error);
+    rs->set_in_use(in_use);
   }
 }
 

@@ -30,6 +30,12 @@ class WitnessDesk {
 
   void RestoreSent(v1::Nation to, uint64_t size) { sent_[to] = size; }
   void RestoreWitnessed(const v1::SignedCheckpoint& checkpoint) { witness_->Restore(checkpoint); }
+  // Our checkpoint size last sent to `nation`; the size of `origin`'s log we witnessed.
+  uint64_t SentTo(v1::Nation nation) const {
+    auto it = sent_.find(nation);
+    return it == sent_.end() ? 0 : it->second;
+  }
+  uint64_t WitnessedOf(const std::string& origin) const { return witness_->WitnessedSize(origin); }
 
   // Operator traffic since the last share; checkpoints are shared only
   // after it, so that witnessing (whose own messages grow the logs) does

@@ -67,6 +67,7 @@ struct AuditEntry {
   std::vector<v1::Nation> recipients = {};
   v1::ReleaseOrder release = v1::RELEASE_ORDER_IN_SEQUENCE;
   int64_t at_ms = 0;  // 0: the log's clock at append time
+  std::string operator_name = {};  // the operator whose action it records
 };
 
 // The entry's fields as a record (version, index and actor are the log's).

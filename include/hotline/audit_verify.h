@@ -40,6 +40,16 @@ struct AuditVerifyReport {
 StatusOr<AuditVerifyReport> VerifyAuditStore(const std::filesystem::path& path,
                                              const AuditVerifyOptions& options);
 
+// Checkpoint signers' keys from the trust folder `certs_dir`: each
+// certificate is checked against the root (a year of clock tolerance: old
+// logs outlive certificates' validity windows).
+std::function<StatusOr<Ed25519Public>(const std::string&)> CheckpointKeysFrom(
+    const std::filesystem::path& certs_dir);
+
+// The report as `audit verify --json` prints it (hotline.v1.AuditVerification).
+v1::AuditVerification ToProto(const std::filesystem::path& store, const AuditVerifyReport& report,
+                              size_t witnessed_copies);
+
 }  // namespace hotline
 
 #endif  // HOTLINE_AUDIT_VERIFY_H_

@@ -40,6 +40,11 @@ class Witness {
                         const std::vector<Bytes>& proof);
   // Restores the last accepted checkpoint of an origin (from the store).
   void Restore(const v1::SignedCheckpoint& checkpoint);
+  // The size of the last accepted checkpoint of `origin` (0: none).
+  uint64_t WitnessedSize(const std::string& origin) const {
+    auto it = last_.find(origin);
+    return it == last_.end() ? 0 : it->second.size();
+  }
 
  private:
   std::string self_;
