@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libcli11-dev
   python3 python3-dissononce
   clang libclang-rt-14-dev
+  chromium chromium-driver python3-selenium
 )
 missing=()
 for p in "${packages[@]}"; do

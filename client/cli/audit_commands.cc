@@ -188,6 +188,7 @@ std::string DescribeRecord(const v1::AuditRecord& r) {
   if (!r.peer_subject().empty()) line += "  " + Printable(r.peer_subject());
   if (!r.reason().empty()) line += "  " + Printable(r.reason());
   if (!r.detail().empty()) line += "  (" + Printable(r.detail()) + ")";
+  if (!r.operator_name().empty()) line += "  by " + Printable(r.operator_name());
   return line;
 }
 

@@ -62,7 +62,10 @@ export class Inbox {
     const flash = this.entries.filter((e) => unacked(e) && precedence(e.precedence) === 'FLASH');
     this.app.flashState(flash);
     this.app.unacknowledgedCount(this.entries.filter(unacked).length);
-    if (this.openId) this.open(this.openId, false);
+    // The open message is drawn again only when its state changed: an
+    // operator typing a reply must not lose it to a live event.
+    const open = this.entries.find((x) => x.message_id === this.openId);
+    if (open && (open.acknowledged_at_ms || '') !== this.openAcked) this.open(this.openId, false);
   }
 
   render() {
@@ -92,6 +95,7 @@ export class Inbox {
     const e = this.entries.find((x) => x.message_id === messageId);
     if (!e) return;
     this.openId = messageId;
+    this.openAcked = e.acknowledged_at_ms || '';
     const pending = !ms(e.acknowledged_at_ms);
     const reply = h('textarea', {class: 'reply', rows: 2, placeholder: 'Optional reply, sent with the acknowledgment'});
     const status = h('p', {class: 'status', role: 'status'});

@@ -139,14 +139,23 @@ export class Sent {
 }
 
 export class Consultations {
-  constructor(root, app) { this.root = root; this.app = app; }
+  constructor(root, app) { this.root = root; this.app = app; this.cards = null; }
 
   async refresh() {
+    if (!this.cards) {
+      this.cards = h('div', {class: 'cards'});
+      fill(this.root, h('h2', {}, 'Consultations'), this.requestForm(), this.cards);
+    }
+    // Not while an operator is typing an answer: after they leave the field.
+    if (this.cards.contains(document.activeElement)) {
+      document.activeElement.addEventListener('blur', () => this.refresh(), {once: true});
+      return;
+    }
     let list;
     try {
       list = (await api.control({consult_status: {}})).consult_status || {};
     } catch (e) {
-      return this.app.error(this.root, e);
+      return this.app.error(this.cards, e);
     }
     const own = nation(this.app.session.nation);
     const cards = (list.consultations || []).map((c) => {
@@ -161,7 +170,7 @@ export class Consultations {
           h('ul', {class: 'answers'}, answers),
           mine ? '' : this.answerForm(c));
     });
-    fill(this.root, h('h2', {}, 'Consultations'), this.requestForm(), cards.length ? cards : h('p', {}, 'No consultations.'));
+    fill(this.cards, cards.length ? cards : h('p', {}, 'No consultations.'));
   }
 
   requestForm() {
@@ -179,7 +188,9 @@ export class Consultations {
         await api.control({send: {to: to.values(), channel: 'CHANNEL_CONSULT', body: {consult_request: {
           topic: topic.value, question: question.value, respond_by_ms: String(Date.now() + Number(minutes.value) * 60000)}}}});
         status.textContent = 'Consultation requested.';
-        setTimeout(() => this.refresh(), 300);
+        topic.value = '';
+        question.value = '';
+        this.refresh();
       } catch (err) {
         this.app.error(status, err);
       }
