@@ -5,17 +5,21 @@
 #   bash scripts/demo.sh              # the demo
 #   bash scripts/demo.sh --kill-relay # also kill -9 the relay in use mid-scenario
 #   bash scripts/demo.sh --no-build   # skip install and build (binaries in build/)
+#   bash scripts/demo.sh --console    # then keep everything running with the three
+#                                     # operator consoles and a situation room page
+#                                     # (ports HOTLINE_CONSOLE_PORT, +1, +2; default 8401)
 # HOTLINE_DEMO_DIR (default run/demo) holds its certificates, stores and logs;
 # HOTLINE_DEMO_BIN (default build) is the build tree whose binaries it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-build=1 kill_relay=0
+build=1 kill_relay=0 consoles=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --kill-relay) kill_relay=1 ;;
-    *) echo "usage: bash scripts/demo.sh [--kill-relay] [--no-build]" >&2; exit 2 ;;
+    --console) consoles=1 ;;
+    *) echo "usage: bash scripts/demo.sh [--kill-relay] [--console] [--no-build]" >&2; exit 2 ;;
   esac
 done
 if [ "$build" = 1 ]; then
@@ -73,10 +77,23 @@ for r in 1 2; do
 done
 
 say "starting the national nodes US, JP and KR"
+console_port=${HOTLINE_CONSOLE_PORT:-8401}
+declare -A console_args
+if [ "$consoles" = 1 ]; then
+  # Each console may be framed by the situation room (served by the US one).
+  frame=()
+  for i in 0 1 2; do frame+=(--console-frame-ancestor "http://127.0.0.1:$((console_port + i))"); done
+  i=0
+  for n in us jp kr; do
+    console_args[$n]="--console 127.0.0.1:$((console_port + i)) ${frame[*]}"
+    i=$((i + 1))
+  done
+fi
 for n in us jp kr; do
   mkdir -p "$run/node-$n"
+  # shellcheck disable=SC2086  # the console arguments are split on purpose
   "$bin/client/hotline-node" --nation "$n" --certs "$run/certs" --data "$run/node-$n" "${relays[@]}" \
-    --log-file "$run/node-$n/node.log" &
+    --log-file "$run/node-$n/node.log" ${console_args[$n]:-} &
   pids+=($!)
 done
 for n in us jp kr; do
@@ -151,6 +168,30 @@ for n in kr jp us; do
   echo "--- sent by ${n^^}:"
   "$hotline" status --node "$run/node-$n" --limit 10 | grep -v -e '^node ' -e '^  relay '
 done
+
+if [ "$consoles" = 1 ]; then
+  say "The consoles are running (Ctrl-C stops everything)"
+  links=()
+  for n in us jp kr; do
+    echo "${n^^} console: $("$hotline" console link --node "$run/node-$n")"
+    links+=("$("$hotline" console link --node "$run/node-$n")")
+  done
+  room="http://127.0.0.1:$console_port/room.html"
+  sep='?'
+  for l in "${links[@]}"; do
+    room+="${sep}c=$(printf '%s' "$l" | sed 's/:/%3A/g; s#/#%2F#g; s/?/%3F/g; s/=/%3D/g')"
+    sep='&'
+  done
+  echo
+  echo "Situation room (US, JP and KR side by side): $room"
+  echo
+  echo "Each link signs in once (as duty-officer); for more: hotline console link --node $run/node-us"
+  echo "Operator accounts with passwords: hotline operators add NAME --node $run/node-us"
+  stop_requested=0
+  trap 'stop_requested=1' INT TERM
+  while [ "$stop_requested" = 0 ]; do sleep 1; done
+  trap - INT TERM
+fi
 
 say "stopping nodes and relays"
 stop_all

@@ -239,8 +239,12 @@ export class Links {
         h('td', {}, r.subject || '?'), h('td', {}, r.address),
         h('td', {class: 'link-state'}, r.connected ? (r.in_use ? 'IN USE' : 'UP') : 'DOWN'),
         h('td', {}, r.since_ms ? `since ${zulu(r.since_ms)}` : ''), h('td', {class: 'error-text'}, r.last_error || '')));
-    const clocks = (status.clocks || []).map((c) => h('li', {class: c.out_of_step ? 'out-of-step' : ''},
-        `${c.peer}: ${Number(c.offset_ms || 0) >= 0 ? 'ahead' : 'behind'} by ${Math.abs(Number(c.offset_ms || 0))} ms${c.out_of_step ? ' — OUT OF STEP' : ''}`));
+    const clocks = (status.clocks || []).map((c) => {
+      const offset = Number(c.offset_ms || 0);
+      const text = Math.abs(offset) < 1000 ? 'in step (within 1 s)'
+        : `${offset > 0 ? 'ahead' : 'behind'} by at least ${(Math.abs(offset) / 1000).toFixed(1)} s`;
+      return h('li', {class: c.out_of_step ? 'out-of-step' : ''}, `${c.peer}: ${text}${c.out_of_step ? ' — OUT OF STEP' : ''}`);
+    });
     fill(this.root, h('h2', {}, 'Relay links'),
         h('table', {class: 'links'}, h('thead', {}, h('tr', {}, ['Relay', 'Address', 'State', '', 'Last error'].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
         h('h3', {}, 'Changes seen'), h('ul', {class: 'link-history'}, this.history.map((t) => h('li', {}, t))),
