@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "../tests/support/child_process.h"
+#include "console_watchers.h"
 #include "../tests/unit/test_util.h"
+#include "console_watchers.h"
 #include "hotline/asio.h"
 #include "hotline/control_codec.h"
 #include "hotline/envelope.h"
@@ -43,6 +45,8 @@ struct Args {
   std::string background = "none";  // flash-latency: none, small (256 B) or large (64 KiB)
   size_t kills = 20;                  // failover: relay kills
   bool freeze = false;                // failover: SIGSTOP instead of SIGKILL
+  bool consoles = false;  // latency: every node serves a console, an emulated page watching each
+  bool flash = false;     // latency: FLASH on the crisis channel instead of ROUTINE
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -98,6 +102,10 @@ struct Cluster {
       argv.push_back(addr);
     }
     if (args.fifo) argv.push_back("--fifo");
+    if (args.consoles) {
+      argv.push_back("--console");
+      argv.push_back("127.0.0.1:0");
+    }
     nodes.push_back(std::make_unique<ChildProcess>(argv, (dir.path() / (nation + ".log")).string()));
     if (!WaitFile(data / "control.sock")) throw std::runtime_error("node did not start");
     return data / "control.sock";
@@ -379,6 +387,18 @@ int Latency(const Args& args) {
   Cluster cluster(args);
   fs::path us = cluster.StartNode("us");
   cluster.StartNode("jp");
+  cluster.StartNode("kr");  // three nodes either way: only the consoles differ
+  std::unique_ptr<ConsoleWatchers> pages;
+  if (args.consoles) {
+    std::vector<std::string> links;
+    for (const char* n : {"us", "jp", "kr"}) {
+      fs::path url = cluster.dir.path() / (std::string("node-") + n) / "console-url";
+      if (!WaitFile(url)) throw std::runtime_error("no console at " + url.string());
+      std::string link = testing::ReadFileOrDie(url);
+      links.push_back(link.substr(0, link.find('\n')));
+    }
+    pages = std::make_unique<ConsoleWatchers>(links);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   asio::io_context io;
   Control sends(io, us), watch(io, us);
@@ -389,7 +409,7 @@ int Latency(const Args& args) {
   std::string text(250, 'l');
   for (size_t i = 0; i < args.messages + 50; ++i) {
     auto t0 = Clock::now();
-    sends.Send(SendRequest(text));
+    sends.Send(SendRequest(text, args.flash ? v1::CHANNEL_CRISIS : v1::CHANNEL_GENERAL));
     if (!sends.Next().ok()) return 1;
     for (;;) {
       v1::ControlResponse r = watch.Next();
@@ -399,8 +419,13 @@ int Latency(const Args& args) {
   }
   std::sort(us_samples.begin(), us_samples.end());
   auto pct = [&](double p) { return us_samples[static_cast<size_t>(p * static_cast<double>(us_samples.size() - 1))]; };
-  std::printf("latency: %zu sequential messages US->JP, send -> signed receipt verified at US\n",
-              us_samples.size());
+  std::printf("latency: %zu sequential %s messages US->JP, send -> signed receipt verified at US%s\n",
+              us_samples.size(), args.flash ? "FLASH" : "ROUTINE",
+              args.consoles ? ", three consoles open and watching" : "");
+  if (pages) {
+    std::printf("  consoles: %zu live-feed frames followed, %zu page requests answered, %zu failures\n",
+                pages->events(), pages->requests(), pages->failures());
+  }
   std::printf("  p50 %.0f us  p90 %.0f us  p99 %.0f us  max %.0f us\n", pct(0.5), pct(0.9), pct(0.99),
               us_samples.back());
   return 0;
@@ -483,12 +508,18 @@ int main(int argc, char** argv) {
     std::cerr << "usage: hotline_load relay-throughput|e2e-throughput|latency|flash-latency|failover\n"
                  "       [--kills N] [--freeze]\n"
                  "       [--messages N] [--window W] [--accept-only] [--fifo]\n"
+                 "       latency: [--flash] [--consoles]\n"
                  "       [--background none|small|large]\n";
     return 2;
   }
   args.mode = argv[1];
   for (int i = 2; i < argc; i += 2) {
     std::string k = argv[i];
+    if (k == "--consoles" || k == "--flash") {
+      (k == "--flash" ? args.flash : args.consoles) = true;
+      --i;
+      continue;
+    }
     if (k == "--accept-only" || k == "--fifo" || k == "--freeze") {
       (k == "--fifo" ? args.fifo : k == "--freeze" ? args.freeze : args.accept_only) = true;
       --i;

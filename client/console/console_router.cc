@@ -18,14 +18,6 @@ std::string_view SV(boost::beast::string_view s) { return {s.data(), s.size()}; 
 
 constexpr size_t kMaxBody = 64 * 1024;
 
-std::string JsonOf(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
-  return out;
-}
-
 std::string_view PathOf(const HttpRequest& request) {
   std::string_view target = SV(request.target());
   return target.substr(0, target.find('?'));
@@ -49,6 +41,19 @@ std::string QueryValue(std::string_view target, std::string_view key) {
 }
 
 }  // namespace
+
+std::string JsonOf(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+void ConsoleBackend::RenderJson(std::shared_ptr<const google::protobuf::Message> message,
+                                std::function<void(std::string)> done) {
+  done(JsonOf(*message));
+}
 
 std::string CookieValue(std::string_view header, std::string_view name) {
   while (!header.empty()) {
@@ -95,9 +100,14 @@ void ConsoleRouter::Secure(HttpResponse& r) const {
 
 HttpResponse ConsoleRouter::Json(const HttpRequest& request, http::status status,
                                  const google::protobuf::Message& body) {
+  return JsonText(request, status, JsonOf(body));
+}
+
+HttpResponse ConsoleRouter::JsonText(const HttpRequest& request, http::status status,
+                                     std::string body) {
   HttpResponse r{status, request.version()};
   r.set(http::field::content_type, "application/json; charset=utf-8");
-  r.body() = JsonOf(body);
+  r.body() = std::move(body);
   r.keep_alive(request.keep_alive());
   Secure(r);
   r.prepare_payload();
@@ -299,7 +309,11 @@ void ConsoleRouter::ControlCall(const HttpRequest& request, const Session& sessi
   // The signed-in operator, whatever the page claims.
   control.set_operator_name(session.operator_name);
   backend_.Control(control, [this, request, done = std::move(done)](v1::ControlResponse r) {
-    done(Json(request, r.ok() ? http::status::ok : http::status::unprocessable_entity, r));
+    auto status = r.ok() ? http::status::ok : http::status::unprocessable_entity;
+    backend_.RenderJson(std::make_shared<const v1::ControlResponse>(std::move(r)),
+                        [this, request, status, done](std::string json) {
+                          done(JsonText(request, status, std::move(json)));
+                        });
   });
 }
 

@@ -12,6 +12,7 @@
 
 #include <boost/beast/http.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -41,7 +42,15 @@ class ConsoleBackend {
   virtual void SessionEvent(v1::AuditEvent event, const std::string& operator_name,
                             const std::string& detail) = 0;
   virtual int64_t NowMs() = 0;
+  // Renders `message` as proto3 JSON for `done` (on the event loop). A
+  // large answer (a 200-message inbox) costs a millisecond or more: the
+  // server does it on a worker thread. This default renders in place.
+  virtual void RenderJson(std::shared_ptr<const google::protobuf::Message> message,
+                          std::function<void(std::string)> done);
 };
+
+// proto3 JSON with the .proto's field names, on one line.
+std::string JsonOf(const google::protobuf::Message& message);
 
 struct ConsoleOptions {
   v1::Nation nation = v1::NATION_UNSPECIFIED;
@@ -82,6 +91,7 @@ class ConsoleRouter {
                       const std::string& why, const std::string& peer, bool audit = true);
   HttpResponse Json(const HttpRequest& request, http::status status,
                     const google::protobuf::Message& body);
+  HttpResponse JsonText(const HttpRequest& request, http::status status, std::string body);
   void Secure(HttpResponse& response) const;
   std::string SessionCookie(const std::string& token, bool clear = false) const;
   bool HostAllowed(const HttpRequest& request) const;

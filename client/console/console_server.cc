@@ -20,6 +20,7 @@ using asio::ip::tcp;
 namespace {
 constexpr size_t kMaxEventBacklog = 1 << 20;  // unsent live-feed bytes per console
 constexpr auto kReadTimeout = std::chrono::seconds(30);
+constexpr auto kGatherEvents = std::chrono::milliseconds(25);
 }  // namespace
 
 struct ConsoleServer::Connection {
@@ -39,7 +40,7 @@ struct ConsoleServer::Connection {
 
 struct ConsoleServer::Feed {
   explicit Feed(asio::any_io_executor e) : wake(e, asio::steady_timer::time_point::max()) {}
-  std::deque<std::string> queue;
+  std::deque<v1::WatchEvent> queue;  // rendered as JSON by the writer, off the event's path
   size_t bytes = 0;
   bool overflow = false;
   bool closed = false;
@@ -215,18 +216,17 @@ awaitable<void> ConsoleServer::StreamEvents(std::shared_ptr<Connection> c, HttpR
   auto feed = std::make_shared<Feed>(ws.get_executor());
   int watcher = daemon_.Subscribe([feed](const v1::WatchEvent& e) {
     if (feed->closed || feed->overflow) return;
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(e, &json, options);
-    if (feed->bytes + json.size() > kMaxEventBacklog) {
+    size_t size = e.ByteSizeLong();
+    if (feed->bytes + size > kMaxEventBacklog) {
       feed->overflow = true;
     } else {
-      feed->bytes += json.size();
-      feed->queue.push_back(std::move(json));
+      feed->bytes += size;
+      feed->queue.push_back(e);
     }
     feed->wake.cancel();
   });
+  google::protobuf::util::JsonPrintOptions json_options;
+  json_options.preserve_proto_field_names = true;
   asio::co_spawn(ws.get_executor(), ReadUntilClosed(c, feed), asio::detached);
   while (!feed->closed && !stopping_) {
     if (feed->overflow) {
@@ -238,10 +238,20 @@ awaitable<void> ConsoleServer::StreamEvents(std::shared_ptr<Connection> c, HttpR
       co_await feed->wake.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    std::string next = std::move(feed->queue.front());
-    feed->queue.pop_front();
-    feed->bytes -= next.size();
-    co_await ws.async_write(asio::buffer(next), asio::redirect_error(use_awaitable, ec));
+    // Events come in bursts (a message's arrival, receipt, acknowledgment):
+    // gathered for 25 ms and sent as one frame, one JSON object per line, so
+    // that a busy node wakes each page once per burst, not once per event.
+    asio::steady_timer gather(ws.get_executor(), kGatherEvents);
+    co_await gather.async_wait(asio::redirect_error(use_awaitable, ec));
+    std::string frame;
+    while (!feed->queue.empty()) {
+      std::string line;
+      (void)google::protobuf::util::MessageToJsonString(feed->queue.front(), &line, json_options);
+      frame += line + "\n";
+      feed->bytes -= std::min(feed->bytes, feed->queue.front().ByteSizeLong());
+      feed->queue.pop_front();
+    }
+    co_await ws.async_write(asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
     if (ec) break;
   }
   feed->closed = true;
@@ -270,5 +280,13 @@ void ConsoleServer::SessionEvent(v1::AuditEvent event, const std::string& operat
 }
 
 int64_t ConsoleServer::NowMs() { return daemon_.config().now_ms(); }
+
+void ConsoleServer::RenderJson(std::shared_ptr<const google::protobuf::Message> message,
+                               std::function<void(std::string)> done) {
+  asio::post(*workers_, [this, message, done = std::move(done)]() {
+    std::string json = JsonOf(*message);  // reads a message no one changes any more
+    asio::post(io_, [json = std::move(json), done]() mutable { done(std::move(json)); });
+  });
+}
 
 }  // namespace hotline::console

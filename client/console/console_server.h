@@ -49,6 +49,8 @@ class ConsoleServer : public ConsoleBackend {
   void SessionEvent(v1::AuditEvent event, const std::string& operator_name,
                     const std::string& detail) override;
   int64_t NowMs() override;
+  void RenderJson(std::shared_ptr<const google::protobuf::Message> message,
+                  std::function<void(std::string)> done) override;
 
  private:
   struct Connection;

@@ -64,7 +64,11 @@ export function liveFeed(onEvent, onState) {
     socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`);
     socket.onopen = () => { delay = 250; onState(true); };
     socket.onmessage = (message) => {
-      try { onEvent(JSON.parse(message.data)); } catch (e) { console.error(e); }
+      // One or more events per frame, one JSON object per line.
+      for (const line of String(message.data).split('\n')) {
+        if (!line) continue;
+        try { onEvent(JSON.parse(line)); } catch (e) { console.error(e); }
+      }
     };
     socket.onclose = () => {
       onState(false);

@@ -126,14 +126,33 @@ class Console {
     this.refreshAll(e.kind);
   }
 
+  // Which views an event can change: a view is asked again only then.
+  static concerns(kind, view) {
+    const kinds = {
+      inbox: ['arrived', 'gap-closed'],
+      sent: ['accepted', 'delivered', 'acknowledged', 'alert', 'rejected'],
+      consult: ['arrived', 'alert'],
+      links: ['link-up', 'link-down', 'relay-error', 'alert'],
+      compose: [], audit: [],
+    };
+    return (kinds[view] || []).includes(kind);
+  }
+
   refreshAll(kind = '') {
-    clearTimeout(this.pending);
-    // Events come in bursts: refresh once per burst.
+    // Only the views the event concerns (the inbox, which drives the FLASH
+    // banner, and the one on screen), at most four times a second however
+    // fast events come: a busy node must not spend its loop answering its
+    // own consoles.
+    this.stale = this.stale || new Set();
+    for (const view of new Set(['inbox', this.current])) {
+      if (!kind || Console.concerns(kind, view)) this.stale.add(view);
+    }
+    if (this.pending || this.stale.size === 0) return;
     this.pending = setTimeout(() => {
-      this.views.inbox.refresh();
-      const view = this.views[this.current];
-      if (view !== this.views.inbox && view.refresh) view.refresh(kind);
-    }, 100);
+      this.pending = null;
+      for (const view of this.stale) this.views[view].refresh();
+      this.stale.clear();
+    }, 250);
   }
 
   // Called by the inbox with its entries: the banner and tone follow the

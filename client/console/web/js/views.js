@@ -255,8 +255,7 @@ export class Links {
 export class Audit {
   constructor(root, app) { this.root = root; this.app = app; this.verification = null; }
 
-  async refresh(kind = '') {
-    if (kind) return;  // not on every live event: the log is read in full
+  async refresh() {
     let view;
     try {
       view = (await api.control({audit: {limit: 40}})).audit || {};
