@@ -58,7 +58,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [ ! -f "$run/certs/root.cert" ]; then
   say "creating trust material in run/demo/certs"
-  "$hotline" certs init --certs "$run/certs" --relays 2
+  "$hotline" certs init --demo --certs "$run/certs" --relays 2
 fi
 rm -rf "$run"/relay-* "$run"/node-* "$run"/*.addr
 

@@ -41,24 +41,125 @@ std::string RoleName(v1::Role role) {
   }
 }
 
-v1::Certificate SignCertificate(const v1::CertificateDetails& details,
-                                const Ed25519Secret& issuer_secret) {
-  v1::Certificate cert;
-  cert.set_details(details.SerializeAsString());
-  Ed25519Signature sig =
-      Ed25519Sign(issuer_secret, DomainSeparated(kCertificateTag, {AsBytes(cert.details())}));
-  cert.set_signature(ToString(sig));
-  return cert;
+v1::RootSignature SignAsRoot(std::string_view tag, const std::string& signed_bytes,
+                             const Ed25519KeyPair& root) {
+  v1::RootSignature sig;
+  sig.set_key_id(ToString(KeyIdOf(root.public_key)));
+  sig.set_signature(ToString(Ed25519Sign(root.secret, DomainSeparated(tag, {AsBytes(signed_bytes)}))));
+  return sig;
+}
+
+void AddRootSignature(v1::Certificate& certificate, const Ed25519KeyPair& root) {
+  *certificate.add_signatures() = SignAsRoot(kCertificateTag, certificate.details(), root);
 }
 
 v1::RevocationList SignRevocationList(const v1::RevocationListDetails& details,
-                                      const Ed25519Secret& issuer_secret) {
+                                      const std::vector<const Ed25519KeyPair*>& roots) {
   v1::RevocationList list;
   list.set_details(details.SerializeAsString());
-  Ed25519Signature sig =
-      Ed25519Sign(issuer_secret, DomainSeparated(kRevocationListTag, {AsBytes(list.details())}));
-  list.set_signature(ToString(sig));
+  for (const auto* root : roots) *list.add_signatures() = SignAsRoot(kRevocationListTag, list.details(), *root);
   return list;
+}
+
+v1::RootDocument SignRootDocument(const v1::RootDocumentDetails& details,
+                                  const std::vector<const Ed25519KeyPair*>& roots) {
+  v1::RootDocument doc;
+  doc.set_details(details.SerializeAsString());
+  for (const auto* root : roots) *doc.add_signatures() = SignAsRoot(kRootDocumentTag, doc.details(), *root);
+  return doc;
+}
+
+std::optional<v1::Nation> ParsedRootDocument::NationOf(ByteView key_id) const {
+  for (const auto& k : details.keys()) {
+    if (ConstantTimeEqual(KeyIdOf(AsBytes(k.signing_public_key())), key_id)) return k.nation();
+  }
+  return std::nullopt;
+}
+
+StatusOr<ParsedRootDocument> ParseRootDocument(ByteView encoded) {
+  if (encoded.size() > limits::kMaxCertificateBytes) {
+    return InvalidArgumentError("root document larger than " +
+                                std::to_string(limits::kMaxCertificateBytes) + " bytes");
+  }
+  ParsedRootDocument out;
+  if (!out.document.ParseFromArray(encoded.data(), static_cast<int>(encoded.size())) ||
+      !out.details.ParseFromString(out.document.details())) {
+    return InvalidArgumentError("not a valid hotline.v1.RootDocument");
+  }
+  const auto& d = out.details;
+  if (d.version() != 1) return InvalidArgumentError("unsupported root document version " + std::to_string(d.version()));
+  std::set<int> nations;
+  for (const auto& k : d.keys()) {
+    if (k.nation() == v1::NATION_UNSPECIFIED || !v1::Nation_IsValid(k.nation()) ||
+        !nations.insert(k.nation()).second || k.signing_public_key().size() != kEd25519PublicLen) {
+      return InvalidArgumentError("root document keys must be one 32-byte key per distinct nation");
+    }
+  }
+  if (d.threshold() < 2 || d.threshold() > static_cast<uint32_t>(d.keys_size())) {
+    return InvalidArgumentError("root document threshold " + std::to_string(d.threshold()) +
+                                " must be at least 2 and at most the " +
+                                std::to_string(d.keys_size()) + " keys");
+  }
+  return out;
+}
+
+std::set<v1::Nation> NationsThatSigned(const ParsedRootDocument& document, std::string_view tag,
+                                       const std::string& signed_bytes,
+                                       const google::protobuf::RepeatedPtrField<v1::RootSignature>& sigs) {
+  std::set<v1::Nation> nations;
+  Bytes message = DomainSeparated(tag, {AsBytes(signed_bytes)});
+  for (const auto& k : document.details.keys()) {
+    Bytes key_id = KeyIdOf(AsBytes(k.signing_public_key()));
+    // Each key once, whatever the number of signatures naming it (the
+    // python-tuf advisory: one key counted several times toward a threshold).
+    for (const auto& sig : sigs) {
+      if (ConstantTimeEqual(AsBytes(sig.key_id()), key_id) &&
+          Ed25519Verify(AsBytes(k.signing_public_key()), message, AsBytes(sig.signature()))) {
+        nations.insert(k.nation());
+        break;
+      }
+    }
+  }
+  return nations;
+}
+
+std::string NationList(const std::set<v1::Nation>& nations) {
+  std::string out;
+  for (v1::Nation n : nations) out += (out.empty() ? "" : ", ") + NationCode(n);
+  return out.empty() ? "none" : out;
+}
+
+Status CheckRootDocument(const ParsedRootDocument& document, int64_t now_unix) {
+  auto signed_by = NationsThatSigned(document, kRootDocumentTag, document.document.details(),
+                                     document.document.signatures());
+  if (signed_by.size() < document.details.threshold()) {
+    return PermissionDeniedError("root document " + std::to_string(document.details.serial()) +
+                                 " is signed by " + NationList(signed_by) + ": needs " +
+                                 std::to_string(document.details.threshold()) + " of its nations");
+  }
+  if (now_unix > document.details.expires_unix()) {
+    return PermissionDeniedError("root document " + std::to_string(document.details.serial()) +
+                                 " expired at " + FormatUnixUtc(document.details.expires_unix()));
+  }
+  return Status::Ok();
+}
+
+Status CheckRootUpdate(const ParsedRootDocument& current, const ParsedRootDocument& next,
+                       int64_t now_unix) {
+  if (next.details.serial() <= current.details.serial()) {
+    return PermissionDeniedError("root document " + std::to_string(next.details.serial()) +
+                                 " is not newer than the one in force (" +
+                                 std::to_string(current.details.serial()) + "): rollback refused");
+  }
+  HOTLINE_RETURN_IF_ERROR(CheckRootDocument(next, now_unix));
+  auto by_current = NationsThatSigned(current, kRootDocumentTag, next.document.details(),
+                                      next.document.signatures());
+  if (by_current.size() < current.details.threshold()) {
+    return PermissionDeniedError("root document " + std::to_string(next.details.serial()) +
+                                 " is signed by " + NationList(by_current) + " of the keys in force: needs " +
+                                 std::to_string(current.details.threshold()));
+  }
+  return Status::Ok();
 }
 
 StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded) {
@@ -77,16 +178,15 @@ StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded) {
   }
   if (d.signing_public_key().size() != kEd25519PublicLen ||
       d.noise_public_key().size() != kX25519Len ||
-      (!d.e2e_public_key().empty() && d.e2e_public_key().size() != kX25519Len) ||
-      out.certificate.signature().size() != kEd25519SignatureLen) {
+      (!d.e2e_public_key().empty() && d.e2e_public_key().size() != kX25519Len)) {
     return InvalidArgumentError("certificate has a key or signature of the wrong length");
   }
   if (d.role() == v1::ROLE_UNSPECIFIED || d.not_after_unix() < d.not_before_unix()) {
     return InvalidArgumentError("certificate has no role or an empty validity window");
   }
-  if (d.role() == v1::ROLE_NODE &&
-      (d.nation() == v1::NATION_UNSPECIFIED || d.e2e_public_key().empty())) {
-    return InvalidArgumentError("node certificate lacks a nation or an end-to-end key");
+  if (d.nation() == v1::NATION_UNSPECIFIED || !v1::Nation_IsValid(d.nation()) ||
+      (d.role() == v1::ROLE_NODE && d.e2e_public_key().empty())) {
+    return InvalidArgumentError("certificate lacks a nation, or a node's end-to-end key");
   }
   return out;
 }
@@ -116,44 +216,56 @@ std::string_view CertFailureName(CertFailure failure) {
   return "unknown";
 }
 
-StatusOr<TrustStore> TrustStore::Create(ByteView root_certificate) {
-  auto parsed = ParseCertificate(root_certificate);
-  if (!parsed.ok()) return parsed.status();
-  const auto& d = parsed->details;
-  if (d.role() != v1::ROLE_ROOT) return InvalidArgumentError("root certificate lacks ROLE_ROOT");
+StatusOr<TrustStore> TrustStore::Create(ByteView root_document, int64_t now_unix) {
+  HOTLINE_ASSIGN_OR_RETURN(ParsedRootDocument root, ParseRootDocument(root_document));
+  HOTLINE_RETURN_IF_ERROR(CheckRootDocument(root, now_unix));
   TrustStore store;
-  store.root_ = d;
-  store.root_key_id_ = KeyIdOf(AsBytes(d.signing_public_key()));
-  if (AsBytes(d.issuer_key_id()).size() != kKeyIdLen ||
-      !ConstantTimeEqual(AsBytes(d.issuer_key_id()), store.root_key_id_) ||
-      !Ed25519Verify(AsBytes(d.signing_public_key()),
-                     DomainSeparated(kCertificateTag, {AsBytes(parsed->certificate.details())}),
-                     AsBytes(parsed->certificate.signature()))) {
-    return PermissionDeniedError("root certificate is not validly self-signed");
-  }
+  store.root_ = std::move(root);
   return store;
 }
 
-Status TrustStore::SetRevocationList(ByteView encoded_list) {
+Status TrustStore::AddRevocationList(ByteView encoded_list) {
   if (encoded_list.size() > limits::kMaxRevocationListBytes) {
     return InvalidArgumentError("revocation list too large");
   }
   v1::RevocationList list;
   v1::RevocationListDetails details;
   if (!list.ParseFromArray(encoded_list.data(), static_cast<int>(encoded_list.size())) ||
-      !details.ParseFromString(list.details())) {
-    return InvalidArgumentError("revocation list is not a valid hotline.v1.RevocationList");
+      !details.ParseFromString(list.details()) || details.version() != 2) {
+    return InvalidArgumentError("revocation list is not a valid hotline.v1.RevocationList (version 2)");
   }
-  if (!Ed25519Verify(AsBytes(root_.signing_public_key()),
-                     DomainSeparated(kRevocationListTag, {AsBytes(list.details())}),
-                     AsBytes(list.signature()))) {
-    return PermissionDeniedError("revocation list is not signed by the root");
+  auto signed_by = NationsThatSigned(root_, kRevocationListTag, list.details(), list.signatures());
+  v1::Nation issuer = details.issuer();
+  std::string name = issuer == v1::NATION_UNSPECIFIED ? "the joint revocation list"
+                                                      : NationCode(issuer) + "'s revocation list";
+  if (issuer == v1::NATION_UNSPECIFIED) {
+    if (signed_by.size() < root_.details.threshold()) {
+      return PermissionDeniedError(name + " is signed by " + NationList(signed_by) + ": needs " +
+                                   std::to_string(root_.details.threshold()) + " nations");
+    }
+  } else {
+    if (!signed_by.count(issuer)) {
+      return PermissionDeniedError(name + " is not signed by " + NationCode(issuer) + "'s root");
+    }
+    for (const auto& r : details.revoked()) {
+      if (r.nation() != issuer) {
+        return PermissionDeniedError(name + " revokes serial " + std::to_string(r.serial()) + " of " +
+                                     NationCode(r.nation()) +
+                                     ": a nation revokes only its own certificates alone");
+      }
+    }
   }
-  if (details.number() < crl_number_) {
-    return FailedPreconditionError("revocation list is older than the one in force");
+  uint64_t& number = crl_numbers_[issuer];
+  if (details.number() < number) {
+    return FailedPreconditionError(name + " number " + std::to_string(details.number()) +
+                                   " is older than the one in force (" + std::to_string(number) + ")");
   }
-  revoked_ = std::set<uint64_t>(details.revoked_serials().begin(), details.revoked_serials().end());
-  crl_number_ = details.number();
+  number = details.number();
+  for (auto it = revoked_.begin(); it != revoked_.end();) {
+    it = (issuer == v1::NATION_UNSPECIFIED ? false : it->second == issuer) ? revoked_.erase(it)
+                                                                            : std::next(it);
+  }
+  for (const auto& r : details.revoked()) revoked_.insert({r.serial(), r.nation()});
   return Status::Ok();
 }
 
@@ -168,15 +280,28 @@ CertCheck TrustStore::Verify(ByteView encoded_certificate, const CertExpectation
   if (!parsed.ok()) return fail(CertFailure::kMalformed, parsed.status().message());
   const auto& d = parsed->details;
   const std::string who = "'" + d.subject() + "' serial " + std::to_string(d.serial());
-  if (!ConstantTimeEqual(AsBytes(d.issuer_key_id()), root_key_id_)) {
-    return fail(CertFailure::kUnknownIssuer, who + " names issuer " + ToHex(AsBytes(d.issuer_key_id())));
-  }
-  if (!Ed25519Verify(AsBytes(root_.signing_public_key()),
-                     DomainSeparated(kCertificateTag, {AsBytes(parsed->certificate.details())}),
-                     AsBytes(parsed->certificate.signature()))) {
-    return fail(CertFailure::kBadSignature, who);
-  }
   if (d.role() == v1::ROLE_ROOT) return fail(CertFailure::kWrongRole, who + " is a root");
+  auto signed_by = NationsThatSigned(root_, kCertificateTag, parsed->certificate.details(),
+                                     parsed->certificate.signatures());
+  bool names_our_roots = false;
+  for (const auto& sig : parsed->certificate.signatures()) {
+    names_our_roots = names_our_roots || root_.NationOf(AsBytes(sig.key_id())).has_value();
+  }
+  if (!names_our_roots) {
+    return fail(CertFailure::kUnknownIssuer,
+                who + " is signed by no national root of root document " +
+                    std::to_string(root_.details.serial()));
+  }
+  if (signed_by.size() < root_.details.threshold() || !signed_by.count(d.nation())) {
+    return fail(CertFailure::kBadSignature,
+                who + " (" + NationCode(d.nation()) + ") is signed by " + NationList(signed_by) +
+                    ": needs its own nation's root and " +
+                    std::to_string(root_.details.threshold() - 1) + " other");
+  }
+  if (expect.check_validity_period && expect.now_unix > root_.details.expires_unix()) {
+    return fail(CertFailure::kExpired, who + ": the root document expired at " +
+                                           FormatUnixUtc(root_.details.expires_unix()));
+  }
   if (expect.check_validity_period &&
       expect.now_unix + expect.allowed_skew_seconds < d.not_before_unix()) {
     return fail(CertFailure::kNotYetValid, who + " valid from " +
@@ -196,7 +321,7 @@ CertCheck TrustStore::Verify(ByteView encoded_certificate, const CertExpectation
     return fail(CertFailure::kWrongNation,
                 who + " is " + NationCode(d.nation()) + ", expected " + NationCode(*expect.nation));
   }
-  if (revoked_.count(d.serial()) != 0) return fail(CertFailure::kRevoked, who);
+  if (IsRevoked(d.serial(), d.nation())) return fail(CertFailure::kRevoked, who);
   if (expect.noise_public_key &&
       !ConstantTimeEqual(AsBytes(d.noise_public_key()), *expect.noise_public_key)) {
     return fail(CertFailure::kKeyMismatch, who);

@@ -5,6 +5,7 @@
 
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
+#include <map>
 
 namespace hotline {
 namespace fs = std::filesystem;
@@ -78,8 +79,7 @@ KeyMaterial NewKeys(bool with_e2e) {
   return keys;
 }
 
-v1::CertificateDetails DetailsFor(const IssueOptions& o, const KeyMaterial& keys,
-                                  ByteView issuer_key_id) {
+v1::CertificateDetails DetailsFor(const IssueOptions& o, const KeyMaterial& keys) {
   v1::CertificateDetails d;
   d.set_version(kCertificateVersion);
   d.set_subject(o.subject);
@@ -91,14 +91,41 @@ v1::CertificateDetails DetailsFor(const IssueOptions& o, const KeyMaterial& keys
   d.set_not_before_unix(o.not_before_unix);
   d.set_not_after_unix(o.not_after_unix);
   d.set_serial(RandomSerial());
-  d.set_issuer_key_id(ToString(issuer_key_id));
   return d;
 }
 
-Status WriteCrl(const fs::path& dir, const v1::RevocationListDetails& details,
-                const Ed25519Secret& root_secret) {
-  std::string encoded = SignRevocationList(details, root_secret).SerializeAsString();
-  return WriteFileAtomic(dir / "revocations.crl", AsBytes(encoded), kPublicMode);
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Status WriteRootKeyFile(const fs::path& path, const Ed25519KeyPair& key, const std::string& subject) {
+  v1::PrivateKeyFile file;
+  file.set_version(1);
+  file.set_subject(subject);
+  file.set_signing_seed(ToString(key.seed()));
+  std::string encoded = file.SerializeAsString();
+  Status st = WriteFileAtomic(path, AsBytes(encoded), kSecretMode);
+  Wipe(encoded);
+  Wipe(*file.mutable_signing_seed());
+  return st;
+}
+
+// The root keys of this folder (a demo folder holds all three; a nation's
+// offline folder its own), by nation.
+std::map<v1::Nation, Ed25519KeyPair> RootKeysIn(const fs::path& dir) {
+  std::map<v1::Nation, Ed25519KeyPair> out;
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    auto key = LoadRootKey(RootKeyPath(dir, n));
+    if (key.ok()) out.emplace(n, std::move(key).value());
+  }
+  return out;
+}
+
+Status WriteRevocationList(const fs::path& dir, const v1::RevocationListDetails& details,
+                           const std::vector<const Ed25519KeyPair*>& roots) {
+  std::string encoded = SignRevocationList(details, roots).SerializeAsString();
+  return WriteFileAtomic(RevocationListPath(dir, details.issuer()), AsBytes(encoded), kPublicMode);
 }
 
 
@@ -120,35 +147,39 @@ Status InitTrustDirectory(const fs::path& dir, const TrustInitOptions& options) 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return UnavailableError("cannot create " + dir.string() + ": " + ec.message());
-  if (fs::exists(KeyPath(dir, "root")) || fs::exists(CertPath(dir, "root"))) {
+  if (fs::exists(dir / kRootDocumentFile) || !RootKeysIn(dir).empty()) {
     return AlreadyExistsError(dir.string() + " already holds a root; refusing to overwrite it");
   }
-  IssueOptions root_options{"root", v1::ROLE_ROOT, v1::NATION_UNSPECIFIED, options.now_unix,
-                            options.now_unix + options.validity_days * kDaySeconds};
-  KeyMaterial root_keys = NewKeys(false);
-  Bytes root_key_id = KeyIdOf(root_keys.signing.public_key);
-  v1::CertificateDetails root_details = DetailsFor(root_options, root_keys, root_key_id);
-  std::string root_cert = SignCertificate(root_details, root_keys.signing.secret).SerializeAsString();
-  HOTLINE_RETURN_IF_ERROR(WriteKeyFile(dir, "root", root_keys));
-  HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(CertPath(dir, "root"), AsBytes(root_cert), kPublicMode));
-
-  v1::RevocationListDetails crl;
-  crl.set_version(1);
-  crl.set_number(1);
-  crl.set_issued_at_unix(options.now_unix);
-  crl.set_issuer_key_id(ToString(root_key_id));
-  HOTLINE_RETURN_IF_ERROR(WriteCrl(dir, crl, root_keys.signing.secret));
+  // The demo ceremony: three national roots made on one machine.
+  v1::RootDocumentDetails root;
+  root.set_version(1);
+  root.set_serial(1);
+  root.set_threshold(2);
+  root.set_issued_unix(options.now_unix);
+  root.set_expires_unix(options.now_unix + options.validity_days * kDaySeconds);
+  root.set_demo(true);
+  std::vector<Ed25519KeyPair> roots;
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    roots.push_back(GenerateEd25519());
+    HOTLINE_RETURN_IF_ERROR(WriteRootKeyFile(RootKeyPath(dir, n), roots.back(), RootSubject(n)));
+    auto* key = root.add_keys();
+    key->set_nation(n);
+    key->set_signing_public_key(ToString(roots.back().public_key));
+  }
+  std::string doc = SignRootDocument(root, {&roots[0], &roots[1], &roots[2]}).SerializeAsString();
+  HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(dir / kRootDocumentFile, AsBytes(doc), kPublicMode));
 
   auto issue = [&](std::string subject, v1::Role role, v1::Nation nation) -> Status {
-    IssueOptions o{std::move(subject), role, nation, root_options.not_before_unix,
-                   root_options.not_after_unix};
+    IssueOptions o{std::move(subject), role, nation, options.now_unix, root.expires_unix()};
     return IssueCertificate(dir, o).status();
   };
   for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
     HOTLINE_RETURN_IF_ERROR(issue(NodeSubject(n), v1::ROLE_NODE, n));
   }
+  // Relays are run by the nations in turn: relay-1 US, relay-2 JP, relay-3 KR, ...
   for (int i = 1; i <= options.relays; ++i) {
-    HOTLINE_RETURN_IF_ERROR(issue(RelaySubject(i), v1::ROLE_RELAY, v1::NATION_UNSPECIFIED));
+    auto nation = static_cast<v1::Nation>(1 + (i - 1) % 3);
+    HOTLINE_RETURN_IF_ERROR(issue(RelaySubject(i), v1::ROLE_RELAY, nation));
   }
   return Status::Ok();
 }
@@ -202,38 +233,90 @@ StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::pa
 }
 
 StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& options) {
-  if (options.subject.empty() || options.subject == "root" ||
+  if (options.subject.empty() || options.subject.rfind("root", 0) == 0 ||
       options.subject.find_first_of("/\\. ") != std::string::npos) {
     return InvalidArgumentError("invalid subject '" + options.subject + "'");
   }
-  if (options.role == v1::ROLE_NODE && options.nation == v1::NATION_UNSPECIFIED) {
-    return InvalidArgumentError("a node certificate needs a nation");
+  if (options.nation == v1::NATION_UNSPECIFIED) {
+    return InvalidArgumentError("a certificate needs the nation that runs it (--nation)");
   }
-  HOTLINE_ASSIGN_OR_RETURN(KeyMaterial root_keys, ReadKeyFile(dir, "root"));
+  // Its own nation's root and the next nation's: the demo folder holds all three.
+  auto roots = RootKeysIn(dir);
+  auto own = roots.find(options.nation);
+  if (own == roots.end() || roots.size() < 2) {
+    return FailedPreconditionError(
+        dir.string() + " does not hold " + NationCode(options.nation) +
+        "'s root key and another nation's: outside a demo, certify with `hotline certs request`, "
+        "`certs sign` by two national roots and `certs assemble` (docs/TRUST.md)");
+  }
+  const Ed25519KeyPair* other = nullptr;
+  for (const auto& [nation, key] : roots) {
+    if (nation != options.nation && !other) other = &key;
+  }
   HOTLINE_RETURN_IF_ERROR(SupersedeCertificate(dir, options.subject));
   KeyMaterial keys = NewKeys(options.role == v1::ROLE_NODE);
-  v1::CertificateDetails d = DetailsFor(options, keys, KeyIdOf(root_keys.signing.public_key));
-  std::string cert = SignCertificate(d, root_keys.signing.secret).SerializeAsString();
+  v1::Certificate cert;
+  v1::CertificateDetails d = DetailsFor(options, keys);
+  cert.set_details(d.SerializeAsString());
+  AddRootSignature(cert, own->second);
+  AddRootSignature(cert, *other);
+  std::string encoded = cert.SerializeAsString();
   HOTLINE_RETURN_IF_ERROR(WriteKeyFile(dir, options.subject, keys));
   HOTLINE_RETURN_IF_ERROR(
-      WriteFileAtomic(CertPath(dir, options.subject), AsBytes(cert), kPublicMode));
+      WriteFileAtomic(CertPath(dir, options.subject), AsBytes(encoded), kPublicMode));
   return d.serial();
 }
 
-Status RevokeSerial(const fs::path& dir, uint64_t serial, int64_t now_unix) {
-  HOTLINE_ASSIGN_OR_RETURN(KeyMaterial root_keys, ReadKeyFile(dir, "root"));
-  HOTLINE_ASSIGN_OR_RETURN(Bytes encoded,
-                           ReadFileBytes(dir / "revocations.crl", limits::kMaxRevocationListBytes));
-  v1::RevocationList list;
+StatusOr<v1::RevocationListDetails> LoadRevocationListDetails(const fs::path& dir, v1::Nation issuer) {
   v1::RevocationListDetails details;
-  if (!list.ParseFromArray(encoded.data(), static_cast<int>(encoded.size())) ||
-      !details.ParseFromString(list.details())) {
-    return DataLossError("revocations.crl is corrupt");
+  details.set_version(2);
+  details.set_issuer(issuer);
+  auto encoded = ReadFileBytes(RevocationListPath(dir, issuer), limits::kMaxRevocationListBytes);
+  if (!encoded.ok()) {
+    if (encoded.status().code() == StatusCode::kNotFound) return details;
+    return encoded.status();
   }
-  details.add_revoked_serials(serial);
+  v1::RevocationList list;
+  if (!list.ParseFromArray(encoded->data(), static_cast<int>(encoded->size())) ||
+      !details.ParseFromString(list.details())) {
+    return DataLossError(RevocationListPath(dir, issuer).string() + " is corrupt");
+  }
+  return details;
+}
+
+Status RevokeCertificate(const fs::path& dir, const RevokeOptions& options) {
+  auto roots = RootKeysIn(dir);
+  for (const auto& extra : options.root_key_files) {
+    HOTLINE_ASSIGN_OR_RETURN(Ed25519KeyPair key, LoadRootKey(extra));
+    HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(dir, options.now_unix));
+    auto nation = trust.root().NationOf(KeyIdOf(key.public_key));
+    if (!nation) return PermissionDeniedError(extra.string() + " is not a key of the root document");
+    roots.insert_or_assign(*nation, std::move(key));
+  }
+  v1::Nation issuer = options.joint ? v1::NATION_UNSPECIFIED : options.nation;
+  std::vector<const Ed25519KeyPair*> signers;
+  if (options.joint) {
+    for (const auto& [nation, key] : roots) signers.push_back(&key);
+    if (signers.size() < 2) {
+      return PermissionDeniedError("revoking another nation's certificate needs two national "
+                                   "root keys (--root-key twice)");
+    }
+  } else {
+    auto own = roots.find(options.nation);
+    if (own == roots.end()) {
+      return PermissionDeniedError("revoking a " + NationCode(options.nation) +
+                                   " certificate alone needs " + NationCode(options.nation) +
+                                   "'s root key; another nation's needs --joint and two keys");
+    }
+    signers.push_back(&own->second);
+  }
+  HOTLINE_ASSIGN_OR_RETURN(v1::RevocationListDetails details, LoadRevocationListDetails(dir, issuer));
+  auto* r = details.add_revoked();
+  r->set_serial(options.serial);
+  r->set_nation(options.nation);
   details.set_number(details.number() + 1);
-  details.set_issued_at_unix(now_unix);
-  return WriteCrl(dir, details, root_keys.signing.secret);
+  details.set_issued_at_unix(options.now_unix);
+  return WriteRevocationList(dir, details, signers);
 }
 
 StatusOr<ParsedCertificate> LoadCertificateFile(const fs::path& path) {
@@ -243,16 +326,53 @@ StatusOr<ParsedCertificate> LoadCertificateFile(const fs::path& path) {
   return parsed;
 }
 
-StatusOr<TrustStore> LoadTrustStore(const fs::path& dir) {
-  HOTLINE_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(CertPath(dir, "root"), limits::kMaxCertificateBytes));
-  HOTLINE_ASSIGN_OR_RETURN(TrustStore store, TrustStore::Create(root));
-  auto crl = ReadFileBytes(dir / "revocations.crl", limits::kMaxRevocationListBytes);
-  if (crl.ok()) {
-    HOTLINE_RETURN_IF_ERROR(store.SetRevocationList(*crl));
-  } else if (crl.status().code() != StatusCode::kNotFound) {
-    return crl.status();
+StatusOr<TrustStore> LoadTrustStore(const fs::path& dir, int64_t now_unix) {
+  HOTLINE_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(dir / kRootDocumentFile, limits::kMaxCertificateBytes));
+  auto store = TrustStore::Create(root, now_unix);
+  if (!store.ok()) return Status(store.status().code(), (dir / kRootDocumentFile).string() + ": " + store.status().message());
+  for (v1::Nation issuer : {v1::NATION_UNSPECIFIED, v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    auto crl = ReadFileBytes(RevocationListPath(dir, issuer), limits::kMaxRevocationListBytes);
+    if (crl.ok()) {
+      if (Status st = store->AddRevocationList(*crl); !st.ok()) {
+        return Status(st.code(), RevocationListPath(dir, issuer).string() + ": " + st.message());
+      }
+    } else if (crl.status().code() != StatusCode::kNotFound) {
+      return crl.status();
+    }
   }
   return store;
+}
+
+StatusOr<TrustStore> LoadTrustStore(const fs::path& dir) {
+  return LoadTrustStore(dir, static_cast<int64_t>(std::time(nullptr)));
+}
+
+fs::path RootKeyPath(const fs::path& dir, v1::Nation nation) {
+  return dir / (RootSubject(nation) + ".key");
+}
+
+std::string RootSubject(v1::Nation nation) { return "root-" + Lower(NationCode(nation)); }
+
+fs::path RevocationListPath(const fs::path& dir, v1::Nation issuer) {
+  return dir / (issuer == v1::NATION_UNSPECIFIED ? std::string("revocations-joint.crl")
+                                                 : "revocations-" + Lower(NationCode(issuer)) + ".crl");
+}
+
+StatusOr<Ed25519KeyPair> LoadRootKey(const fs::path& path) {
+  HOTLINE_ASSIGN_OR_RETURN(mode_t mode, FileMode(path));
+  if ((mode & 077) != 0) {
+    return PermissionDeniedError(path.string() + " is readable by group or others; chmod 600 it");
+  }
+  HOTLINE_ASSIGN_OR_RETURN(Bytes encoded, ReadFileBytes(path, 4096));
+  v1::PrivateKeyFile file;
+  bool ok = file.ParseFromArray(encoded.data(), static_cast<int>(encoded.size())) &&
+            file.version() == 1 && file.signing_seed().size() == kEd25519SeedLen &&
+            file.subject().rfind("root-", 0) == 0;
+  Wipe(encoded);
+  if (!ok) return DataLossError(path.string() + " is not a national root key file");
+  Ed25519KeyPair key = Ed25519FromSeed(AsBytes(file.signing_seed()));
+  Wipe(*file.mutable_signing_seed());
+  return key;
 }
 
 StatusOr<Identity> LoadIdentity(const fs::path& dir, std::string_view subject) {
@@ -283,13 +403,16 @@ std::string DescribeCertificate(const ParsedCertificate& cert) {
       << "serial:         " << d.serial() << "\n"
       << "valid from:     " << FormatUnixUtc(d.not_before_unix()) << "\n"
       << "valid until:    " << FormatUnixUtc(d.not_after_unix()) << "\n"
-      << "issuer key id:  " << ToHex(AsBytes(d.issuer_key_id())) << "\n"
       << "noise key:      " << ToHex(AsBytes(d.noise_public_key())) << "\n"
       << "signing key:    " << ToHex(AsBytes(d.signing_public_key())) << "\n";
   if (!d.e2e_public_key().empty()) {
     out << "e2e key:        " << ToHex(AsBytes(d.e2e_public_key())) << "\n";
   }
-  out << "signature:      " << ToHex(AsBytes(cert.certificate.signature())) << "\n";
+  out << "signed by keys: ";
+  for (int i = 0; i < cert.certificate.signatures_size(); ++i) {
+    out << (i ? ", " : "") << ToHex(AsBytes(cert.certificate.signatures(i).key_id()));
+  }
+  out << "\n";
   return out.str();
 }
 

@@ -25,6 +25,8 @@ struct CertsOptions {
   uint64_t serial = 0;
   int64_t now = 0;
   bool as_json = false;
+  bool demo = false, joint = false;
+  std::vector<std::string> root_keys;
 };
 
 }  // namespace
@@ -34,7 +36,11 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   CLI::App* certs = app.add_subcommand("certs", "Create and inspect trust material (certs/)");
   certs->require_subcommand(1);
 
-  CLI::App* init = certs->add_subcommand("init", "Create a trilateral root and every certificate");
+  CLI::App* init = certs->add_subcommand(
+      "init", "Demo ceremony: three national roots, the root document and every certificate in one "
+              "folder (--demo); for three nations see docs/TRUST.md");
+  init->add_flag("--demo", opts->demo, "Yes, put all three national root keys in one folder")
+      ->required();
   init->add_option("--dir", opts->dir)->group("");  // the name before 0.3
   init->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   init->add_option("--relays", opts->relays, "Number of relay certificates")
@@ -45,8 +51,9 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
     Status st = InitTrustDirectory(opts->dir, {opts->relays, NowUnix(), opts->days});
     exit_code = Report(st);
     if (st.ok()) {
-      std::cout << "created root, node-us, node-jp, node-kr and " << opts->relays
-                << " relay certificate(s) in " << opts->dir
+      std::cout << "created a DEMO trilateral root (root-us, root-jp and root-kr keys in one folder: "
+                   "never for real use), node-us, node-jp, node-kr and "
+                << opts->relays << " relay certificate(s) in " << opts->dir
                 << " (private keys *.key are mode 0600)\n";
     }
   });
@@ -71,26 +78,24 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
       std::cout << DescribeCertificate(*cert);
     }
     auto trust = LoadTrustStore(opts->dir);
+    auto bytes = cert->certificate.SerializeAsString();
     if (opts->as_json) {
       if (!trust.ok()) return;
       CertExpectations expect;
       expect.now_unix = NowUnix();
-      auto bytes = cert->certificate.SerializeAsString();
-      bool root = cert->details.role() == v1::ROLE_ROOT;
-      exit_code = root ? (cert->details.serial() == trust->root().serial() ? 0 : 1)
-                       : (trust->Verify(AsBytes(bytes), expect).ok() ? 0 : 1);
+      exit_code = trust->Verify(AsBytes(bytes), expect).ok() ? 0 : 1;
       return;
     }
     if (!trust.ok()) {
       std::cout << "verification:   not checked (" << trust.status().message() << ")\n";
       return;
     }
-    if (cert->details.role() == v1::ROLE_ROOT) {
-      bool same = cert->details.serial() == trust->root().serial();
-      std::cout << "verification:   " << (same ? "this folder's root" : "a different root") << "\n";
-      return;
-    }
-    auto bytes = cert->certificate.SerializeAsString();
+    std::cout << "signed by:      "
+              << NationList(NationsThatSigned(trust->root(), kCertificateTag,
+                                              cert->certificate.details(),
+                                              cert->certificate.signatures()))
+              << " (root document " << trust->root().details.serial()
+              << (trust->root().details.demo() ? ", DEMO" : "") << ")\n";
     CertExpectations expect;
     expect.now_unix = NowUnix();
     CertCheck check = trust->Verify(AsBytes(bytes), expect);
@@ -103,7 +108,8 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   issue->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   issue->add_option("--subject", opts->subject, "Subject, e.g. node-us")->required();
   issue->add_option("--role", opts->role, "node or relay")->check(CLI::IsMember({"node", "relay"}));
-  issue->add_option("--nation", opts->nation, "The node's nation (nodes only)")
+  issue->add_option("--nation", opts->nation, "The nation that runs it")
+      ->required()
       ->check(CLI::IsMember({"US", "JP", "KR"}, CLI::ignore_case));
   issue->add_option("--not-before", opts->not_before, "Unix seconds (default: now)");
   issue->add_option("--not-after", opts->not_after, "Unix seconds (default: now + --days)");
@@ -127,13 +133,30 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
     if (serial.ok()) std::cout << "issued " << o.subject << " serial " << *serial << "\n";
   });
 
-  CLI::App* revoke = certs->add_subcommand("revoke", "Add a serial to the revocation list");
+  CLI::App* revoke = certs->add_subcommand(
+      "revoke", "Revoke a certificate: a nation its own alone, another's only with two roots");
   revoke->add_option("--dir", opts->dir)->group("");  // the name before 0.3
   revoke->add_option("--certs", opts->dir, "Trust folder")->capture_default_str();
   revoke->add_option("serial", opts->serial, "Certificate serial")->required();
+  revoke->add_option("--nation", opts->nation, "The revoked certificate's nation")
+      ->required()
+      ->check(CLI::IsMember({"US", "JP", "KR"}, CLI::ignore_case));
+  revoke->add_flag("--joint", opts->joint,
+                   "The joint list, signed by two national roots (another nation's certificate)");
+  revoke->add_option("--root-key", opts->root_keys, "A national root key file (repeatable)");
   revoke->callback([opts, &exit_code] {
-    exit_code = Report(RevokeSerial(opts->dir, opts->serial, NowUnix()));
-    if (exit_code == 0) std::cout << "revoked serial " << opts->serial << "\n";
+    RevokeOptions r;
+    r.serial = opts->serial;
+    r.nation = *ParseNation(opts->nation);
+    r.joint = opts->joint;
+    for (const auto& k : opts->root_keys) r.root_key_files.emplace_back(k);
+    r.now_unix = NowUnix();
+    exit_code = Report(RevokeCertificate(opts->dir, r));
+    if (exit_code == 0) {
+      std::cout << "revoked " << opts->nation << " serial " << opts->serial << " ("
+                << RevocationListPath(opts->dir, r.joint ? v1::NATION_UNSPECIFIED : r.nation).string()
+                << ")\n";
+    }
   });
 }
 

@@ -149,7 +149,7 @@ Status PeerDirectory::CheckUse(v1::Nation nation, uint64_t serial, int64_t made_
   const PeerCertificate* cert = Find(nation, serial);
   std::string which = "certificate serial " + std::to_string(serial) + " of " + NationCode(nation);
   if (!cert) return NotFoundError(which + " is not known here");
-  if (trust.IsRevoked(serial)) return PermissionDeniedError(which + " is revoked");
+  if (trust.IsRevoked(serial, nation)) return PermissionDeniedError(which + " is revoked");
   const auto& d = cert->details;
   int64_t tolerance_ms =
       std::max(options_.allowed_skew_seconds, options_.made_at_tolerance_seconds) * 1000;
@@ -178,12 +178,27 @@ std::vector<std::string> CertificateExpiryWarnings(const fs::path& dir, int64_t 
     if (entry.path().extension() == ".cert") files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
+  struct Expiring {
+    std::string name;
+    int64_t end;
+  };
+  std::vector<Expiring> items;
+  // The root document expires too: then no certificate verifies.
+  auto doc = ReadFileBytes(dir / kRootDocumentFile, 1 << 16);
+  if (auto root = doc.ok() ? ParseRootDocument(*doc) : StatusOr<ParsedRootDocument>(doc.status());
+      root.ok()) {
+    items.push_back({std::string(kRootDocumentFile) + " (root document " +
+                         std::to_string(root->details.serial()) + ")",
+                     root->details.expires_unix()});
+  }
   for (const auto& path : files) {
     auto cert = LoadCertificateFile(path);
     if (!cert.ok()) continue;
-    int64_t end = cert->details.not_after_unix();
-    std::string name =
-        path.filename().string() + " (serial " + std::to_string(cert->details.serial()) + ")";
+    items.push_back({path.filename().string() + " (serial " +
+                         std::to_string(cert->details.serial()) + ")",
+                     cert->details.not_after_unix()});
+  }
+  for (const auto& [name, end] : items) {
     if (end < now_unix) {
       out.push_back("CERTIFICATE EXPIRED: " + name + " expired at " + FormatUnixUtc(end));
     } else if (end - now_unix <= window_seconds) {

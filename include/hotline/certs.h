@@ -1,7 +1,10 @@
-// The trilateral PKI (after Nebula's cert/): a root Ed25519 key signs
-// certificates that bind a subject, nation and role to three public keys,
-// and signs revocation lists of serials. Pure functions and a TrustStore;
-// no files (see trust_dir.h for those).
+// The trilateral PKI. No single key is the root: a root document lists the
+// three national root keys and a threshold (2 of 3, after TUF's root
+// metadata); a node or relay certificate binds a subject, nation and role
+// to three public keys and is valid only with signatures by its own
+// nation's root and at least one other; a nation revokes its own
+// certificates alone, anyone else's only with the threshold. Pure
+// functions and a TrustStore; no files (see trust_dir.h for those).
 //
 // Thread safety: TrustStore is immutable after construction except for
 // SetRevocationList, which needs external synchronisation.
@@ -10,9 +13,11 @@
 #ifndef HOTLINE_CERTS_H_
 #define HOTLINE_CERTS_H_
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "hotline/crypto.h"
 #include "hotline/v1/cert.pb.h"
@@ -31,11 +36,43 @@ StatusOr<v1::Nation> ParseNation(std::string_view code);  // case-insensitive
 std::string RoleName(v1::Role role);                    // "root", "node", "relay"
 std::string FormatUnixUtc(int64_t unix_seconds);        // "2026-11-29T19:00:00Z"
 
-// Signs `details` with the root (or, for the root itself, its own) key.
-v1::Certificate SignCertificate(const v1::CertificateDetails& details,
-                                const Ed25519Secret& issuer_secret);
+inline constexpr std::string_view kRootDocumentTag = "hotline.v1.root-document";
+inline constexpr std::string_view kCertificateRequestTag = "hotline.v1.certificate-request";
+
+// A national root key's signature over DomainSeparated(tag, signed).
+v1::RootSignature SignAsRoot(std::string_view tag, const std::string& signed_bytes,
+                             const Ed25519KeyPair& root);
+// Adds `root`'s signature to a certificate (or a request's certificate).
+void AddRootSignature(v1::Certificate& certificate, const Ed25519KeyPair& root);
+// A revocation list signed by each of `roots`.
 v1::RevocationList SignRevocationList(const v1::RevocationListDetails& details,
-                                      const Ed25519Secret& issuer_secret);
+                                      const std::vector<const Ed25519KeyPair*>& roots);
+
+// The root document, parsed and structurally checked: version 1, one key
+// (32 bytes) per distinct nation, 2 <= threshold <= keys.
+struct ParsedRootDocument {
+  v1::RootDocument document;
+  v1::RootDocumentDetails details;
+  std::optional<v1::Nation> NationOf(ByteView key_id) const;
+};
+StatusOr<ParsedRootDocument> ParseRootDocument(ByteView encoded);
+v1::RootDocument SignRootDocument(const v1::RootDocumentDetails& details,
+                                  const std::vector<const Ed25519KeyPair*>& roots);
+
+// The distinct nations of `document`'s keys whose signatures on
+// DomainSeparated(tag, signed) verify; each key counts once however often
+// it signed. Signatures by keys the document does not hold count for nobody.
+std::set<v1::Nation> NationsThatSigned(const ParsedRootDocument& document, std::string_view tag,
+                                       const std::string& signed_bytes,
+                                       const google::protobuf::RepeatedPtrField<v1::RootSignature>& sigs);
+std::string NationList(const std::set<v1::Nation>& nations);  // "JP, KR" or "none"
+
+// A root document on its own: signed by a threshold of its own keys, not expired.
+Status CheckRootDocument(const ParsedRootDocument& document, int64_t now_unix);
+// `next` may replace `current`: a higher serial, signed by a threshold of
+// `current`'s keys and a threshold of its own. Older or equal: rollback.
+Status CheckRootUpdate(const ParsedRootDocument& current, const ParsedRootDocument& next,
+                       int64_t now_unix);
 
 // Parses a serialized Certificate and its details, bounded in size; checks
 // structure only (key lengths, version), not the signature.
@@ -48,8 +85,8 @@ StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded);
 enum class CertFailure {
   kNone = 0,
   kMalformed,        // unparsable, wrong key sizes, unknown version
-  kUnknownIssuer,    // issuer key id is not our root's
-  kBadSignature,     // does not verify under the root key
+  kUnknownIssuer,    // no signature by a root the document trusts
+  kBadSignature,     // too few nations signed, or not its own nation
   kNotYetValid,
   kExpired,
   kWrongRole,
@@ -79,24 +116,29 @@ struct CertExpectations {
 
 class TrustStore {
  public:
-  // `root_certificate` must be a valid self-signed ROLE_ROOT certificate.
-  static StatusOr<TrustStore> Create(ByteView root_certificate);
+  // `root_document` must pass CheckRootDocument at `now_unix`.
+  static StatusOr<TrustStore> Create(ByteView root_document, int64_t now_unix);
 
-  // Replaces the revocation list if it is signed by the root and not older
-  // than the current one.
-  Status SetRevocationList(ByteView encoded_list);
+  // Adds a revocation list: a nation's own (signed by that nation's root,
+  // naming only that nation's certificates) or the joint one (signed by the
+  // threshold). Per issuer the number never goes back.
+  Status AddRevocationList(ByteView encoded_list);
 
   CertCheck Verify(ByteView encoded_certificate, const CertExpectations& expect) const;
 
-  bool IsRevoked(uint64_t serial) const { return revoked_.count(serial) != 0; }
-  const v1::CertificateDetails& root() const { return root_; }
-  uint64_t revocation_list_number() const { return crl_number_; }
+  bool IsRevoked(uint64_t serial, v1::Nation nation) const {
+    return revoked_.count({serial, nation}) != 0;
+  }
+  const ParsedRootDocument& root() const { return root_; }
+  uint64_t revocation_list_number(v1::Nation issuer) const {
+    auto it = crl_numbers_.find(issuer);
+    return it == crl_numbers_.end() ? 0 : it->second;
+  }
 
  private:
-  v1::CertificateDetails root_;
-  Bytes root_key_id_;
-  std::set<uint64_t> revoked_;
-  uint64_t crl_number_ = 0;
+  ParsedRootDocument root_;
+  std::set<std::pair<uint64_t, v1::Nation>> revoked_;
+  std::map<v1::Nation, uint64_t> crl_numbers_;  // NATION_UNSPECIFIED: the joint list
 };
 
 }  // namespace hotline

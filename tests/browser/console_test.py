@@ -47,7 +47,7 @@ class Cluster:
         self.work = work
         self.procs = {}
         self.certs = os.path.join(work, 'certs')
-        self.run([self.hotline, 'certs', 'init', '--certs', self.certs, '--relays', '2'])
+        self.run([self.hotline, 'certs', 'init', '--demo', '--certs', self.certs, '--relays', '2'])
 
     @property
     def hotline(self):

@@ -270,7 +270,7 @@ TEST(CertificateAttackTest, B5AndB6NodeRefusesForeignAndExpiredRelays) {
   RogueRelay impostor(ChannelConfigFor(*LoadIdentity(foreign.path(), "relay-1"), foreign_trust,
                                        false, v1::ROLE_NODE),
                       [](const LinkConnection::Ptr&) {});
-  ASSERT_TRUE(IssueCertificate(c.certs(), {"relay-old", v1::ROLE_RELAY, v1::NATION_UNSPECIFIED,
+  ASSERT_TRUE(IssueCertificate(c.certs(), {"relay-old", v1::ROLE_RELAY, v1::NATION_US,
                                            NowUnix() - 10000, NowUnix() - 5000})
                   .ok());
   auto trust = *LoadTrustStore(c.certs());

@@ -17,7 +17,7 @@ class CertsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(InitTrustDirectory(dir_.path(), {.relays = 2, .now_unix = kNow}).ok());
-    auto store = LoadTrustStore(dir_.path());
+    auto store = LoadTrustStore(dir_.path(), kNow);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_.emplace(std::move(store).value());
   }
@@ -41,13 +41,18 @@ class CertsTest : public ::testing::Test {
 };
 
 TEST_F(CertsTest, InitCreatesEveryIdentityWithPrivateKeysMode0600) {
-  for (std::string s : {"root", "node-us", "node-jp", "node-kr", "relay-1", "relay-2"}) {
+  for (std::string s : {"node-us", "node-jp", "node-kr", "relay-1", "relay-2"}) {
     auto mode = FileMode(dir_.path() / (s + ".key"));
     ASSERT_TRUE(mode.ok()) << s;
     EXPECT_EQ(*mode, 0600u) << s;
     EXPECT_EQ(*FileMode(dir_.path() / (s + ".cert")), 0644u) << s;
   }
+  for (std::string s : {"root-us", "root-jp", "root-kr"}) {
+    EXPECT_EQ(*FileMode(dir_.path() / (s + ".key")), 0600u) << s;
+  }
   EXPECT_TRUE(LoadIdentity(dir_.path(), "node-jp").ok());
+  EXPECT_TRUE(store_->root().details.demo());
+  EXPECT_EQ(store_->root().details.threshold(), 2u);
 }
 
 TEST_F(CertsTest, InitRefusesToOverwriteAnExistingRoot) {
@@ -66,7 +71,6 @@ TEST_F(CertsTest, RejectsWrongRoleAndWrongNation) {
             CertFailure::kWrongRole);
   EXPECT_EQ(store_->Verify(Cert("node-us"), Expect(v1::ROLE_NODE, v1::NATION_JP)).failure,
             CertFailure::kWrongNation);
-  EXPECT_EQ(store_->Verify(Cert("root"), Expect()).failure, CertFailure::kWrongRole);
 }
 
 TEST_F(CertsTest, RejectsCertFromUnknownRoot) {
@@ -102,26 +106,35 @@ TEST_F(CertsTest, ValidityBoundariesAreExactWithSkew) {
   EXPECT_EQ(at(kNow + 2000 + kSkew + 1), CertFailure::kExpired);
 }
 
-TEST_F(CertsTest, RejectsRevokedSerialAfterListUpdate) {
+TEST_F(CertsTest, ANationRevokesItsOwnCertificateAlone) {
   auto parsed = ParseCertificate(Cert("node-jp"));
-  ASSERT_TRUE(RevokeSerial(dir_.path(), parsed->details.serial(), kNow).ok());
-  auto store = LoadTrustStore(dir_.path());
-  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(RevokeCertificate(dir_.path(), {.serial = parsed->details.serial(),
+                                              .nation = v1::NATION_JP, .now_unix = kNow})
+                  .ok());
+  auto store = LoadTrustStore(dir_.path(), kNow);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ(store->Verify(Cert("node-jp"), Expect()).failure, CertFailure::kRevoked);
   EXPECT_TRUE(store->Verify(Cert("node-us"), Expect()).ok());
-  EXPECT_EQ(store->revocation_list_number(), 2u);
+  EXPECT_EQ(store->revocation_list_number(v1::NATION_JP), 1u);
+  // Signed by JP's root alone: the file names JP as its issuer.
+  v1::RevocationList list;
+  ASSERT_TRUE(list.ParseFromString(ToString(
+      *ReadFileBytes(RevocationListPath(dir_.path(), v1::NATION_JP), 65536))));
+  EXPECT_EQ(list.signatures_size(), 1);
 }
 
 TEST_F(CertsTest, RejectsOlderOrForeignRevocationList) {
-  Bytes first = *ReadFileBytes(dir_.path() / "revocations.crl", 65536);
-  ASSERT_TRUE(RevokeSerial(dir_.path(), 42, kNow).ok());
-  Bytes second = *ReadFileBytes(dir_.path() / "revocations.crl", 65536);
-  ASSERT_TRUE(store_->SetRevocationList(second).ok());
-  EXPECT_EQ(store_->SetRevocationList(first).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(RevokeCertificate(dir_.path(), {.serial = 41, .nation = v1::NATION_US, .now_unix = kNow}).ok());
+  Bytes first = *ReadFileBytes(RevocationListPath(dir_.path(), v1::NATION_US), 65536);
+  ASSERT_TRUE(RevokeCertificate(dir_.path(), {.serial = 42, .nation = v1::NATION_US, .now_unix = kNow}).ok());
+  Bytes second = *ReadFileBytes(RevocationListPath(dir_.path(), v1::NATION_US), 65536);
+  ASSERT_TRUE(store_->AddRevocationList(second).ok());
+  EXPECT_EQ(store_->AddRevocationList(first).code(), StatusCode::kFailedPrecondition);
   testing::TempDir other;
   ASSERT_TRUE(InitTrustDirectory(other.path(), {.relays = 1, .now_unix = kNow}).ok());
-  Bytes foreign = *ReadFileBytes(other.path() / "revocations.crl", 65536);
-  EXPECT_EQ(store_->SetRevocationList(foreign).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(RevokeCertificate(other.path(), {.serial = 7, .nation = v1::NATION_US, .now_unix = kNow}).ok());
+  Bytes foreign = *ReadFileBytes(RevocationListPath(other.path(), v1::NATION_US), 65536);
+  EXPECT_EQ(store_->AddRevocationList(foreign).code(), StatusCode::kPermissionDenied);
 }
 
 TEST_F(CertsTest, RejectsNoiseKeyMismatch) {

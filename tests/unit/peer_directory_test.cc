@@ -98,7 +98,7 @@ TEST_F(PeerDirectoryTest, EachEarlierCertificateEndsWhereItsSuccessorBegins) {
 
 TEST_F(PeerDirectoryTest, RevokedAndOutOfValidityUsesAreRefused) {
   uint64_t jp = Serial("node-jp");
-  ASSERT_TRUE(RevokeSerial(dir_.path(), jp, now_).ok());
+  ASSERT_TRUE(RevokeCertificate(dir_.path(), {.serial = jp, .nation = v1::NATION_JP, .now_unix = now_}).ok());
   PeerDirectory d = Load(now_);
   Status revoked = d.CheckUse(v1::NATION_JP, jp, now_ * 1000, now_ * 1000, *trust_);
   EXPECT_NE(revoked.message().find("is revoked"), std::string::npos) << revoked.message();
@@ -128,7 +128,7 @@ TEST_F(PeerDirectoryTest, AnExpiredOrMissingCertificateIsAProblemNotAFailure) {
 }
 
 TEST_F(PeerDirectoryTest, ExpiryWarningsNameTheFileAndTheTimeInUtc) {
-  ASSERT_TRUE(IssueCertificate(dir_.path(), {"relay-1", v1::ROLE_RELAY, v1::NATION_UNSPECIFIED,
+  ASSERT_TRUE(IssueCertificate(dir_.path(), {"relay-1", v1::ROLE_RELAY, v1::NATION_US,
                                              now_ - 60, now_ + 2 * 86400 + 60})
                   .ok());
   auto warnings = CertificateExpiryWarnings(dir_.path(), now_, 14 * 86400);
