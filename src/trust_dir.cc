@@ -253,18 +253,32 @@ StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& opt
   for (const auto& [nation, key] : roots) {
     if (nation != options.nation && !other) other = &key;
   }
-  HOTLINE_RETURN_IF_ERROR(SupersedeCertificate(dir, options.subject));
-  KeyMaterial keys = NewKeys(options.role == v1::ROLE_NODE);
+  HOTLINE_ASSIGN_OR_RETURN(SubjectKeys made, MakeSubjectKeys(dir, options));
+  const v1::CertificateDetails& d = made.details;
   v1::Certificate cert;
-  v1::CertificateDetails d = DetailsFor(options, keys);
   cert.set_details(d.SerializeAsString());
   AddRootSignature(cert, own->second);
   AddRootSignature(cert, *other);
   std::string encoded = cert.SerializeAsString();
-  HOTLINE_RETURN_IF_ERROR(WriteKeyFile(dir, options.subject, keys));
   HOTLINE_RETURN_IF_ERROR(
       WriteFileAtomic(CertPath(dir, options.subject), AsBytes(encoded), kPublicMode));
   return d.serial();
+}
+
+StatusOr<SubjectKeys> MakeSubjectKeys(const fs::path& dir, const IssueOptions& options) {
+  if (options.subject.empty() || options.subject.rfind("root", 0) == 0 ||
+      options.subject.find_first_of("/\\. ") != std::string::npos) {
+    return InvalidArgumentError("invalid subject '" + options.subject + "'");
+  }
+  if (options.nation == v1::NATION_UNSPECIFIED) {
+    return InvalidArgumentError("a certificate needs the nation that runs it (--nation)");
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  HOTLINE_RETURN_IF_ERROR(SupersedeCertificate(dir, options.subject));
+  KeyMaterial keys = NewKeys(options.role == v1::ROLE_NODE);
+  HOTLINE_RETURN_IF_ERROR(WriteKeyFile(dir, options.subject, keys));
+  return SubjectKeys{DetailsFor(options, keys), keys.signing};
 }
 
 StatusOr<v1::RevocationListDetails> LoadRevocationListDetails(const fs::path& dir, v1::Nation issuer) {

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/ceremony_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
 #include "hotline/trust_dir.h"
@@ -35,6 +36,7 @@ void AddCertsCommands(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<CertsOptions>();
   CLI::App* certs = app.add_subcommand("certs", "Create and inspect trust material (certs/)");
   certs->require_subcommand(1);
+  AddCeremonyCommands(*certs, exit_code);
 
   CLI::App* init = certs->add_subcommand(
       "init", "Demo ceremony: three national roots, the root document and every certificate in one "

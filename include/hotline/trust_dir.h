@@ -74,6 +74,15 @@ inline constexpr std::string_view kPreviousFolder = "previous";
 // Returns the serial.
 StatusOr<uint64_t> IssueCertificate(const std::filesystem::path& dir, const IssueOptions& options);
 
+// Fresh keys for `options.subject` written to <subject>.key in `dir` (a
+// certificate it replaces moves to previous/); returns the details to be
+// certified and the signing key (to prove possession).
+struct SubjectKeys {
+  v1::CertificateDetails details;
+  Ed25519KeyPair signing;
+};
+StatusOr<SubjectKeys> MakeSubjectKeys(const std::filesystem::path& dir, const IssueOptions& options);
+
 struct RevokeOptions {
   uint64_t serial = 0;
   v1::Nation nation = v1::NATION_UNSPECIFIED;  // the revoked certificate's nation
