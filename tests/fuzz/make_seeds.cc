@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "fuzz_common.h"
+#include "hotline/file_util.h"
 #include "hotline/audit_log.h"
 #include "hotline/control_codec.h"
 #include "hotline/frame_codec.h"
@@ -54,6 +55,11 @@ int main(int argc, char** argv) {
   // Certificates and the revocation list.
   Write(out / "certificate", "node", w.us->certificate);
   Write(out / "certificate", "relay", w.relay->certificate);
+  Write(out / "certificate", "root-document", *ReadFileBytes(w.dir / kRootDocumentFile, 1 << 16));
+  if (RevokeCertificate(w.dir, {.serial = 7, .nation = v1::NATION_JP, .now_unix = 1'800'000'000}).ok()) {
+    Write(out / "certificate", "revocation-list",
+          *ReadFileBytes(RevocationListPath(w.dir, v1::NATION_JP), 1 << 16));
+  }
 
   // Link frames (one whole, one fragmented) and wire frames.
   v1::LinkFrame submit;
