@@ -89,10 +89,14 @@ StatusOr<ParsedRootDocument> ParseRootDocument(ByteView encoded) {
   const auto& d = out.details;
   if (d.version() != 1) return InvalidArgumentError("unsupported root document version " + std::to_string(d.version()));
   std::set<int> nations;
+  std::set<std::string> keys;
   for (const auto& k : d.keys()) {
+    // A key listed twice (under two nations) would count twice.
     if (k.nation() == v1::NATION_UNSPECIFIED || !v1::Nation_IsValid(k.nation()) ||
-        !nations.insert(k.nation()).second || k.signing_public_key().size() != kEd25519PublicLen) {
-      return InvalidArgumentError("root document keys must be one 32-byte key per distinct nation");
+        !nations.insert(k.nation()).second || k.signing_public_key().size() != kEd25519PublicLen ||
+        !keys.insert(ToString(KeyIdOf(AsBytes(k.signing_public_key())))).second) {
+      return InvalidArgumentError(
+          "root document keys must be distinct 32-byte keys, one per distinct nation");
     }
   }
   if (d.threshold() < 2 || d.threshold() > static_cast<uint32_t>(d.keys_size())) {
@@ -159,6 +163,19 @@ Status CheckRootUpdate(const ParsedRootDocument& current, const ParsedRootDocume
                                  " is signed by " + NationList(by_current) + " of the keys in force: needs " +
                                  std::to_string(current.details.threshold()));
   }
+  auto by_next = NationsThatSigned(next, kRootDocumentTag, next.document.details(),
+                                   next.document.signatures());
+  for (const auto& k : next.details.keys()) {
+    bool in_force = false;
+    for (const auto& old : current.details.keys()) {
+      in_force = in_force || old.signing_public_key() == k.signing_public_key();
+    }
+    if (!in_force && !by_next.count(k.nation())) {
+      return PermissionDeniedError("root document " + std::to_string(next.details.serial()) +
+                                   " brings in a new key for " + NationCode(k.nation()) +
+                                   " that did not sign it: a nation's new key must agree");
+    }
+  }
   return Status::Ok();
 }
 
@@ -180,6 +197,15 @@ StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded) {
       d.noise_public_key().size() != kX25519Len ||
       (!d.e2e_public_key().empty() && d.e2e_public_key().size() != kX25519Len)) {
     return InvalidArgumentError("certificate has a key or signature of the wrong length");
+  }
+  bool subject_ok = !d.subject().empty() && d.subject().size() <= 64 &&
+                    d.subject().rfind("root", 0) != 0 &&
+                    std::all_of(d.subject().begin(), d.subject().end(), [](char c) {
+                      return std::islower(static_cast<unsigned char>(c)) ||
+                             std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+                    });
+  if (!subject_ok) {
+    return InvalidArgumentError("certificate subject must be 1-64 of a-z 0-9 - (not root...)");
   }
   if (d.role() == v1::ROLE_UNSPECIFIED || d.not_after_unix() < d.not_before_unix()) {
     return InvalidArgumentError("certificate has no role or an empty validity window");
@@ -255,17 +281,24 @@ Status TrustStore::AddRevocationList(ByteView encoded_list) {
       }
     }
   }
+  std::set<std::pair<uint64_t, v1::Nation>> entries;
+  for (const auto& r : details.revoked()) entries.insert({r.serial(), r.nation()});
+  auto& in_force = revoked_[issuer];
   uint64_t& number = crl_numbers_[issuer];
-  if (details.number() < number) {
+  bool same = details.number() == number && entries == in_force;
+  if (details.number() <= number && !same && (number != 0 || !in_force.empty())) {
     return FailedPreconditionError(name + " number " + std::to_string(details.number()) +
-                                   " is older than the one in force (" + std::to_string(number) + ")");
+                                   " is not newer than the one in force (" + std::to_string(number) + ")");
+  }
+  for (const auto& e : in_force) {
+    if (!entries.count(e)) {
+      return PermissionDeniedError(name + " number " + std::to_string(details.number()) +
+                                   " drops the revocation of " + NationCode(e.second) + " serial " +
+                                   std::to_string(e.first) + ": nothing is ever un-revoked");
+    }
   }
   number = details.number();
-  for (auto it = revoked_.begin(); it != revoked_.end();) {
-    it = (issuer == v1::NATION_UNSPECIFIED ? false : it->second == issuer) ? revoked_.erase(it)
-                                                                            : std::next(it);
-  }
-  for (const auto& r : details.revoked()) revoked_.insert({r.serial(), r.nation()});
+  in_force = std::move(entries);
   return Status::Ok();
 }
 

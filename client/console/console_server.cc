@@ -97,6 +97,7 @@ Status ConsoleServer::Start() {
   options.secure_cookie = config_.secure_cookie;
   router_ = std::make_unique<ConsoleRouter>(std::move(options), *this);
   workers_ = std::make_unique<asio::thread_pool>(1);
+  renderers_ = std::make_unique<asio::thread_pool>(1);  // never queued behind a password check
   daemon_.SetConsoleLinks([this](const std::string& name) { return router_->IssueLink(name); });
 
   HOTLINE_ASSIGN_OR_RETURN(v1::ConsoleLinkResponse link, router_->IssueLink(""));
@@ -120,7 +121,8 @@ void ConsoleServer::Stop() {
   for (auto& weak : connections_) {
     if (auto c = weak.lock()) c->Close();
   }
-  if (workers_) workers_->join();
+  if (workers_) workers_->stop();  // pending password checks are abandoned
+  if (renderers_) renderers_->stop();
 }
 
 awaitable<void> ConsoleServer::AcceptLoop() {
@@ -207,18 +209,23 @@ awaitable<void> ConsoleServer::StreamEvents(std::shared_ptr<Connection> c, HttpR
                                             std::string operator_name) {
   c->ws = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(c->stream));
   auto& ws = *c->ws;
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.keep_alive_pings = true;  // the page only listens: pings keep an idle feed open
+  ws.set_option(timeouts);
   ws.read_message_max(4096);
   boost::system::error_code ec;
   co_await ws.async_accept(upgrade, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return;
   ws.text(true);
   auto feed = std::make_shared<Feed>(ws.get_executor());
-  int watcher = daemon_.Subscribe([feed](const v1::WatchEvent& e) {
+  std::weak_ptr<Connection> weak = c;
+  int watcher = daemon_.Subscribe([feed, weak](const v1::WatchEvent& e) {
     if (feed->closed || feed->overflow) return;
     size_t size = e.ByteSizeLong();
     if (feed->bytes + size > kMaxEventBacklog) {
       feed->overflow = true;
+      // Cut it off now, even while a write to it is stuck.
+      if (auto connection = weak.lock()) connection->Close();
     } else {
       feed->bytes += size;
       feed->queue.push_back(e);
@@ -272,7 +279,25 @@ void ConsoleServer::VerifyPassword(const std::string& name, const std::string& p
   });
 }
 
-void ConsoleServer::Refused(const std::string& why) { daemon_.RejectConsoleInput(why); }
+// Refusals are audited, but a page hammering the port must not fill the
+// log: at most 20 records per 10 s, then one record of how many were not.
+void ConsoleServer::Refused(const std::string& why) {
+  int64_t now = NowMs();
+  if (now - refusal_window_start_ms_ >= 10'000) {
+    if (refusals_suppressed_ > 0) {
+      daemon_.RejectConsoleInput(std::to_string(refusals_suppressed_) +
+                                 " more refused requests in 10 s not recorded one by one");
+    }
+    refusal_window_start_ms_ = now;
+    refusals_in_window_ = 0;
+    refusals_suppressed_ = 0;
+  }
+  if (++refusals_in_window_ > 20) {
+    ++refusals_suppressed_;
+    return;
+  }
+  daemon_.RejectConsoleInput(why.size() > 300 ? why.substr(0, 300) + "..." : why);
+}
 
 void ConsoleServer::SessionEvent(v1::AuditEvent event, const std::string& operator_name,
                                  const std::string& detail) {
@@ -283,7 +308,7 @@ int64_t ConsoleServer::NowMs() { return daemon_.config().now_ms(); }
 
 void ConsoleServer::RenderJson(std::shared_ptr<const google::protobuf::Message> message,
                                std::function<void(std::string)> done) {
-  asio::post(*workers_, [this, message, done = std::move(done)]() {
+  asio::post(*renderers_, [this, message, done = std::move(done)]() {
     std::string json = JsonOf(*message);  // reads a message no one changes any more
     asio::post(io_, [json = std::move(json), done]() mutable { done(std::move(json)); });
   });

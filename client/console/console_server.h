@@ -67,7 +67,10 @@ class ConsoleServer : public ConsoleBackend {
   ConsoleServerConfig config_;
   asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<ConsoleRouter> router_;
-  std::unique_ptr<asio::thread_pool> workers_;
+  std::unique_ptr<asio::thread_pool> workers_;    // password checks
+  std::unique_ptr<asio::thread_pool> renderers_;  // JSON of answers
+  int64_t refusal_window_start_ms_ = 0;
+  int refusals_in_window_ = 0, refusals_suppressed_ = 0;
   std::vector<std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
 };

@@ -164,11 +164,13 @@ void NodeDaemon::Ack(const v1::AckRequest& request, const std::string& operator_
               store_->InsertReceipt(pending, message_id, v1::RECEIPT_KIND_ACKNOWLEDGED));
           return audit_->Append(rec);
         },
-        [this, pending, message_id, reply_id, reply, sender](const Status& st) {
+        [this, pending, message_id, reply_id, reply, sender, operator_name](const Status& st) {
           if (!st.ok()) return reply(Error(st));
           receipts_.Add(pending);
           TransmitReceipt(pending);
           inbox_deadlines_.Satisfy({message_id, sender, DeadlineTier::kAcknowledged});
+          // Every console of this node clears its FLASH banner for it.
+          Emit("acknowledged-here", message_id, sender, "acknowledged by " + operator_name);
           v1::ControlResponse r = Ok();
           r.mutable_ack()->set_message_id(ToString(message_id));
           r.mutable_ack()->set_reply_message_id(ToString(reply_id));

@@ -7,7 +7,7 @@
 // functions and a TrustStore; no files (see trust_dir.h for those).
 //
 // Thread safety: TrustStore is immutable after construction except for
-// SetRevocationList, which needs external synchronisation.
+// AddRevocationList, which needs external synchronisation.
 // Error contract: Verify returns a CertCheck naming one distinct failure
 // reason for the local log; peers only ever learn "rejected".
 #ifndef HOTLINE_CERTS_H_
@@ -70,7 +70,9 @@ std::string NationList(const std::set<v1::Nation>& nations);  // "JP, KR" or "no
 // A root document on its own: signed by a threshold of its own keys, not expired.
 Status CheckRootDocument(const ParsedRootDocument& document, int64_t now_unix);
 // `next` may replace `current`: a higher serial, signed by a threshold of
-// `current`'s keys and a threshold of its own. Older or equal: rollback.
+// `current`'s keys and a threshold of its own, and by every key it adds
+// (two nations cannot put a key of their making in the third's place).
+// Older or equal: rollback.
 Status CheckRootUpdate(const ParsedRootDocument& current, const ParsedRootDocument& next,
                        int64_t now_unix);
 
@@ -121,13 +123,19 @@ class TrustStore {
 
   // Adds a revocation list: a nation's own (signed by that nation's root,
   // naming only that nation's certificates) or the joint one (signed by the
-  // threshold). Per issuer the number never goes back.
+  // threshold). Per issuer the number never goes back, and a newer list
+  // keeps every entry of the one in force: nothing is ever un-revoked.
   Status AddRevocationList(ByteView encoded_list);
 
   CertCheck Verify(ByteView encoded_certificate, const CertExpectations& expect) const;
 
+  // Revoked by any list: each issuer's entries are kept apart, so that one
+  // list can never take back what another revoked.
   bool IsRevoked(uint64_t serial, v1::Nation nation) const {
-    return revoked_.count({serial, nation}) != 0;
+    for (const auto& [issuer, entries] : revoked_) {
+      if (entries.count({serial, nation})) return true;
+    }
+    return false;
   }
   const ParsedRootDocument& root() const { return root_; }
   uint64_t revocation_list_number(v1::Nation issuer) const {
@@ -137,8 +145,9 @@ class TrustStore {
 
  private:
   ParsedRootDocument root_;
-  std::set<std::pair<uint64_t, v1::Nation>> revoked_;
-  std::map<v1::Nation, uint64_t> crl_numbers_;  // NATION_UNSPECIFIED: the joint list
+  // Per issuer (NATION_UNSPECIFIED: the joint list): its entries, its number.
+  std::map<v1::Nation, std::set<std::pair<uint64_t, v1::Nation>>> revoked_;
+  std::map<v1::Nation, uint64_t> crl_numbers_;
 };
 
 }  // namespace hotline

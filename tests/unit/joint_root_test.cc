@@ -157,6 +157,11 @@ TEST_F(JointRootTest, RotationFollowsAChainAndRefusesRollback) {
   Status own = CheckRootUpdate(doc1, unsigned_by_new, kNow);
   EXPECT_NE(own.message().find("root document 2 is signed by US: needs 2"), std::string::npos)
       << own.message();
+  // US and KR may not put a JP key of their making in JP's place: the new key must sign.
+  ParsedRootDocument imposed = Parsed(Document(2, v2_keys, {us, kr}));
+  Status impose = CheckRootUpdate(doc1, imposed, kNow);
+  EXPECT_NE(impose.message().find("new key for JP that did not sign it"), std::string::npos)
+      << impose.message();
   // After the rotation the retired JP key no longer certifies anything.
   auto store = TrustStore::Create(AsBytes(doc2.document.SerializeAsString()), kNow);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -208,6 +213,65 @@ TEST_F(JointRootTest, ANationCannotRevokeAnotherNationsNodeAlone) {
       lone.path(), {.serial = 5, .nation = v1::NATION_KR,
                     .root_key_files = {RootKeyPath(dir_.path(), v1::NATION_JP)}, .now_unix = kNow});
   EXPECT_EQ(other_alone.code(), StatusCode::kPermissionDenied) << other_alone.message();
+}
+
+TEST_F(JointRootTest, AKeyListedUnderTwoNationsIsRefused) {
+  auto us = Root(v1::NATION_US), jp = Root(v1::NATION_JP);
+  // The coordinator slips US's key in as KR's: US alone would be two nations.
+  std::string doc = Document(1, {{v1::NATION_US, us}, {v1::NATION_JP, jp}, {v1::NATION_KR, us}},
+                             {us, jp});
+  auto parsed = ParseRootDocument(AsBytes(doc));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("distinct 32-byte keys"), std::string::npos);
+}
+
+TEST_F(JointRootTest, NoListCanTakeBackARevocation) {
+  auto us = Root(v1::NATION_US), jp = Root(v1::NATION_JP), kr = Root(v1::NATION_KR);
+  auto list = [](v1::Nation issuer, uint64_t number, std::vector<uint64_t> kr_serials) {
+    v1::RevocationListDetails d;
+    d.set_version(2);
+    d.set_number(number);
+    d.set_issuer(issuer);
+    for (uint64_t s : kr_serials) {
+      auto* r = d.add_revoked();
+      r->set_serial(s);
+      r->set_nation(v1::NATION_KR);
+    }
+    return d;
+  };
+  // US and JP jointly revoke a compromised KR node; KR's own list (which
+  // does not name it) cannot bring it back, whatever the order.
+  ASSERT_TRUE(store_->AddRevocationList(AsBytes(
+      SignRevocationList(list(v1::NATION_UNSPECIFIED, 1, {500}), {us, jp}).SerializeAsString())).ok());
+  ASSERT_TRUE(store_->AddRevocationList(AsBytes(
+      SignRevocationList(list(v1::NATION_KR, 1, {600}), {kr}).SerializeAsString())).ok());
+  EXPECT_TRUE(store_->IsRevoked(500, v1::NATION_KR));
+  EXPECT_TRUE(store_->IsRevoked(600, v1::NATION_KR));
+  // A newer KR list that leaves out 600 (KR's key stolen, a node brought back): refused.
+  Status dropped = store_->AddRevocationList(AsBytes(
+      SignRevocationList(list(v1::NATION_KR, 2, {}), {kr}).SerializeAsString()));
+  EXPECT_NE(dropped.message().find("drops the revocation of KR serial 600"), std::string::npos)
+      << dropped.message();
+  EXPECT_TRUE(store_->IsRevoked(600, v1::NATION_KR));
+  // Another list with the same number: refused; the same one again: harmless.
+  EXPECT_FALSE(store_->AddRevocationList(AsBytes(
+      SignRevocationList(list(v1::NATION_KR, 1, {600, 601}), {kr}).SerializeAsString())).ok());
+  EXPECT_TRUE(store_->AddRevocationList(AsBytes(
+      SignRevocationList(list(v1::NATION_KR, 2, {600, 601}), {kr}).SerializeAsString())).ok());
+  EXPECT_TRUE(store_->IsRevoked(601, v1::NATION_KR));
+}
+
+TEST_F(JointRootTest, ASubjectCannotNameAPath) {
+  std::string cert = CertSignedBy(v1::NATION_KR, {Root(v1::NATION_KR), Root(v1::NATION_US)});
+  v1::Certificate c;
+  ASSERT_TRUE(c.ParseFromString(cert));
+  v1::CertificateDetails d;
+  ASSERT_TRUE(d.ParseFromString(c.details()));
+  for (const char* bad : {"../x", "/etc/passwd", "node_kr", "Node-KR", "root-kr", ""}) {
+    d.set_subject(bad);
+    c.set_details(d.SerializeAsString());
+    EXPECT_FALSE(ParseCertificate(AsBytes(c.SerializeAsString())).ok()) << bad;
+  }
 }
 
 TEST_F(JointRootTest, RelaysBelongToANationToo) {

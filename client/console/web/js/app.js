@@ -94,6 +94,7 @@ class Console {
   }
 
   enter() {
+    if (this.stopFeed) this.stopFeed();  // signed in again: one feed, not two
     $('login').hidden = true;
     for (const id of ['tabs', 'views', 'feed-panel', 'logout']) $(id).hidden = false;
     const code = nation(this.session.nation);
@@ -129,8 +130,8 @@ class Console {
   // Which views an event can change: a view is asked again only then.
   static concerns(kind, view) {
     const kinds = {
-      inbox: ['arrived', 'gap-closed'],
-      sent: ['accepted', 'delivered', 'acknowledged', 'alert', 'rejected'],
+      inbox: ['arrived', 'gap-closed', 'acknowledged-here'],
+      sent: ['accepted', 'delivered', 'acknowledged', 'alert'],
       consult: ['arrived', 'alert'],
       links: ['link-up', 'link-down', 'relay-error', 'alert'],
       compose: [], audit: [],
@@ -188,7 +189,13 @@ class Console {
   // For views: report a failed operation where the operator is looking.
   error(where, e) {
     where.replaceChildren(h('p', {class: 'error', role: 'status'}, e.message || String(e)));
-    if (e.code === 'unauthenticated') this.showLogin('Signed out: please sign in again.');
+    if (e.code === 'unauthenticated') {
+      // The session ended: stop asking (every refused request is audited).
+      if (this.stopFeed) this.stopFeed();
+      this.stopFeed = null;
+      this.alarm.sound(false);
+      this.showLogin('Signed out: please sign in again.');
+    }
   }
 }
 

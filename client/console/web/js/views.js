@@ -148,7 +148,13 @@ export class Consultations {
     }
     // Not while an operator is typing an answer: after they leave the field.
     if (this.cards.contains(document.activeElement)) {
-      document.activeElement.addEventListener('blur', () => this.refresh(), {once: true});
+      if (!this.deferred) {
+        this.deferred = true;
+        document.activeElement.addEventListener('blur', () => {
+          this.deferred = false;
+          this.refresh();
+        }, {once: true});
+      }
       return;
     }
     let list;
