@@ -179,6 +179,17 @@ Status CheckRootUpdate(const ParsedRootDocument& current, const ParsedRootDocume
   return Status::Ok();
 }
 
+Status ValidateSubject(const std::string& subject) {
+  bool ok = !subject.empty() && subject.size() <= 64 && subject.rfind("root", 0) != 0 &&
+            std::all_of(subject.begin(), subject.end(), [](char c) {
+              return std::islower(static_cast<unsigned char>(c)) ||
+                     std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+            });
+  if (ok) return Status::Ok();
+  return InvalidArgumentError("invalid subject '" + subject +
+                              "': 1-64 of a-z 0-9 -, not starting with root");
+}
+
 StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded) {
   if (encoded.size() > limits::kMaxCertificateBytes) {
     return InvalidArgumentError("certificate larger than " +
@@ -198,15 +209,7 @@ StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded) {
       (!d.e2e_public_key().empty() && d.e2e_public_key().size() != kX25519Len)) {
     return InvalidArgumentError("certificate has a key or signature of the wrong length");
   }
-  bool subject_ok = !d.subject().empty() && d.subject().size() <= 64 &&
-                    d.subject().rfind("root", 0) != 0 &&
-                    std::all_of(d.subject().begin(), d.subject().end(), [](char c) {
-                      return std::islower(static_cast<unsigned char>(c)) ||
-                             std::isdigit(static_cast<unsigned char>(c)) || c == '-';
-                    });
-  if (!subject_ok) {
-    return InvalidArgumentError("certificate subject must be 1-64 of a-z 0-9 - (not root...)");
-  }
+  HOTLINE_RETURN_IF_ERROR(ValidateSubject(d.subject()));
   if (d.role() == v1::ROLE_UNSPECIFIED || d.not_after_unix() < d.not_before_unix()) {
     return InvalidArgumentError("certificate has no role or an empty validity window");
   }

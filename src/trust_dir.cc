@@ -233,13 +233,7 @@ StatusOr<std::vector<PreviousCertificate>> LoadPreviousCertificates(const fs::pa
 }
 
 StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& options) {
-  if (options.subject.empty() || options.subject.rfind("root", 0) == 0 ||
-      options.subject.find_first_of("/\\. ") != std::string::npos) {
-    return InvalidArgumentError("invalid subject '" + options.subject + "'");
-  }
-  if (options.nation == v1::NATION_UNSPECIFIED) {
-    return InvalidArgumentError("a certificate needs the nation that runs it (--nation)");
-  }
+  HOTLINE_RETURN_IF_ERROR(ValidateSubject(options.subject));
   // Its own nation's root and the next nation's: the demo folder holds all three.
   auto roots = RootKeysIn(dir);
   auto own = roots.find(options.nation);
@@ -266,10 +260,7 @@ StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& opt
 }
 
 StatusOr<SubjectKeys> MakeSubjectKeys(const fs::path& dir, const IssueOptions& options) {
-  if (options.subject.empty() || options.subject.rfind("root", 0) == 0 ||
-      options.subject.find_first_of("/\\. ") != std::string::npos) {
-    return InvalidArgumentError("invalid subject '" + options.subject + "'");
-  }
+  HOTLINE_RETURN_IF_ERROR(ValidateSubject(options.subject));
   if (options.nation == v1::NATION_UNSPECIFIED) {
     return InvalidArgumentError("a certificate needs the nation that runs it (--nation)");
   }
@@ -300,10 +291,14 @@ StatusOr<v1::RevocationListDetails> LoadRevocationListDetails(const fs::path& di
 
 Status RevokeCertificate(const fs::path& dir, const RevokeOptions& options) {
   auto roots = RootKeysIn(dir);
+  std::optional<TrustStore> trust;
+  if (!options.root_key_files.empty()) {
+    HOTLINE_ASSIGN_OR_RETURN(TrustStore loaded, LoadTrustStore(dir, options.now_unix));
+    trust.emplace(std::move(loaded));
+  }
   for (const auto& extra : options.root_key_files) {
     HOTLINE_ASSIGN_OR_RETURN(Ed25519KeyPair key, LoadRootKey(extra));
-    HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(dir, options.now_unix));
-    auto nation = trust.root().NationOf(KeyIdOf(key.public_key));
+    auto nation = trust->root().NationOf(KeyIdOf(key.public_key));
     if (!nation) return PermissionDeniedError(extra.string() + " is not a key of the root document");
     roots.insert_or_assign(*nation, std::move(key));
   }

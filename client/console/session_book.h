@@ -2,8 +2,9 @@
 // CSRF tokens, one-time login links, and the login rate limit. State only,
 // with the time passed in: the HTTP layer asks, this answers.
 //
-// Tokens are 32 random bytes, base64url; they are compared in constant
-// time and never logged.
+// Tokens are 32 random bytes, base64url, and never logged. CSRF tokens are
+// compared in constant time; sessions are found by a map lookup, which
+// tells an attacker only whether a guessed 256-bit token exists.
 //
 // Thread safety: one thread. Error contract: lookups return null / false.
 #ifndef HOTLINE_CLIENT_CONSOLE_SESSION_BOOK_H_

@@ -83,6 +83,8 @@ struct ParsedCertificate {
   v1::CertificateDetails details;
 };
 StatusOr<ParsedCertificate> ParseCertificate(ByteView encoded);
+// A certificate subject: 1-64 of a-z 0-9 -, not "root..." (it names files).
+Status ValidateSubject(const std::string& subject);
 
 enum class CertFailure {
   kNone = 0,

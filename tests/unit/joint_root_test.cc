@@ -271,6 +271,10 @@ TEST_F(JointRootTest, ASubjectCannotNameAPath) {
     d.set_subject(bad);
     c.set_details(d.SerializeAsString());
     EXPECT_FALSE(ParseCertificate(AsBytes(c.SerializeAsString())).ok()) << bad;
+    // The same rule where keys are made: no request is made for a subject
+    // that could never be assembled.
+    IssueOptions o{bad, v1::ROLE_NODE, v1::NATION_KR, kNow, kNow + 10};
+    EXPECT_FALSE(MakeSubjectKeys(dir_.path(), o).ok()) << bad;
   }
 }
 
