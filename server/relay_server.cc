@@ -21,8 +21,14 @@ RelayServer::RelayServer(asio::io_context& io, RelayConfig config)
 RelayServer::~RelayServer() = default;
 
 Status RelayServer::Start() {
-  HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(config_.certs_dir));
-  trust_.emplace(std::move(trust));
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec)
+    return UnavailableError("cannot create " + config_.data_dir.string() + ": " + ec.message());
+  std::vector<TrustResult> from_folder;
+  HOTLINE_ASSIGN_OR_RETURN(trust_keeper_,
+                           TrustKeeper::Open(config_.certs_dir, config_.data_dir / "trust.db",
+                                             config_.now_ms() / 1000, &from_folder));
   HOTLINE_ASSIGN_OR_RETURN(Identity id, LoadIdentity(config_.certs_dir, config_.subject));
   if (id.details.role() != v1::ROLE_RELAY) {
     return InvalidArgumentError(config_.subject + " is not a relay certificate");
@@ -31,14 +37,11 @@ Status RelayServer::Start() {
   self_check.now_unix = config_.now_ms() / 1000;
   self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
   self_check.role = v1::ROLE_RELAY;
-  CertCheck check = trust_->Verify(id.certificate, self_check);
+  CertCheck check = trust().Verify(id.certificate, self_check);
   if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
   HOTLINE_RETURN_IF_ERROR(CheckResponderCertificateFits(id.certificate));
   identity_.emplace(std::move(id));
 
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) return UnavailableError("cannot create " + config_.data_dir.string() + ": " + ec.message());
   HOTLINE_ASSIGN_OR_RETURN(store_, RelayStore::Open(config_.data_dir / "relay.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
   audit_ = std::make_unique<AuditLog>(store_->db(), config_.subject, config_.now_ms);
@@ -64,6 +67,7 @@ Status RelayServer::Start() {
   Audit({.event = v1::AUDIT_EVENT_START,
          .detail = "listening on " + FormatEndpoint(local_endpoint()) + ", " +
                    std::to_string(restored) + " queued items restored"});
+  for (const auto& r : from_folder) OnTrustResult(r, kFromFolder, nullptr);
   committer_->FlushNow();
   spdlog::info("{} listening on {} ({} queued items restored)", config_.subject,
                FormatEndpoint(local_endpoint()), restored);
@@ -73,6 +77,7 @@ Status RelayServer::Start() {
   }
   asio::co_spawn(io_, AcceptLoop(), LogExceptions{"relay accept loop"});
   asio::co_spawn(io_, CheckpointLoop(), LogExceptions{"relay checkpoints"});
+  asio::co_spawn(io_, TrustFolderLoop(), LogExceptions{"relay trust folder"});
   return Status::Ok();
 }
 
@@ -141,7 +146,7 @@ void RelayServer::OnConnection(tcp::socket socket) {
     return;
   }
   SecureChannelConfig channel =
-      ChannelConfigFor(*identity_, *trust_, /*initiator=*/false, v1::ROLE_NODE);
+      ChannelConfigFor(*identity_, trust(), /*initiator=*/false, v1::ROLE_NODE);
   channel.allowed_skew_seconds = config_.allowed_skew_seconds;
   channel.now_unix = [this] { return config_.now_ms() / 1000; };
   channel.rekey_after_messages = config_.rekey_after_messages;
@@ -184,6 +189,7 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   (void)link->Send(hello, LinkConnection::kControlPrecedence, /*force=*/true);
   if (auto replaced = links_.Bind(nation, link))
     replaced->Close("replaced by a newer connection from the same node");
+  SendTrustInForce(link);
   queues_.ReturnInFlight(nation);
   Pump(nation);
 }
@@ -238,6 +244,9 @@ void RelayServer::OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame)
       return OnTaken(link, frame.taken().delivery_id());
     case v1::LinkFrame::kWithdraw:
       return OnWithdraw(link, frame.withdraw().message_id());
+    case v1::LinkFrame::kTrust:
+      return OnTrustResult(trust_keeper_->Offer(frame.trust(), config_.now_ms() / 1000),
+                           link->peer().subject(), link);
     default:
       Reject(link, v1::LinkError::CODE_MALFORMED,
              "unexpected link frame kind " + std::to_string(frame.kind_case()) + " from a node");

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "delivery_queues.h"
@@ -22,6 +23,7 @@
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
+#include "hotline/trust_keeper.h"
 #include "link_registry.h"
 #include "relay_store.h"
 
@@ -43,6 +45,9 @@ struct RelayConfig {
   std::chrono::milliseconds handshake_timeout = limits::kHandshakeTimeout;
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
+  // How often the trust folder is read for a new root document or
+  // revocation list (those over the hotline arrive at once).
+  std::chrono::milliseconds trust_poll{5000};
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
   // The relay's one wall clock: stored times, greetings, certificate checks
   // and audit records all read it.
@@ -80,10 +85,21 @@ class RelayServer {
   void Checkpoint();
   awaitable<void> CheckpointLoop();
 
+  // Trust documents (relay_trust.cc): taken from any node or the trust
+  // folder, passed to every other node at once; links whose certificate no
+  // longer verifies are closed.
+  const TrustStore& trust() const { return trust_keeper_->store(); }
+  void OnTrustResult(const TrustResult& result, const std::string& source,
+                     const LinkConnection::Ptr& from);
+  void SendTrustInForce(const LinkConnection::Ptr& link);
+  awaitable<void> TrustFolderLoop();
+  static constexpr const char* kFromFolder = "the trust folder";
+
   asio::io_context& io_;
   RelayConfig config_;
   asio::ip::tcp::acceptor acceptor_;
-  std::optional<TrustStore> trust_;
+  std::unique_ptr<TrustKeeper> trust_keeper_;
+  std::set<std::string> folder_refusals_;  // reported once each
   std::optional<Identity> identity_;
   std::unique_ptr<RelayStore> store_;
   std::unique_ptr<GroupCommitter> committer_;

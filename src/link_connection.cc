@@ -54,6 +54,18 @@ void LinkConnection::Close(const std::string& reason) {
   }
 }
 
+void LinkConnection::SendLastAndClose(const v1::LinkFrame& last, const std::string& reason) {
+  if (closed_ || refusing_) return;
+  if (!channel_.established()) return Close(reason);
+  (void)queue_.Push(EncodeLinkFrame(last, next_stream_id_++), kControlPrecedence, /*force=*/true);
+  refusing_ = true;
+  if (drain_reason_.empty()) {
+    drain_reason_ = reason;
+    drain_started_ = Clock::now();
+  }
+  wake_.cancel();
+}
+
 void LinkConnection::CloseForViolation(const std::string& reason) {
   if (!closed_) peer_violation_ = true;
   Close(reason);
@@ -128,7 +140,7 @@ bool LinkConnection::HandleTransport(ByteView message) {
     }
     return true;
   }
-  if (callbacks_.frame) callbacks_.frame(shared_from_this(), frame);
+  if (callbacks_.frame && !refusing_) callbacks_.frame(shared_from_this(), frame);
   return !closed_;
 }
 
@@ -190,6 +202,13 @@ awaitable<void> LinkConnection::Writer() {
   auto self = shared_from_this();
   Bytes batch;
   while (!closed_) {
+    if (queue_.empty() && refusing_) {
+      // Everything for the refused peer is written: half-close, so that it
+      // reads it all before it sees the end (as for a rekey below).
+      boost::system::error_code ec;
+      socket_.shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
     if (queue_.empty()) {
       boost::system::error_code ec;
       wake_.expires_at(Clock::time_point::max());

@@ -86,17 +86,35 @@ Status SecureChannel::CheckPeer(ByteView payload) {
   }
   const auto& rs = handshake_->remote_static();
   if (!rs) return Fail("peer static key missing");
+  CertExpectations expect = PeerExpectations();
+  expect.noise_public_key = *rs;
+  CertCheck check = config_.trust->Verify(AsBytes(p.certificate()), expect);
+  if (!check.ok()) return Fail(check.message);
+  peer_ = check.cert->details;
+  peer_certificate_ = p.certificate();
+  peer_known_ = true;
+  return Status::Ok();
+}
+
+CertExpectations SecureChannel::PeerExpectations() const {
   CertExpectations expect;
   expect.now_unix = config_.now_unix();
   expect.allowed_skew_seconds = config_.allowed_skew_seconds;
   expect.role = config_.expected_peer_role;
   expect.nation = config_.expected_peer_nation;
-  expect.noise_public_key = *rs;
-  CertCheck check = config_.trust->Verify(AsBytes(p.certificate()), expect);
-  if (!check.ok()) return Fail(check.message);
-  peer_ = check.cert->details;
-  peer_known_ = true;
-  return Status::Ok();
+  return expect;
+}
+
+CertCheck SecureChannel::RecheckPeer() const {
+  if (!peer_known_) {
+    CertCheck none;
+    none.failure = CertFailure::kMalformed;
+    none.message = "no peer certificate yet";
+    return none;
+  }
+  CertExpectations expect = PeerExpectations();
+  expect.nation = peer_.nation();
+  return config_.trust->Verify(AsBytes(peer_certificate_), expect);
 }
 
 Status SecureChannel::FinishIfComplete() {

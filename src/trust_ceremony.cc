@@ -122,10 +122,62 @@ StatusOr<std::pair<v1::CertificateRequest, v1::CertificateDetails>> ReadRequest(
 }
 }  // namespace
 
-StatusOr<v1::CertificateDetails> SignCertificateRequest(const fs::path& path, const fs::path& root_key) {
+namespace {
+
+fs::path SignedRequestsPath(const fs::path& root_key) {
+  return root_key.parent_path() / kSignedRequestsFile;
+}
+
+StatusOr<v1::SignedRequestLog> ReadSignedRequests(const fs::path& root_key) {
+  fs::path path = SignedRequestsPath(root_key);
+  if (!fs::exists(path)) return v1::SignedRequestLog();
+  return ReadMessage<v1::SignedRequestLog>(path, "record of signed requests");
+}
+
+}  // namespace
+
+StatusOr<RequestReview> ReviewCertificateRequest(const fs::path& path, const fs::path& root_key) {
+  HOTLINE_ASSIGN_OR_RETURN(auto read, ReadRequest(path));
+  auto& [request, details] = read;
+  RequestReview review;
+  review.details = details;
+  for (const auto& sig : request.signatures())
+    review.key_ids_signed.push_back(ToHex(AsBytes(sig.key_id())));
+  HOTLINE_ASSIGN_OR_RETURN(v1::SignedRequestLog log, ReadSignedRequests(root_key));
+  Sha256Digest digest = Sha256({AsBytes(request.details())});
+  for (const auto& e : log.entries()) {
+    if (e.serial() != details.serial() || e.nation() != details.nation()) continue;
+    if (e.details_digest() != ToString(digest)) {
+      return FailedPreconditionError(
+          path.string() + ": serial " + std::to_string(details.serial()) + " of " +
+          NationCode(details.nation()) + " was already signed with this key for " + e.subject() +
+          " with other keys or validity (" + FormatUnixUtc(e.signed_unix()) +
+          "): ask for a new request (a new serial)");
+    }
+    review.signed_before_unix = e.signed_unix();
+  }
+  return review;
+}
+
+StatusOr<v1::CertificateDetails> SignCertificateRequest(const fs::path& path,
+                                                        const fs::path& root_key,
+                                                        int64_t now_unix) {
+  HOTLINE_ASSIGN_OR_RETURN(RequestReview review, ReviewCertificateRequest(path, root_key));
   HOTLINE_ASSIGN_OR_RETURN(auto read, ReadRequest(path));
   auto& [request, details] = read;
   HOTLINE_ASSIGN_OR_RETURN(Ed25519KeyPair key, LoadRootKey(root_key));
+  if (review.signed_before_unix == 0) {
+    HOTLINE_ASSIGN_OR_RETURN(v1::SignedRequestLog log, ReadSignedRequests(root_key));
+    auto* e = log.add_entries();
+    e->set_serial(details.serial());
+    e->set_nation(details.nation());
+    e->set_subject(details.subject());
+    e->set_details_digest(ToString(Sha256({AsBytes(request.details())})));
+    e->set_signed_unix(now_unix);
+    // Recorded before the signature is written: a crash between the two
+    // leaves a record and no signature, never the reverse.
+    HOTLINE_RETURN_IF_ERROR(WriteMessage(SignedRequestsPath(root_key), log));
+  }
   *request.add_signatures() = SignAsRoot(kCertificateTag, request.details(), key);
   HOTLINE_RETURN_IF_ERROR(WriteMessage(path, request));
   return details;

@@ -165,6 +165,10 @@ Status InitTrustDirectory(const fs::path& dir, const TrustInitOptions& options) 
     auto* key = root.add_keys();
     key->set_nation(n);
     key->set_signing_public_key(ToString(roots.back().public_key));
+    // The public half too, as `certs init-nation` writes it (for drafting a rotation).
+    std::string pub = key->SerializeAsString();
+    HOTLINE_RETURN_IF_ERROR(
+        WriteFileAtomic(dir / (RootSubject(n) + ".pub"), AsBytes(pub), kPublicMode));
   }
   std::string doc = SignRootDocument(root, {&roots[0], &roots[1], &roots[2]}).SerializeAsString();
   HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(dir / kRootDocumentFile, AsBytes(doc), kPublicMode));
@@ -401,6 +405,18 @@ StatusOr<Identity> LoadIdentity(const fs::path& dir, std::string_view subject) {
                          std::string(subject) + ".cert");
   }
   return id;
+}
+
+StatusOr<bool> RefreshCertificateSignatures(const fs::path& dir, Identity& identity) {
+  HOTLINE_ASSIGN_OR_RETURN(Bytes encoded, ReadFileBytes(CertPath(dir, identity.details.subject()),
+                                                        limits::kMaxCertificateBytes));
+  if (encoded == identity.certificate) return false;
+  HOTLINE_ASSIGN_OR_RETURN(ParsedCertificate fresh, ParseCertificate(encoded));
+  HOTLINE_ASSIGN_OR_RETURN(ParsedCertificate current, ParseCertificate(identity.certificate));
+  // The very details (same keys, same serial): only who signed differs.
+  if (fresh.certificate.details() != current.certificate.details()) return false;
+  identity.certificate = std::move(encoded);
+  return true;
 }
 
 std::string DescribeCertificate(const ParsedCertificate& cert) {

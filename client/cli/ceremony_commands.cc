@@ -1,5 +1,7 @@
 #include "cli/ceremony_commands.h"
 
+#include <unistd.h>
+
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -17,7 +19,14 @@ struct CeremonyOptions {
   uint32_t threshold = 2;
   uint64_t serial = 1;
   int64_t days = 365;
+  bool yes = false;
 };
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -123,11 +132,43 @@ void AddCeremonyCommands(CLI::App& certs, int& exit_code) {
     }
   });
 
-  CLI::App* sign = certs.add_subcommand("sign", "Sign a certificate request with a national root key");
+  CLI::App* sign = certs.add_subcommand("sign",
+                                        "Show a certificate request, then sign it with a national "
+                                        "root key (asks first on a terminal)");
   sign->add_option("file", o->file, "The request (.req)")->required();
   sign->add_option("--root-key", o->root_key, "This nation's root-<nation>.key")->required();
+  sign->add_flag("--yes", o->yes, "Sign without asking (scripts; the request is still shown)");
   sign->callback([o, &exit_code] {
-    auto details = SignCertificateRequest(o->file, o->root_key);
+    auto review = ReviewCertificateRequest(o->file, o->root_key);
+    if (!review.ok()) return void(exit_code = Fail(review.status()));
+    const v1::CertificateDetails& d = review->details;
+    std::cout << "request:      " << Describe(d) << "\n"
+              << "signing key:  " << ToHex(AsBytes(d.signing_public_key())) << "\n"
+              << "noise key:    " << ToHex(AsBytes(d.noise_public_key())) << "\n";
+    if (!d.e2e_public_key().empty())
+      std::cout << "e2e key:      " << ToHex(AsBytes(d.e2e_public_key())) << "\n";
+    std::cout << "signed by:    "
+              << (review->key_ids_signed.empty() ? std::string("no root yet")
+                                                 : JoinIds(review->key_ids_signed))
+              << "\n";
+    if (review->signed_before_unix) {
+      std::cout << "this root signed these very details at "
+                << FormatUnixUtc(review->signed_before_unix) << "\n";
+    } else {
+      std::cout << "serial " << d.serial() << " is new to this root's record\n";
+    }
+    if (!o->yes && ::isatty(STDIN_FILENO)) {
+      std::cout
+          << "Check the subject, nation, serial and keys with the requester by a second channel.\n"
+          << "Sign it? [y/N] " << std::flush;
+      std::string answer;
+      std::getline(std::cin, answer);
+      if (answer != "y" && answer != "Y" && answer != "yes") {
+        std::cout << "not signed\n";
+        return void(exit_code = kExitFailed);
+      }
+    }
+    auto details = SignCertificateRequest(o->file, o->root_key, Now());
     exit_code = Fail(details.status());
     if (details.ok()) std::cout << "signed " << Describe(*details) << "\n";
   });

@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "hotline/bytes.h"
@@ -179,6 +180,22 @@ void PrintJson(const google::protobuf::Message& message) {
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   std::cout << out << std::endl;
+}
+
+std::string FormatTrustSummary(const v1::TrustSummary& t) {
+  std::set<v1::Nation> nations;
+  for (int n : t.root_nations()) nations.insert(static_cast<v1::Nation>(n));
+  std::string out = "root document " + std::to_string(t.root_serial()) + " (" +
+                    NationList(nations) + "; " + std::to_string(t.threshold()) + " of " +
+                    std::to_string(nations.size()) + (t.demo() ? "; DEMO" : "") + ")";
+  if (t.lists().empty()) return out + ", no revocation list";
+  out += ", revocation lists:";
+  for (const auto& l : t.lists()) {
+    out += " " +
+           (l.issuer() == v1::NATION_UNSPECIFIED ? std::string("joint") : NationCode(l.issuer())) +
+           " #" + std::to_string(l.number()) + " (" + std::to_string(l.revoked()) + " revoked)";
+  }
+  return out;
 }
 
 }  // namespace hotline::cli

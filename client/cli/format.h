@@ -27,6 +27,8 @@ std::string FormatInboxEntry(const v1::InboxEntry& e);
 std::string FormatMessageStatus(const v1::MessageStatus& s);
 std::string FormatWatchEvent(const v1::WatchEvent& e);
 std::string FormatConsultation(const v1::ConsultationStatus& c);
+std::string FormatTrustSummary(
+    const v1::TrustSummary& t);  // "root document 1 (US, JP, KR; 2 of 3) ..."
 // One proto3 JSON object on one line (field names as in the .proto): what
 // every --json option prints.
 void PrintJson(const google::protobuf::Message& message);

@@ -265,6 +265,7 @@ int RunStatus(const Options& o) {
     std::cout << "  clock " << Printable(c.peer()) << " " << DescribeClockOffset(c.offset_ms())
               << " relative to ours" << (c.out_of_step() ? "  OUT OF STEP" : "") << "\n";
   }
+  if (s.has_trust()) std::cout << "  trust " << FormatTrustSummary(s.trust()) << "\n";
   for (const auto& a : s.alerts()) std::cout << "  ALERT " << Printable(a) << "\n";
   for (const auto& m : s.messages()) std::cout << FormatMessageStatus(m);
   return 0;
@@ -360,6 +361,50 @@ void AddNodeOptions(CLI::App& command, Options& o) {
   command.add_option("--node", o.node, "Node data folder or control socket (default $HOTLINE_NODE)");
   AddDurationOption(command, "--timeout", &o.timeout, std::chrono::seconds(1),
                     "How long to wait for the node or a condition (default 30s)");
+}
+
+// `trust publish`: each file by its name, root.doc-like (*.doc) or a
+// revocation list (*.crl), handed to the node to take and pass on.
+int RunTrustPublish(const Options& o, const std::vector<std::string>& files) {
+  v1::ControlRequest req;
+  for (const auto& file : files) {
+    std::string ext = std::filesystem::path(file).extension().string();
+    if (ext != ".doc" && ext != ".crl") {
+      return Fail(
+          InvalidArgumentError(file + ": name a root document *.doc or a revocation list *.crl"));
+    }
+    auto bytes = ReadFileBytes(file, limits::kMaxRevocationListBytes);
+    if (!bytes.ok()) return Fail(bytes.status());
+    auto* doc = req.mutable_trust_publish()->add_documents();
+    if (ext == ".doc") {
+      doc->set_root_document(ToString(*bytes));
+    } else {
+      doc->set_revocation_list(ToString(*bytes));
+    }
+  }
+  auto r = Call(o, req);
+  if (!r.ok()) return Fail(r.status());
+  if (o.as_json) return PrintJson(r->trust_publish()), 0;
+  int code = 0;
+  for (const auto& result : r->trust_publish().results()) {
+    using R = v1::TrustPublishResponse::Result;
+    switch (result.outcome()) {
+      case R::OUTCOME_APPLIED:
+        std::cout << "taken: " << result.what() << " (" << result.reason()
+                  << "); sent to every relay\n";
+        break;
+      case R::OUTCOME_UNCHANGED:
+        std::cout << "unchanged: " << result.what() << " is already in force\n";
+        break;
+      case R::OUTCOME_STALE:
+        std::cout << "ignored: " << result.what() << " is older: " << result.reason() << "\n";
+        break;
+      default:
+        std::cout << "REFUSED: " << result.what() << ": " << result.reason() << "\n";
+        code = kExitFailed;
+    }
+  }
+  return code;
 }
 
 int RunConsoleLink(const Options& o) {
@@ -479,6 +524,21 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   link->add_option("--as", o->operator_as, "Operator name it signs in as")
       ->capture_default_str();
   link->callback([o, &exit_code] { exit_code = RunConsoleLink(*o); });
+
+  CLI::App* trust =
+      app.add_subcommand("trust", "Root documents and revocation lists over the hotline");
+  trust->require_subcommand(1);
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App* publish = trust->add_subcommand(
+      "publish",
+      "Hand root documents (*.doc) or revocation lists (*.crl) to the node: it takes "
+      "each one that is new and valid and passes it to every relay and node");
+  AddNodeOptions(*publish, *o);
+  publish->add_option("files", *files, "root.doc, revocations-kr.crl, ...")
+      ->required()
+      ->check(CLI::ExistingFile);
+  publish->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
+  publish->callback([o, files, &exit_code] { exit_code = RunTrustPublish(*o, *files); });
 
   CLI::App* wait = app.add_subcommand("wait", "Wait until every recipient reached a tier");
   AddNodeOptions(*wait, *o);

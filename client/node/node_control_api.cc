@@ -31,6 +31,8 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
     case v1::ControlRequest::kStatus: return reply(GetStatus(request.status()));
     case v1::ControlRequest::kConsultStatus: return reply(ConsultStatus(request.consult_status()));
     case v1::ControlRequest::kAudit: return AuditView(request.audit(), std::move(reply));
+    case v1::ControlRequest::kTrustPublish:
+      return PublishTrust(request.trust_publish(), who, std::move(reply));
     case v1::ControlRequest::kConsoleLink: {
       if (!console_links_) {
         return reply(Error(FailedPreconditionError("this node serves no console (--console)")));
@@ -194,6 +196,7 @@ v1::ControlResponse NodeDaemon::GetStatus(const v1::StatusRequest& request) {
   v1::ControlResponse r = Ok();
   auto* out = r.mutable_status();
   out->set_nation(config_.nation);
+  *out->mutable_trust() = trust_keeper_->Summary();
   std::vector<Bytes> ids;
   if (!request.id_prefix().empty()) {
     auto id = store_->ResolveId(request.id_prefix(), /*inbox=*/false);

@@ -30,22 +30,19 @@ Status NodeDaemon::Start() {
   if (config_.nation == v1::NATION_UNSPECIFIED) return InvalidArgumentError("--nation is required");
   if (config_.relays.empty()) return InvalidArgumentError("at least one --relay is required");
   for (const auto& r : config_.relays) HOTLINE_RETURN_IF_ERROR(ParseEndpoint(r).status());
-  HOTLINE_ASSIGN_OR_RETURN(TrustStore trust, LoadTrustStore(config_.certs_dir));
-  trust_.emplace(std::move(trust));
-  HOTLINE_ASSIGN_OR_RETURN(Identity id, LoadIdentity(config_.certs_dir, NodeSubject(config_.nation)));
-  identity_.emplace(std::move(id));
-  CertExpectations self_check;
-  self_check.now_unix = config_.now_ms() / 1000;
-  self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
-  self_check.role = v1::ROLE_NODE;
-  self_check.nation = config_.nation;
-  CertCheck check = trust_->Verify(identity_->certificate, self_check);
-  if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
-
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec) return UnavailableError("cannot create " + config_.data_dir.string() + ": " + ec.message());
   std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all, ec);
+  std::vector<TrustResult> from_folder;
+  HOTLINE_ASSIGN_OR_RETURN(trust_keeper_,
+                           TrustKeeper::Open(config_.certs_dir, config_.data_dir / "trust.db",
+                                             config_.now_ms() / 1000, &from_folder));
+  HOTLINE_ASSIGN_OR_RETURN(Identity id,
+                           LoadIdentity(config_.certs_dir, NodeSubject(config_.nation)));
+  identity_.emplace(std::move(id));
+  CertCheck check = CheckOwnCertificate();
+  if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
   HOTLINE_ASSIGN_OR_RETURN(store_, NodeStore::Open(config_.data_dir / "node.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation),
@@ -57,6 +54,7 @@ Status NodeDaemon::Start() {
     // Sequence numbers allocated by rolled-back sends are reused.
     if (auto next = store_->LoadSequences(); next.ok()) sequences_.Restore(*next);
   });
+  for (const auto& r : from_folder) OnTrustResult(r, kFromFolder, -1);
   // Another nation's bad certificate makes that nation unreachable (alerted,
   // audited, shown in status); it never stops this node.
   ReloadPeers();
@@ -124,7 +122,7 @@ Status NodeDaemon::Start() {
     OnRelayClosed(r, reason, kind);
   };
   callbacks.frame = [this](size_t r, v1::LinkFrame& frame) { OnRelayFrame(r, frame); };
-  pool_ = std::make_unique<RelayPool>(io_, config_.relays, *identity_, *trust_, options, callbacks);
+  pool_ = std::make_unique<RelayPool>(io_, config_.relays, *identity_, trust(), options, callbacks);
   pool_->Start();
   tick_timer_ = std::make_unique<asio::steady_timer>(io_);
   last_checkpoint_ms_ = config_.now_ms();  // the first shared checkpoint after one interval
@@ -159,6 +157,7 @@ void NodeDaemon::OnRelayReady(size_t relay, const v1::Hello& hello) {
               .peer_subject = subject,
               .detail = config_.relays[relay]});
   Emit("link-up", {}, v1::NATION_UNSPECIFIED, subject + " at " + config_.relays[relay]);
+  SendTrustInForce(relay);
   outbox_.OnRelayUp(static_cast<int>(relay), [this](int r) { return RelayUp(r); });
   PumpOutbox();
   for (const auto& [id, receipt] : receipts_.pending()) TransmitReceipt(receipt);
@@ -217,6 +216,9 @@ void NodeDaemon::OnRelayFrame(size_t relay, v1::LinkFrame& frame) {
       committer_->SubmitLazy([this, id, now]() { return store_->MarkReceiptAccepted(id, now); });
       return;
     }
+    case v1::LinkFrame::kTrust:
+      return OnTrustResult(trust_keeper_->Offer(frame.trust(), config_.now_ms() / 1000),
+                           pool_->subject(relay), static_cast<int>(relay));
     case v1::LinkFrame::kError: {
       const auto& e = frame.error();
       spdlog::warn("relay {} reported error {}: {}", pool_->subject(relay),
@@ -357,65 +359,6 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body, std::str
         done(Status::Ok(), row->message_id);
       },
       header.precedence());
-}
-
-// ---------------------------------------------------------------- trust
-
-void NodeDaemon::ReloadPeers() {
-  PeerDirectory::Options options;
-  options.now_unix = config_.now_ms() / 1000;
-  options.allowed_skew_seconds = config_.allowed_skew_seconds;
-  options.grace_seconds = config_.certificate_grace_seconds;
-  options.archive_dir = config_.data_dir / "peer-certs";
-  peers_ = PeerDirectory::Load(config_.certs_dir, *trust_, config_.nation, options);
-  auto keys =
-      std::make_unique<EnvelopeKeys>(config_.nation, identity_->keys.signing, *identity_->keys.e2e);
-  peer_signing_keys_.clear();
-  for (const auto& [key, cert] : peers_.all()) {
-    keys->AddPeer(key.first, key.second, cert.keys, cert.current);
-    if (cert.current) peer_signing_keys_[key.first] = cert.keys.signing_public_key;
-  }
-  // Our own earlier end-to-end keys, for what was sealed for them while it
-  // waited: kept for the grace period after our current certificate began.
-  auto previous =
-      LoadPreviousCertificates(config_.certs_dir, NodeSubject(config_.nation), /*with_keys=*/true);
-  bool in_grace = options.now_unix <= identity_->details.not_before_unix() + options.grace_seconds;
-  if (previous.ok() && in_grace) {
-    for (const auto& p : *previous) {
-      if (p.keys && p.keys->e2e) keys->AddPreviousKey(*p.keys->e2e);
-    }
-  }
-  keys_ = std::move(keys);
-  for (const auto& problem : peers_.problems()) {
-    if (alerted_.insert(problem.text).second)
-      AlertAndAudit("PEER CERTIFICATE: " + problem.text, {}, problem.nation);
-  }
-}
-
-bool NodeDaemon::ReloadTrust() {
-  int64_t now = config_.now_ms();
-  if (now - last_trust_reload_ms_ < 1000) return false;  // at most once a second
-  last_trust_reload_ms_ = now;
-  auto trust = LoadTrustStore(config_.certs_dir);
-  if (!trust.ok()) {
-    spdlog::error("cannot reload the trust folder: {}", trust.status().ToString());
-    return false;
-  }
-  *trust_ = std::move(trust).value();  // in place: links hold its address
-  ReloadPeers();
-  spdlog::info("trust folder {} reloaded", config_.certs_dir.string());
-  return true;
-}
-
-void NodeDaemon::WarnOfExpiringCertificates() {
-  int64_t now = config_.now_ms();
-  for (const auto& warning : CertificateExpiryWarnings(config_.certs_dir, now / 1000,
-                                                       config_.certificate_warning_seconds)) {
-    auto [it, fresh] = cert_warned_.emplace(warning.substr(0, warning.find(" expire")), 0);
-    if (!fresh && now - it->second < 24 * 3600 * 1000LL) continue;  // once a day
-    it->second = now;
-    AlertAndAudit(warning, {}, v1::NATION_UNSPECIFIED);
-  }
 }
 
 // ---------------------------------------------------------------- operator events

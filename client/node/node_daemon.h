@@ -41,6 +41,7 @@
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
+#include "hotline/trust_keeper.h"
 #include "hotline/v1/control.pb.h"
 #include "node/clock_watch.h"
 #include "node/consultations.h"
@@ -81,6 +82,9 @@ struct NodeConfig {
   // In-order release: hold time per precedence and gap timeout.
   InboxSequencer::Policy release_policy = InboxSequencer::Policy::Defaults();
   std::chrono::milliseconds checkpoint_interval{10000};  // signed audit checkpoints
+  // How often the trust folder is read for a new root document or
+  // revocation list (those over the hotline arrive at once).
+  std::chrono::milliseconds trust_poll{5000};
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
 };
 
@@ -188,13 +192,25 @@ class NodeDaemon {
   void ObserveConsultation(const v1::EnvelopeHeader& header, const v1::Body& body, bool sent);
   void SaveConsultation(ByteView id);
 
-  // Trust: the other nations' certificates and our end-to-end keys, from
-  // the trust folder; a nation with a bad certificate is alerted, not fatal.
+  // Trust (node_trust.cc): the other nations' certificates and our
+  // end-to-end keys, from the trust folder; a nation with a bad
+  // certificate is alerted, not fatal.
+  const TrustStore& trust() const { return trust_keeper_->store(); }
+  CertCheck CheckOwnCertificate() const;
   void ReloadPeers();
-  // Re-reads the trust folder (root, CRL, certificates); at most once a
-  // second; false if it did not.
+  // Re-reads the trust folder (root, revocation lists, certificates); at
+  // most once a second; false if it did not.
   bool ReloadTrust();
   void WarnOfExpiringCertificates();
+  // What taking a trust document did, from `source` (a relay's subject,
+  // "operator NAME", "the trust folder"; `from_relay` -1 unless a relay):
+  // applied ones are audited, alerted, passed to every other relay, and
+  // links and peers are checked again; refused ones are audited.
+  void OnTrustResult(const TrustResult& result, const std::string& source, int from_relay);
+  static constexpr const char* kFromFolder = "the trust folder";
+  void SendTrustInForce(size_t relay);
+  void PublishTrust(const v1::TrustPublishRequest& request, const std::string& operator_name,
+                    Reply reply);
 
   // Operator events and the audit log.
   void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text);
@@ -209,7 +225,7 @@ class NodeDaemon {
 
   asio::io_context& io_;
   NodeConfig config_;
-  std::optional<TrustStore> trust_;
+  std::unique_ptr<TrustKeeper> trust_keeper_;
   std::optional<Identity> identity_;
   std::unique_ptr<EnvelopeKeys> keys_;
   std::unique_ptr<NodeStore> store_;
@@ -245,6 +261,7 @@ class NodeDaemon {
   int64_t last_checkpoint_ms_ = 0;
   uint64_t last_checkpoint_size_ = 0;
   int64_t last_trust_reload_ms_ = 0;
+  int64_t last_trust_poll_ms_ = 0;
   int64_t last_expiry_check_ms_ = 0;
   bool sequencer_tick_pending_ = false;
   bool stopping_ = false;

@@ -48,7 +48,7 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
   if (opened.ok()) {
     const auto& hh = opened->header;
     if (Status use = peers_.CheckUse(hh.sender(), hh.sender_cert_serial(), hh.created_at_ms(),
-                                     config_.now_ms(), *trust_);
+                                     config_.now_ms(), trust());
         !use.ok()) {
       opened = use;
     }
@@ -256,10 +256,10 @@ void NodeDaemon::OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& delive
     return;
   }
   const OutboxRow* sent = *row ? &**row : nullptr;
-  Status check = CheckReceipt(*parsed, config_.nation, peers_, *trust_, sent, config_.now_ms());
+  Status check = CheckReceipt(*parsed, config_.nation, peers_, trust(), sent, config_.now_ms());
   // A signer's certificate serial we have not seen: perhaps just renewed.
   if (check.code() == StatusCode::kNotFound && ReloadTrust()) {
-    check = CheckReceipt(*parsed, config_.nation, peers_, *trust_, sent, config_.now_ms());
+    check = CheckReceipt(*parsed, config_.nation, peers_, trust(), sent, config_.now_ms());
   }
   if (!check.ok()) return reject(check.message(), id, from);
   bool delivered = d.kind() == v1::RECEIPT_KIND_DELIVERED;

@@ -156,8 +156,8 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
     if (callbacks_.ready) callbacks_.ready(index, frame.hello());
     return;
   }
-  if (!r.ready && frame.has_error() &&
-      frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
+  // At the handshake, or later when our certificate is revoked.
+  if (frame.has_error() && frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
     const std::string& why = frame.error().message();
     std::string subject = r.link ? r.link->peer().subject() : r.address;
     std::string text = subject + " (" + r.address + ") refused our certificate: " + why;
@@ -188,11 +188,24 @@ void RelayPool::OnClosed(size_t index, const LinkConnection::Ptr& link, const st
     spdlog::warn("handshake with relay {} failed: {}", r.address, reason);
     kind = CloseKind::kHandshakeFailed;
   } else {
-    r.last_error = reason;
+    if (!r.refused) r.last_error = reason;  // else: why it refused us, said by the relay
     spdlog::info("link to {} ({}) lost: {}", r.subject, r.address, reason);
     kind = link->peer_violation() ? CloseKind::kViolation : CloseKind::kLost;
   }
   if (callbacks_.closed) callbacks_.closed(index, reason, kind);
+}
+
+std::vector<std::string> RelayPool::CloseUnverified() {
+  std::vector<std::string> closed;
+  for (Relay& r : relays_) {
+    if (!r.link || !r.link->established()) continue;
+    CertCheck check = r.link->RecheckPeer();
+    if (check.ok()) continue;
+    std::string subject = r.link->peer().subject();
+    closed.push_back(subject + ": " + check.message);
+    r.link->Close(check.message);
+  }
+  return closed;
 }
 
 }  // namespace hotline::node

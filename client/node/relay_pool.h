@@ -65,6 +65,10 @@ class RelayPool {
   // answer a delivery that came before the greeting).
   Status Send(size_t relay, const v1::LinkFrame& frame, int precedence, bool force = false);
   void FillStatus(v1::StatusResponse& out) const;
+  // Closes every link whose relay certificate no longer verifies against
+  // the trust store (revoked, or no longer signed under a new root
+  // document); returns "relay-2: <why>" for each.
+  std::vector<std::string> CloseUnverified();
 
  private:
   struct Relay {

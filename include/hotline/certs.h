@@ -127,7 +127,32 @@ class TrustStore {
   // naming only that nation's certificates) or the joint one (signed by the
   // threshold). Per issuer the number never goes back, and a newer list
   // keeps every entry of the one in force: nothing is ever un-revoked.
-  Status AddRevocationList(ByteView encoded_list);
+  Status AddRevocationList(ByteView encoded_list) {
+    return ApplyRevocationList(encoded_list).status();
+  }
+
+  // What taking a revocation list changed.
+  struct ListChange {
+    v1::Nation issuer = v1::NATION_UNSPECIFIED;
+    uint64_t number = 0;
+    bool changed = false;  // false: the very list already in force
+    std::vector<std::pair<uint64_t, v1::Nation>> newly_revoked = {};
+  };
+  // AddRevocationList, saying what changed. `verify_signatures` false only
+  // for a list this host verified when it took it (its own durable
+  // record), whose signer may have been rotated out of the root since;
+  // every other rule still holds.
+  StatusOr<ListChange> ApplyRevocationList(ByteView encoded_list, bool verify_signatures = true);
+  // The list in force for `issuer` would not be replaced by number
+  // `number` (equal or older): no need to check its signatures.
+  bool HasListAtLeast(v1::Nation issuer, uint64_t number) const {
+    auto it = crl_numbers_.find(issuer);
+    return it != crl_numbers_.end() && it->second >= number;
+  }
+
+  // Replaces the root document with its successor (CheckRootUpdate).
+  // Revocations in force stay in force, whoever signed them.
+  Status ReplaceRoot(ParsedRootDocument next, int64_t now_unix);
 
   CertCheck Verify(ByteView encoded_certificate, const CertExpectations& expect) const;
 

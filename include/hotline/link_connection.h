@@ -55,10 +55,16 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   // use FLASH + 1). Fails when the queue is full, unless `force`.
   Status Send(const v1::LinkFrame& frame, int precedence, bool force = false);
   void Close(const std::string& reason);
+  // Writes what is queued and then `last` (e.g. why the peer is refused),
+  // then closes; from now on nothing more is sent and the peer's frames
+  // are dropped unread. Closed within the idle timeout if the peer lingers.
+  void SendLastAndClose(const v1::LinkFrame& last, const std::string& reason);
+  bool refusing() const { return refusing_; }
 
   bool established() const { return channel_.established(); }
   bool closed() const { return closed_; }
   const v1::CertificateDetails& peer() const { return channel_.peer(); }
+  CertCheck RecheckPeer() const { return channel_.RecheckPeer(); }
   const std::string& remote_address() const { return remote_; }
   size_t queued_bytes() const { return queue_.bytes(); }
   // True when the connection closed because the peer sent bytes that broke
@@ -95,6 +101,7 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   uint64_t heartbeat_nonce_ = 0;
   bool closed_ = false;
   bool peer_violation_ = false;
+  bool refusing_ = false;     // SendLastAndClose: finishing, deaf to the peer
   std::string drain_reason_;  // set once we half-closed (rekey): no more sends
   std::chrono::steady_clock::time_point drain_started_;
   std::string remote_;

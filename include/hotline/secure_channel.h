@@ -64,6 +64,9 @@ class SecureChannel {
   // Valid once the peer's certificate has been accepted.
   const v1::CertificateDetails& peer() const { return peer_; }
   bool peer_known() const { return peer_known_; }
+  // The peer's certificate checked again against the trust store as it is
+  // now (after a revocation or a new root document reached this host).
+  CertCheck RecheckPeer() const;
 
   // Responder only, after a failed message 3 whose certificate names the
   // very Noise key that completed the handshake (the peer holds it): one
@@ -92,7 +95,10 @@ class SecureChannel {
   SecureChannelConfig config_;
   std::optional<noise::HandshakeState> handshake_;
   std::optional<noise::TransportCiphers> transport_;
+  CertExpectations PeerExpectations() const;
+
   v1::CertificateDetails peer_;
+  std::string peer_certificate_;
   bool peer_known_ = false;
   bool dead_ = false;
   std::string failure_reason_;

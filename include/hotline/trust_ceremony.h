@@ -41,10 +41,24 @@ Status InstallRootDocument(const std::filesystem::path& dir, const std::filesyst
 // writes the request <subject>.req. Returns its path.
 StatusOr<std::filesystem::path> CreateCertificateRequest(const std::filesystem::path& dir,
                                                          const IssueOptions& options);
-// Checks the request's proof of possession, then adds `root_key`'s
-// signature. Returns what was signed, for the signer to read.
+// What a national root is asked to sign, checked before it signs: the
+// proof of possession verifies, and the root's own record
+// (signed-requests.pb beside its key) holds no other request with this
+// nation and serial. `signed_before` says when it signed these very
+// details, if it did (signing again is harmless).
+struct RequestReview {
+  v1::CertificateDetails details;
+  std::vector<std::string> key_ids_signed;  // root key ids already on it, hex
+  int64_t signed_before_unix = 0;
+};
+inline constexpr std::string_view kSignedRequestsFile = "signed-requests.pb";
+StatusOr<RequestReview> ReviewCertificateRequest(const std::filesystem::path& request,
+                                                 const std::filesystem::path& root_key);
+// Reviews it again, adds `root_key`'s signature, and records it in the
+// root's record. Returns what was signed.
 StatusOr<v1::CertificateDetails> SignCertificateRequest(const std::filesystem::path& request,
-                                                        const std::filesystem::path& root_key);
+                                                        const std::filesystem::path& root_key,
+                                                        int64_t now_unix);
 // Writes <subject>.cert in `dir` if the request's signatures make a valid
 // certificate under dir/root.doc (its own nation and another).
 StatusOr<v1::CertificateDetails> AssembleCertificate(const std::filesystem::path& dir,

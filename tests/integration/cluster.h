@@ -51,6 +51,25 @@ class Cluster {
   }
   ~Cluster() { StopAll(); }
 
+  // From now on each relay and node gets its own copy of the trust folder
+  // (certs-<host>/, without national root keys), as on separate machines:
+  // a file written to certs() reaches none of them.
+  void SeparateTrustFolders() { separate_folders_ = true; }
+  fs::path HostCerts(const std::string& host) {
+    if (!separate_folders_) return certs_;
+    fs::path dir = dir_.path() / ("certs-" + host);
+    if (fs::exists(dir)) return dir;
+    fs::create_directories(dir);
+    for (const auto& entry : fs::directory_iterator(certs_)) {
+      std::string name = entry.path().filename().string();
+      if (!entry.is_regular_file() ||
+          (name.rfind("root-", 0) == 0 && entry.path().extension() == ".key"))
+        continue;
+      fs::copy_file(entry.path(), dir / name);
+    }
+    return dir;
+  }
+
   const fs::path& certs() const { return certs_; }
   fs::path path() const { return dir_.path(); }
   fs::path RelayData(int r) const { return dir_.path() / ("relay-" + std::to_string(r)); }
@@ -65,9 +84,17 @@ class Cluster {
     std::string listen = addresses_.count(r) ? addresses_[r] : "127.0.0.1:0";
     fs::path ready = dir_.path() / ("relay-" + std::to_string(r) + ".addr");
     fs::remove(ready);
-    std::vector<std::string> argv = {BinDir() + "/server/hotline-relay", "--certs", certs_.string(),
-                                     "--name", "relay-" + std::to_string(r), "--listen", listen, "--data",
-                                     RelayData(r).string(), "--ready-file", ready.string()};
+    std::vector<std::string> argv = {BinDir() + "/server/hotline-relay",
+                                     "--certs",
+                                     HostCerts("relay-" + std::to_string(r)).string(),
+                                     "--name",
+                                     "relay-" + std::to_string(r),
+                                     "--listen",
+                                     listen,
+                                     "--data",
+                                     RelayData(r).string(),
+                                     "--ready-file",
+                                     ready.string()};
     argv.insert(argv.end(), relay_extra.begin(), relay_extra.end());
     relays_[r] = std::make_unique<ChildProcess>(argv, RelayLog(r).string());
     if (!WaitUntil([&] { return fs::exists(ready) && fs::file_size(ready) > 0; })) {
@@ -93,8 +120,13 @@ class Cluster {
   void StartNodeAt(const std::string& nation, const std::vector<std::string>& addresses,
                    const std::vector<std::string>& extra = {}) {
     fs::remove(NodeData(nation) / "control.sock");
-    std::vector<std::string> argv = {BinDir() + "/client/hotline-node", "--nation", nation, "--certs",
-                                     certs_.string(), "--data", NodeData(nation).string()};
+    std::vector<std::string> argv = {BinDir() + "/client/hotline-node",
+                                     "--nation",
+                                     nation,
+                                     "--certs",
+                                     HostCerts("node-" + nation).string(),
+                                     "--data",
+                                     NodeData(nation).string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     for (const auto& a : addresses) {
       argv.push_back("--relay");
@@ -169,6 +201,7 @@ class Cluster {
  private:
   TempDir dir_;
   fs::path certs_;
+  bool separate_folders_ = false;
   std::map<int, std::unique_ptr<ChildProcess>> relays_;
   std::map<std::string, std::unique_ptr<ChildProcess>> nodes_;
   std::map<std::string, std::unique_ptr<ChildProcess>> proxies_;

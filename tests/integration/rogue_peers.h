@@ -327,6 +327,7 @@ struct RogueClient {
   std::string closed_reason;
   bool established = false;
   bool greeted = false;
+  int trust_documents = 0;
   std::vector<v1::LinkFrame> frames;
 
   void Run(const std::string& address, const Identity& id, const TrustStore& trust,
@@ -349,6 +350,10 @@ struct RogueClient {
     cb.frame = [&](const LinkConnection::Ptr& link, v1::LinkFrame& f) {
       if (f.has_hello()) {  // the relay's greeting: it accepted our certificate
         greeted = true;
+        return;
+      }
+      if (f.has_trust()) {  // the trust documents in force, after every greeting
+        ++trust_documents;
         return;
       }
       frames.push_back(f);
@@ -411,6 +416,7 @@ class RogueRelay {
         on_up_(l);
       };
       cb.frame = [this](const LinkConnection::Ptr&, v1::LinkFrame& f) {
+        if (f.has_trust()) return;  // the node's trust documents in force, on every link
         std::lock_guard lock(mu_);
         frames_.push_back(f);
       };

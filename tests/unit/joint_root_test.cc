@@ -4,6 +4,7 @@
 
 #include "hotline/certs.h"
 #include "hotline/file_util.h"
+#include "hotline/trust_ceremony.h"
 #include "hotline/trust_dir.h"
 #include "test_util.h"
 
@@ -289,6 +290,47 @@ TEST_F(JointRootTest, RelaysBelongToANationToo) {
     CertCheck c = store_->Verify(cert, e);
     EXPECT_TRUE(c.ok()) << subject << ": " << c.message;
   }
+}
+
+// A national root never certifies one serial twice for different keys
+// (serials are chosen by the requester): its own record refuses it.
+TEST_F(JointRootTest, ARootSignsASerialOnlyForOneSetOfKeys) {
+  auto request_with_serial = [&](const std::string& name, uint64_t serial) {
+    Ed25519KeyPair signing = GenerateEd25519();
+    v1::CertificateDetails d;
+    d.set_version(1);
+    d.set_subject("node-jp");
+    d.set_nation(v1::NATION_JP);
+    d.set_role(v1::ROLE_NODE);
+    d.set_noise_public_key(ToString(GenerateX25519().public_key));
+    d.set_signing_public_key(ToString(signing.public_key));
+    d.set_e2e_public_key(ToString(GenerateX25519().public_key));
+    d.set_not_before_unix(kNow);
+    d.set_not_after_unix(kNow + 1000);
+    d.set_serial(serial);
+    v1::CertificateRequest r;
+    r.set_details(d.SerializeAsString());
+    r.set_proof(ToString(Ed25519Sign(
+        signing.secret, DomainSeparated(kCertificateRequestTag, {AsBytes(r.details())}))));
+    std::filesystem::path path = dir_.path() / name;
+    std::string bytes = r.SerializeAsString();
+    EXPECT_TRUE(WriteFileAtomic(path, AsBytes(bytes), 0644).ok());
+    return path;
+  };
+  std::filesystem::path key = RootKeyPath(dir_.path(), v1::NATION_JP);
+  auto first = request_with_serial("first.req", 4242);
+  ASSERT_TRUE(SignCertificateRequest(first, key, kNow).ok());
+  auto review = ReviewCertificateRequest(first, key);
+  ASSERT_TRUE(review.ok());
+  EXPECT_EQ(review->signed_before_unix, kNow);  // the very same details: harmless
+  EXPECT_EQ(review->key_ids_signed.size(), 1u);
+  auto second = request_with_serial("second.req", 4242);
+  auto refused = SignCertificateRequest(second, key, kNow);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("serial 4242 of JP was already signed"),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE(SignCertificateRequest(request_with_serial("third.req", 4243), key, kNow).ok());
 }
 
 }  // namespace
