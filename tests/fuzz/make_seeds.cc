@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   v1::LinkFrame big;
   big.mutable_submit()->set_envelope(std::string(40000, 'x'));
   Write(out / "link_frame", "fragment", EncodeLinkFrame(big, 2)[0]);
+  v1::LinkFrame trust;
+  trust.mutable_trust()->set_root_document(ToString(*ReadFileBytes(w.dir / kRootDocumentFile, 1 << 16)));
+  Write(out / "link_frame", "trust", EncodeLinkFrame(trust, 3)[0]);
   Bytes wire;
   (void)AppendWireFrame(wire, envelope);
   Write(out / "frame_decoder", "frame", wire);
