@@ -92,6 +92,9 @@ class RelayServer {
   void OnTrustResult(const TrustResult& result, const std::string& source,
                      const LinkConnection::Ptr& from);
   void SendTrustInForce(const LinkConnection::Ptr& link);
+  // The folder's copy of our certificate, re-signed (same keys and
+  // details), if it verifies under the trust in force.
+  void TakeResignedCertificate();
   awaitable<void> TrustFolderLoop();
   static constexpr const char* kFromFolder = "the trust folder";
 
@@ -99,7 +102,7 @@ class RelayServer {
   RelayConfig config_;
   asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<TrustKeeper> trust_keeper_;
-  std::set<std::string> folder_refusals_;  // reported once each
+  std::set<std::string> folder_refusals_;  // re-signed certificates not taken, reported once
   std::optional<Identity> identity_;
   std::unique_ptr<RelayStore> store_;
   std::unique_ptr<GroupCommitter> committer_;

@@ -11,6 +11,7 @@ namespace hotline::relay {
 
 void RelayServer::OnTrustResult(const TrustResult& r, const std::string& source,
                                 const LinkConnection::Ptr& from) {
+  if (r.repeated) return;  // reported when first offered
   switch (r.outcome) {
     case TrustOutcome::kUnchanged:
       return;
@@ -18,18 +19,21 @@ void RelayServer::OnTrustResult(const TrustResult& r, const std::string& source,
       spdlog::debug("{} from {} ignored: {}", r.what, source, r.reason);
       return;
     case TrustOutcome::kRefused:
-      if (!from) {  // a bad file in the folder is read every few seconds: reported once
-        if (!folder_refusals_.insert(r.what + r.reason).second) return;
+      if (!from) {
         spdlog::error("{} in the trust folder refused: {}", r.what, r.reason);
         return Audit({.event = v1::AUDIT_EVENT_INPUT_REJECTED,
                       .reason = r.what + " from " + source + " refused: " + r.reason});
       }
       return Reject(from, v1::LinkError::CODE_FORBIDDEN, r.what + " refused: " + r.reason);
+    case TrustOutcome::kConflict:
+      spdlog::critical("trust conflict: {} from {}: {}", r.what, source, r.reason);
+      return Audit({.event = v1::AUDIT_EVENT_ALERT,
+                    .reason = "TRUST CONFLICT: " + r.what + " from " + source + ": " + r.reason});
     case TrustOutcome::kApplied:
       break;
   }
   spdlog::warn("{} taken from {}: {}", r.what, source, r.reason);
-  if (r.root_replaced) (void)RefreshCertificateSignatures(config_.certs_dir, *identity_);
+  if (r.root_replaced) TakeResignedCertificate();
   Audit({.event = v1::AUDIT_EVENT_TRUST_UPDATED,
          .reason = r.what + ": " + r.reason,
          .detail = "from " + source});
@@ -46,11 +50,17 @@ void RelayServer::OnTrustResult(const TrustResult& r, const std::string& source,
     const std::string& why = check.message;  // "certificate revoked: 'node-kr' serial ..."
     spdlog::warn("closing the link of {} ({}): {}", link->peer().subject(), link->remote_address(),
                  why);
-    v1::LinkFrame refusal;
-    refusal.mutable_error()->set_code(v1::LinkError::CODE_CERTIFICATE_REFUSED);
-    refusal.mutable_error()->set_message(why);
-    // It learns why (and the list that says so); OnClosed audits LINK_CLOSED.
-    link->SendLastAndClose(refusal, why);
+    if (check.failure == CertFailure::kRevoked) {
+      // Cut off: it learns why, and nothing queued for it goes out.
+      v1::LinkFrame refusal;
+      refusal.mutable_error()->set_code(v1::LinkError::CODE_CERTIFICATE_REFUSED);
+      refusal.mutable_error()->set_message(why);
+      link->RefuseAndClose(refusal, why);
+    } else {
+      // Held under an old root document: it gets the new one, and its next
+      // handshake presents its re-signed certificate (or is refused, with why).
+      link->FinishAndClose(why);
+    }
     if (links_.Remove(link, link->peer().nation())) queues_.ReturnInFlight(link->peer().nation());
   }
   CertExpectations self_check;
@@ -62,6 +72,26 @@ void RelayServer::OnTrustResult(const TrustResult& r, const std::string& source,
     Audit({.event = v1::AUDIT_EVENT_ALERT,
            .reason = "this relay's own certificate " + own.message + ": nodes will refuse it"});
   }
+}
+
+void RelayServer::TakeResignedCertificate() {
+  auto resigned = ResignedCertificate(config_.certs_dir, *identity_);
+  if (!resigned.ok() || !*resigned) return;
+  CertExpectations self_check;
+  self_check.now_unix = config_.now_ms() / 1000;
+  self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
+  self_check.role = v1::ROLE_RELAY;
+  CertCheck check = trust().Verify(**resigned, self_check);
+  if (!check.ok() || !CheckResponderCertificateFits(**resigned).ok()) {
+    // Not better than the one presented (a stale copy, or not yet valid
+    // under the root document in force): said once per distinct file.
+    if (folder_refusals_.insert(ToHex(Sha256({**resigned}))).second)
+      spdlog::warn("re-signed {}.cert in the trust folder not taken: {}", config_.subject,
+                   check.message);
+    return;
+  }
+  identity_->certificate = std::move(**resigned);
+  spdlog::info("own certificate re-signed in the trust folder: new links present it");
 }
 
 void RelayServer::SendTrustInForce(const LinkConnection::Ptr& link) {
@@ -79,10 +109,7 @@ awaitable<void> RelayServer::TrustFolderLoop() {
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (stopping_) break;
-    if (auto resigned = RefreshCertificateSignatures(config_.certs_dir, *identity_);
-        resigned.ok() && *resigned) {
-      spdlog::info("own certificate re-signed in the trust folder: new links present it");
-    }
+    TakeResignedCertificate();
     for (const auto& r : trust_keeper_->OfferFolder(config_.now_ms() / 1000)) {
       OnTrustResult(r, kFromFolder, nullptr);
     }

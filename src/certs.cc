@@ -111,6 +111,9 @@ std::set<v1::Nation> NationsThatSigned(const ParsedRootDocument& document, std::
                                        const std::string& signed_bytes,
                                        const google::protobuf::RepeatedPtrField<v1::RootSignature>& sigs) {
   std::set<v1::Nation> nations;
+  // More signatures than any honest document carries (a rotation: the old
+  // keys and the new) count for nobody: each one costs a verification.
+  if (static_cast<size_t>(sigs.size()) > limits::kMaxRootSignatures) return nations;
   Bytes message = DomainSeparated(tag, {AsBytes(signed_bytes)});
   for (const auto& k : document.details.keys()) {
     Bytes key_id = KeyIdOf(AsBytes(k.signing_public_key()));
@@ -315,6 +318,17 @@ StatusOr<TrustStore::ListChange> TrustStore::ApplyRevocationList(ByteView encode
   crl_numbers_[issuer] = details.number();
   revoked_[issuer] = std::move(entries);
   return change;
+}
+
+void TrustStore::RetireList(v1::Nation issuer) {
+  auto it = revoked_.find(issuer);
+  if (it != revoked_.end()) retired_.insert(it->second.begin(), it->second.end());
+  revoked_.erase(issuer);
+  crl_numbers_.erase(issuer);
+}
+
+void TrustStore::AddRetired(const std::set<std::pair<uint64_t, v1::Nation>>& entries) {
+  retired_.insert(entries.begin(), entries.end());
 }
 
 Status TrustStore::ReplaceRoot(ParsedRootDocument next, int64_t now_unix) {

@@ -54,10 +54,18 @@ void LinkConnection::Close(const std::string& reason) {
   }
 }
 
-void LinkConnection::SendLastAndClose(const v1::LinkFrame& last, const std::string& reason) {
+void LinkConnection::RefuseAndClose(const v1::LinkFrame& last, const std::string& reason) {
+  if (closed_ || refusing_) return;
+  // Nothing queued goes out: deliveries to a revoked peer stay with the
+  // relay (its queues take them back when the link is removed).
+  queue_.Clear();
+  (void)queue_.Push(EncodeLinkFrame(last, next_stream_id_++), kControlPrecedence, /*force=*/true);
+  FinishAndClose(reason);
+}
+
+void LinkConnection::FinishAndClose(const std::string& reason) {
   if (closed_ || refusing_) return;
   if (!channel_.established()) return Close(reason);
-  (void)queue_.Push(EncodeLinkFrame(last, next_stream_id_++), kControlPrecedence, /*force=*/true);
   refusing_ = true;
   if (drain_reason_.empty()) {
     drain_reason_ = reason;

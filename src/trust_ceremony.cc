@@ -160,11 +160,15 @@ StatusOr<RequestReview> ReviewCertificateRequest(const fs::path& path, const fs:
 }
 
 StatusOr<v1::CertificateDetails> SignCertificateRequest(const fs::path& path,
-                                                        const fs::path& root_key,
-                                                        int64_t now_unix) {
+                                                        const fs::path& root_key, int64_t now_unix,
+                                                        const v1::CertificateDetails* reviewed) {
   HOTLINE_ASSIGN_OR_RETURN(RequestReview review, ReviewCertificateRequest(path, root_key));
   HOTLINE_ASSIGN_OR_RETURN(auto read, ReadRequest(path));
   auto& [request, details] = read;
+  if (reviewed && (reviewed->SerializeAsString() != details.SerializeAsString() ||
+                   review.details.SerializeAsString() != details.SerializeAsString())) {
+    return FailedPreconditionError(path.string() + " changed since it was shown: not signed");
+  }
   HOTLINE_ASSIGN_OR_RETURN(Ed25519KeyPair key, LoadRootKey(root_key));
   if (review.signed_before_unix == 0) {
     HOTLINE_ASSIGN_OR_RETURN(v1::SignedRequestLog log, ReadSignedRequests(root_key));

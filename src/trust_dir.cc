@@ -407,16 +407,15 @@ StatusOr<Identity> LoadIdentity(const fs::path& dir, std::string_view subject) {
   return id;
 }
 
-StatusOr<bool> RefreshCertificateSignatures(const fs::path& dir, Identity& identity) {
+StatusOr<std::optional<Bytes>> ResignedCertificate(const fs::path& dir, const Identity& identity) {
   HOTLINE_ASSIGN_OR_RETURN(Bytes encoded, ReadFileBytes(CertPath(dir, identity.details.subject()),
                                                         limits::kMaxCertificateBytes));
-  if (encoded == identity.certificate) return false;
+  if (encoded == identity.certificate) return std::optional<Bytes>();
   HOTLINE_ASSIGN_OR_RETURN(ParsedCertificate fresh, ParseCertificate(encoded));
   HOTLINE_ASSIGN_OR_RETURN(ParsedCertificate current, ParseCertificate(identity.certificate));
   // The very details (same keys, same serial): only who signed differs.
-  if (fresh.certificate.details() != current.certificate.details()) return false;
-  identity.certificate = std::move(encoded);
-  return true;
+  if (fresh.certificate.details() != current.certificate.details()) return std::optional<Bytes>();
+  return std::optional<Bytes>(std::move(encoded));
 }
 
 std::string DescribeCertificate(const ParsedCertificate& cert) {

@@ -1,5 +1,7 @@
 #include "hotline/trust_keeper.h"
 
+#include <set>
+
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
 #include "hotline/trust_dir.h"
@@ -89,42 +91,58 @@ StatusOr<std::unique_ptr<TrustKeeper>> TrustKeeper::Open(const fs::path& certs_d
                                                          int64_t now_unix,
                                                          std::vector<TrustResult>* folder_results) {
   HOTLINE_ASSIGN_OR_RETURN(auto ledger, Database::Open(ledger_path, kSchema));
-  std::string root;
+  std::string root, retired;
   std::map<v1::Nation, std::string> lists;
   HOTLINE_RETURN_IF_ERROR(ledger->ForEachRow("SELECT slot, document FROM trust_documents",
                                              [&](Statement& row) -> Status {
                                                std::string slot = row.ColumnText(0);
-                                               Bytes doc = row.ColumnBlob(1);
-                                               if (slot == "root") {
-                                                 root = ToString(doc);
-                                               } else {
-                                                 for (v1::Nation issuer : kIssuers) {
-                                                   if (slot == ListSlot(issuer))
-                                                     lists[issuer] = ToString(doc);
-                                                 }
+                                               std::string doc = ToString(row.ColumnBlob(1));
+                                               if (slot == "root") root = doc;
+                                               if (slot == "retired") retired = doc;
+                                               for (v1::Nation issuer : kIssuers) {
+                                                 if (slot == ListSlot(issuer)) lists[issuer] = doc;
                                                }
                                                return Status::Ok();
                                              }));
   bool first_start = root.empty();
+  fs::path folder_root_path = certs_dir / kRootDocumentFile;
+  auto folder_root = ReadFileBytes(folder_root_path, limits::kMaxCertificateBytes);
   if (first_start) {
-    HOTLINE_ASSIGN_OR_RETURN(Bytes folder_root, ReadFileBytes(certs_dir / kRootDocumentFile,
-                                                              limits::kMaxCertificateBytes));
-    root = ToString(folder_root);
+    if (!folder_root.ok()) return folder_root.status();
+    root = ToString(*folder_root);
   }
   auto store = TrustStore::Create(AsBytes(root), now_unix);
+  if (!store.ok() && !first_start && folder_root.ok()) {
+    // The document in force expired while the host was down: its successor
+    // in the folder (signed by a threshold of its keys) takes over.
+    auto current = ParseRootDocument(AsBytes(root));
+    auto next = ParseRootDocument(*folder_root);
+    if (current.ok() && next.ok() && next->details.serial() > current->details.serial() &&
+        CheckRootUpdate(*current, *next, now_unix).ok()) {
+      root = ToString(*folder_root);
+      store = TrustStore::Create(AsBytes(root), now_unix);
+    }
+  }
   if (!store.ok()) {
-    std::string from = first_start ? (certs_dir / kRootDocumentFile).string()
+    std::string from = first_start ? folder_root_path.string()
                                    : "root document in force (" + ledger_path.string() + ")";
-    return Status(store.status().code(), from + ": " + store.status().message());
+    return Status(store.status().code(),
+                  from + ": " + store.status().message() +
+                      (first_start ? "" : "; put its successor in " + folder_root_path.string()));
   }
   std::unique_ptr<TrustKeeper> keeper(
       new TrustKeeper(certs_dir, std::move(ledger), std::move(store).value()));
   keeper->root_ = root;
-  if (first_start) {
-    HOTLINE_RETURN_IF_ERROR(keeper->Record("root", keeper->store_.root().details.serial(), root));
+  // Lists this host verified when it took them, and entries of lists
+  // retired by a rotation: what they revoked stays revoked.
+  if (!retired.empty()) {
+    v1::RevocationListDetails details;
+    if (!details.ParseFromString(retired))
+      return DataLossError(ledger_path.string() + ": retired entries unreadable");
+    std::set<std::pair<uint64_t, v1::Nation>> entries;
+    for (const auto& r : details.revoked()) entries.insert({r.serial(), r.nation()});
+    keeper->store_.AddRetired(entries);
   }
-  // Lists this host verified when it took them: their signer may have been
-  // rotated out since, and what they revoked stays revoked.
   for (const auto& [issuer, encoded] : lists) {
     auto applied =
         keeper->store_.ApplyRevocationList(AsBytes(encoded), /*verify_signatures=*/false);
@@ -134,11 +152,16 @@ StatusOr<std::unique_ptr<TrustKeeper>> TrustKeeper::Open(const fs::path& certs_d
   }
   std::vector<TrustResult> results = keeper->OfferFolder(now_unix);
   for (const auto& r : results) {
-    if (first_start && r.outcome == TrustOutcome::kRefused && r.what.rfind("root", 0) != 0) {
-      // As before the ledger: a first start with a bad list in the folder
-      // does not start, rather than run without revocations meant for it.
+    if (first_start && r.outcome == TrustOutcome::kRefused) {
+      // Before anything is recorded: a first start with a bad document in
+      // the folder does not start (and stays a first start), rather than
+      // run without revocations meant for it.
       return FailedPreconditionError(r.what + " in " + certs_dir.string() + ": " + r.reason);
     }
+  }
+  if (first_start) {
+    HOTLINE_RETURN_IF_ERROR(
+        keeper->Record("root", keeper->store_.root().details.serial(), keeper->root_));
   }
   if (folder_results) *folder_results = std::move(results);
   return keeper;
@@ -153,7 +176,29 @@ Status TrustKeeper::Record(const std::string& slot, uint64_t number, const std::
   return st.BindText(1, slot).Bind(2, static_cast<int64_t>(number)).Bind(3, AsBytes(encoded)).Run();
 }
 
+Status TrustKeeper::Forget(const std::string& slot) {
+  HOTLINE_ASSIGN_OR_RETURN(Statement st,
+                           ledger_->Prepare("DELETE FROM trust_documents WHERE slot = ?1"));
+  return st.BindText(1, slot).Run();
+}
+
+Status TrustKeeper::RecordRetired() {
+  v1::RevocationListDetails details;
+  for (const auto& [serial, nation] : store_.retired()) {
+    auto* r = details.add_revoked();
+    r->set_serial(serial);
+    r->set_nation(nation);
+  }
+  return Record("retired", 0, details.SerializeAsString());
+}
+
 TrustResult TrustKeeper::Offer(const v1::TrustDocument& document, int64_t now_unix) {
+  std::string digest = ToString(Sha256({AsBytes(document.SerializeAsString())}));
+  if (auto it = judged_.find(digest); it != judged_.end()) {
+    TrustResult again = it->second;
+    again.repeated = true;  // audited and alerted once already
+    return again;
+  }
   TrustResult result;
   if (document.has_root_document()) {
     result = OfferRoot(document.root_document(), now_unix);
@@ -164,6 +209,10 @@ TrustResult TrustKeeper::Offer(const v1::TrustDocument& document, int64_t now_un
     result.reason = "names neither a root document nor a revocation list";
   }
   result.document = document;
+  if (result.outcome == TrustOutcome::kRefused || result.outcome == TrustOutcome::kConflict) {
+    if (judged_.size() >= 256) judged_.clear();  // bounded; at worst said again
+    judged_[digest] = result;
+  }
   return result;
 }
 
@@ -182,7 +231,22 @@ TrustResult TrustKeeper::OfferRoot(const std::string& encoded, int64_t now_unix)
     r.outcome = TrustOutcome::kUnchanged;
     return r;
   }
-  if (serial <= current) {
+  if (serial == current) {
+    // Another document with the serial in force: worth an alarm only if
+    // enough of its own keys signed it.
+    if (CheckRootDocument(*next, now_unix).ok()) {
+      r.outcome = TrustOutcome::kConflict;
+      r.reason = "a different root document " + std::to_string(serial) + " signed by " +
+                 NationList(NationsThatSigned(*next, kRootDocumentTag, next->document.details(),
+                                              next->document.signatures())) +
+                 " is offered; the one in force stays";
+    } else {
+      r.outcome = TrustOutcome::kStale;
+      r.reason = "root document " + std::to_string(current) + " is in force";
+    }
+    return r;
+  }
+  if (serial < current) {
     r.outcome = TrustOutcome::kStale;
     r.reason = "root document " + std::to_string(current) + " is in force (rollback refused)";
     return r;
@@ -191,18 +255,41 @@ TrustResult TrustKeeper::OfferRoot(const std::string& encoded, int64_t now_unix)
     r.reason = st.message();
     return r;
   }
-  if (Status st = Record("root", serial, encoded); !st.ok()) {
-    // Not durable: keep it in force for this run (it verified), say so.
-    r.reason = "in force but not recorded: " + st.message();
-  }
   root_ = encoded;
   r.outcome = TrustOutcome::kApplied;
   r.root_replaced = true;
   r.reason = "replaces root document " + std::to_string(current) + " (" +
              NationList(NationsThatSigned(*next, kRootDocumentTag, next->document.details(),
                                           next->document.signatures())) +
-             " signed)" + (r.reason.empty() ? "" : "; " + r.reason);
+             " signed)" + RetireUnverifiableLists();
+  if (Status st = Record("root", serial, encoded); !st.ok()) {
+    // In force for this run (it verified); at the next start the folder's
+    // copy or a link brings it again.
+    r.reason += "; not recorded: " + st.message();
+  }
   return r;
+}
+
+std::string TrustKeeper::RetireUnverifiableLists() {
+  std::string said;
+  for (auto it = lists_.begin(); it != lists_.end();) {
+    TrustStore probe = store_;
+    probe.RetireList(it->first);
+    if (probe.ApplyRevocationList(AsBytes(it->second)).ok()) {
+      ++it;
+      continue;
+    }
+    auto details = PeekList(it->second);
+    size_t count = details ? static_cast<size_t>(details->revoked_size()) : 0;
+    said += "; " + (details ? ListName(it->first, details->number()) : "a revocation list") +
+            " was signed by a key no longer in the root document: its " + std::to_string(count) +
+            " revocation(s) stay in force, and its issuer's next list may take any number";
+    store_.RetireList(it->first);
+    (void)Forget(ListSlot(it->first));
+    it = lists_.erase(it);
+  }
+  if (!said.empty()) (void)RecordRetired();
+  return said;
 }
 
 TrustResult TrustKeeper::OfferList(const std::string& encoded) {
@@ -220,9 +307,31 @@ TrustResult TrustKeeper::OfferList(const std::string& encoded) {
     r.outcome = TrustOutcome::kUnchanged;
     return r;
   }
-  if (store_.HasListAtLeast(issuer, details->number())) {
+  v1::RevocationList list;
+  list.ParseFromString(encoded);
+  bool names_a_root_in_force = false;
+  for (const auto& sig : list.signatures()) {
+    names_a_root_in_force = names_a_root_in_force || store_.root().NationOf(AsBytes(sig.key_id()));
+  }
+  if (!names_a_root_in_force) {
+    // From before a rotation (a host behind us); nothing to check it with.
     r.outcome = TrustOutcome::kStale;
-    r.reason = ListName(issuer, store_.revocation_list_number(issuer)) + " is in force";
+    r.reason =
+        "signed by no key of root document " + std::to_string(store_.root().details.serial());
+    return r;
+  }
+  if (store_.HasListAtLeast(issuer, details->number())) {
+    uint64_t number = store_.revocation_list_number(issuer);
+    r.outcome = TrustOutcome::kStale;
+    r.reason = ListName(issuer, number) + " is in force";
+    if (details->number() == number) {
+      TrustStore probe = store_;
+      probe.RetireList(issuer);
+      if (probe.ApplyRevocationList(AsBytes(encoded)).ok()) {
+        r.outcome = TrustOutcome::kConflict;
+        r.reason = "a different, validly signed " + r.what + " is offered; the one in force stays";
+      }
+    }
     return r;
   }
   auto change = store_.ApplyRevocationList(AsBytes(encoded));
@@ -235,7 +344,7 @@ TrustResult TrustKeeper::OfferList(const std::string& encoded) {
   r.newly_revoked = change->newly_revoked;
   r.reason = Revoked(change->newly_revoked);
   if (Status st = Record(ListSlot(issuer), details->number(), encoded); !st.ok()) {
-    r.reason += "; in force but not recorded: " + st.message();
+    r.reason += "; not recorded: " + st.message();
   }
   return r;
 }

@@ -168,7 +168,7 @@ void AddCeremonyCommands(CLI::App& certs, int& exit_code) {
         return void(exit_code = kExitFailed);
       }
     }
-    auto details = SignCertificateRequest(o->file, o->root_key, Now());
+    auto details = SignCertificateRequest(o->file, o->root_key, Now(), &review->details);
     exit_code = Fail(details.status());
     if (details.ok()) std::cout << "signed " << Describe(*details) << "\n";
   });

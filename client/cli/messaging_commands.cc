@@ -384,8 +384,11 @@ int RunTrustPublish(const Options& o, const std::vector<std::string>& files) {
   }
   auto r = Call(o, req);
   if (!r.ok()) return Fail(r.status());
-  if (o.as_json) return PrintJson(r->trust_publish()), 0;
   int code = 0;
+  for (const auto& result : r->trust_publish().results()) {
+    if (result.outcome() == v1::TrustPublishResponse::Result::OUTCOME_REFUSED) code = kExitFailed;
+  }
+  if (o.as_json) return PrintJson(r->trust_publish()), code;
   for (const auto& result : r->trust_publish().results()) {
     using R = v1::TrustPublishResponse::Result;
     switch (result.outcome()) {
@@ -397,11 +400,13 @@ int RunTrustPublish(const Options& o, const std::vector<std::string>& files) {
         std::cout << "unchanged: " << result.what() << " is already in force\n";
         break;
       case R::OUTCOME_STALE:
-        std::cout << "ignored: " << result.what() << " is older: " << result.reason() << "\n";
+        std::cout << "ignored: " << result.what() << ": " << result.reason() << "\n";
         break;
       default:
-        std::cout << "REFUSED: " << result.what() << ": " << result.reason() << "\n";
-        code = kExitFailed;
+        std::cout << (result.outcome() == v1::TrustPublishResponse::Result::OUTCOME_CONFLICT
+                          ? "CONFLICT: "
+                          : "REFUSED: ")
+                  << result.what() << ": " << result.reason() << "\n";
     }
   }
   return code;

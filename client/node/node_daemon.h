@@ -209,6 +209,9 @@ class NodeDaemon {
   void OnTrustResult(const TrustResult& result, const std::string& source, int from_relay);
   static constexpr const char* kFromFolder = "the trust folder";
   void SendTrustInForce(size_t relay);
+  // The folder's copy of our certificate, re-signed (same keys and
+  // details), if it verifies under the trust in force.
+  void TakeResignedCertificate();
   void PublishTrust(const v1::TrustPublishRequest& request, const std::string& operator_name,
                     Reply reply);
 

@@ -28,10 +28,7 @@ void NodeDaemon::Tick() {
     // A root document or revocation list dropped into the trust folder is
     // taken (and passed on) within seconds, as one arriving over a link.
     last_trust_poll_ms_ = now;
-    if (auto resigned = RefreshCertificateSignatures(config_.certs_dir, *identity_);
-        resigned.ok() && *resigned) {
-      spdlog::info("own certificate re-signed in the trust folder: new links present it");
-    }
+    TakeResignedCertificate();
     for (const auto& r : trust_keeper_->OfferFolder(now / 1000)) OnTrustResult(r, kFromFolder, -1);
   }
   if (now - last_expiry_check_ms_ >= 3600 * 1000) {

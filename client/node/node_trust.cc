@@ -72,6 +72,7 @@ void NodeDaemon::WarnOfExpiringCertificates() {
 }
 
 void NodeDaemon::OnTrustResult(const TrustResult& r, const std::string& source, int from_relay) {
+  if (r.repeated) return;  // reported when first offered
   switch (r.outcome) {
     case TrustOutcome::kUnchanged:
       return;
@@ -79,11 +80,11 @@ void NodeDaemon::OnTrustResult(const TrustResult& r, const std::string& source, 
       spdlog::debug("{} from {} ignored: {}", r.what, source, r.reason);
       return;
     case TrustOutcome::kRefused:
-      // A bad file in the folder is read every few seconds: reported once.
-      if (from_relay < 0 && source == kFromFolder && !alerted_.insert(r.what + r.reason).second)
-        return;
       return RejectInput(r.what + " from " + source + " refused: " + r.reason, {},
                          v1::NATION_UNSPECIFIED);
+    case TrustOutcome::kConflict:
+      return AlertAndAudit("TRUST CONFLICT: " + r.what + " from " + source + ": " + r.reason, {},
+                           v1::NATION_UNSPECIFIED);
     case TrustOutcome::kApplied:
       break;
   }
@@ -91,12 +92,16 @@ void NodeDaemon::OnTrustResult(const TrustResult& r, const std::string& source, 
   if (r.root_replaced && identity_) {
     // Re-signed for the new root beforehand (docs/TRUST.md "Rotation"):
     // present the new signatures from the next link on.
-    (void)RefreshCertificateSignatures(config_.certs_dir, *identity_);
+    TakeResignedCertificate();
   }
   AuditAsync({.event = v1::AUDIT_EVENT_TRUST_UPDATED,
               .reason = r.what + ": " + r.reason,
               .detail = "from " + source});
-  Alert("TRUST: " + r.what + " taken from " + source + ": " + r.reason, {}, v1::NATION_UNSPECIFIED);
+  // A list that revokes nothing new is recorded, not announced.
+  if (r.root_replaced || !r.newly_revoked.empty()) {
+    Alert("TRUST: " + r.what + " taken from " + source + ": " + r.reason, {},
+          v1::NATION_UNSPECIFIED);
+  }
   if (pool_) {
     v1::LinkFrame frame;
     *frame.mutable_trust() = r.document;
@@ -121,6 +126,27 @@ void NodeDaemon::OnTrustResult(const TrustResult& r, const std::string& source, 
   }
 }
 
+void NodeDaemon::TakeResignedCertificate() {
+  auto resigned = ResignedCertificate(config_.certs_dir, *identity_);
+  if (!resigned.ok() || !*resigned) return;
+  CertExpectations self_check;
+  self_check.now_unix = config_.now_ms() / 1000;
+  self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
+  self_check.role = v1::ROLE_NODE;
+  self_check.nation = config_.nation;
+  CertCheck check = trust().Verify(**resigned, self_check);
+  if (!check.ok()) {
+    // Not better than the one presented (a stale copy, or not yet valid
+    // under the root document in force): said once per distinct file.
+    if (alerted_.insert("resigned " + ToHex(Sha256({**resigned}))).second)
+      spdlog::warn("re-signed {}.cert in the trust folder not taken: {}",
+                   NodeSubject(config_.nation), check.message);
+    return;
+  }
+  identity_->certificate = std::move(**resigned);
+  spdlog::info("own certificate re-signed in the trust folder: new links present it");
+}
+
 void NodeDaemon::SendTrustInForce(size_t relay) {
   for (const auto& document : trust_keeper_->InForce()) {
     v1::LinkFrame frame;
@@ -141,12 +167,12 @@ void NodeDaemon::PublishTrust(const v1::TrustPublishRequest& request,
     TrustResult r = trust_keeper_->Offer(document, config_.now_ms() / 1000);
     OnTrustResult(r, source, -1);
     auto* out = response.mutable_trust_publish()->add_results();
-    out->set_outcome(
-        r.outcome == TrustOutcome::kApplied ? v1::TrustPublishResponse::Result::OUTCOME_APPLIED
-        : r.outcome == TrustOutcome::kUnchanged
-            ? v1::TrustPublishResponse::Result::OUTCOME_UNCHANGED
-        : r.outcome == TrustOutcome::kStale ? v1::TrustPublishResponse::Result::OUTCOME_STALE
-                                            : v1::TrustPublishResponse::Result::OUTCOME_REFUSED);
+    using R = v1::TrustPublishResponse::Result;
+    out->set_outcome(r.outcome == TrustOutcome::kApplied     ? R::OUTCOME_APPLIED
+                     : r.outcome == TrustOutcome::kUnchanged ? R::OUTCOME_UNCHANGED
+                     : r.outcome == TrustOutcome::kStale     ? R::OUTCOME_STALE
+                     : r.outcome == TrustOutcome::kConflict  ? R::OUTCOME_CONFLICT
+                                                             : R::OUTCOME_REFUSED);
     out->set_what(r.what);
     out->set_reason(r.reason);
   }

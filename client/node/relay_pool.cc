@@ -158,7 +158,7 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
   }
   // At the handshake, or later when our certificate is revoked.
   if (frame.has_error() && frame.error().code() == v1::LinkError::CODE_CERTIFICATE_REFUSED) {
-    const std::string& why = frame.error().message();
+    std::string why = frame.error().message().substr(0, limits::kMaxRefusalText);
     std::string subject = r.link ? r.link->peer().subject() : r.address;
     std::string text = subject + " (" + r.address + ") refused our certificate: " + why;
     if (why.find("expired") != std::string::npos ||
@@ -166,9 +166,12 @@ void RelayPool::OnFrame(size_t index, v1::LinkFrame& frame) {
       text += "; is this machine's clock right? (see --clock-skew)";
     }
     text += "; retrying in " + std::to_string(options_.reconnect_refused.count() / 1000) + " s";
+    bool first = !r.refused;
     r.refused = true;
     r.last_error = text;
-    if (callbacks_.refused) callbacks_.refused(index, text);
+    // Once per link: a relay that repeats it is not heard again.
+    if (first && callbacks_.refused) callbacks_.refused(index, text);
+    if (r.ready && r.link) r.link->Close("refused our certificate: " + why);
     return;
   }
   if (callbacks_.frame) callbacks_.frame(index, frame);
@@ -198,12 +201,12 @@ void RelayPool::OnClosed(size_t index, const LinkConnection::Ptr& link, const st
 std::vector<std::string> RelayPool::CloseUnverified() {
   std::vector<std::string> closed;
   for (Relay& r : relays_) {
-    if (!r.link || !r.link->established()) continue;
+    if (!r.link || !r.link->established() || r.link->refusing()) continue;
     CertCheck check = r.link->RecheckPeer();
     if (check.ok()) continue;
     std::string subject = r.link->peer().subject();
     closed.push_back(subject + ": " + check.message);
-    r.link->Close(check.message);
+    r.link->FinishAndClose(check.message);  // what we queued for it (the new trust) goes out first
   }
   return closed;
 }

@@ -153,12 +153,20 @@ class TrustStore {
   // Replaces the root document with its successor (CheckRootUpdate).
   // Revocations in force stay in force, whoever signed them.
   Status ReplaceRoot(ParsedRootDocument next, int64_t now_unix);
+  // `issuer`'s list was signed by a key the root document no longer holds:
+  // what it revoked stays revoked ("retired" entries), and the issuer's
+  // numbering starts afresh under its new key (a number a retired key
+  // pushed to the maximum cannot block it).
+  void RetireList(v1::Nation issuer);
+  void AddRetired(const std::set<std::pair<uint64_t, v1::Nation>>& entries);
+  const std::set<std::pair<uint64_t, v1::Nation>>& retired() const { return retired_; }
 
   CertCheck Verify(ByteView encoded_certificate, const CertExpectations& expect) const;
 
   // Revoked by any list: each issuer's entries are kept apart, so that one
   // list can never take back what another revoked.
   bool IsRevoked(uint64_t serial, v1::Nation nation) const {
+    if (retired_.count({serial, nation})) return true;
     for (const auto& [issuer, entries] : revoked_) {
       if (entries.count({serial, nation})) return true;
     }
@@ -175,6 +183,7 @@ class TrustStore {
   // Per issuer (NATION_UNSPECIFIED: the joint list): its entries, its number.
   std::map<v1::Nation, std::set<std::pair<uint64_t, v1::Nation>>> revoked_;
   std::map<v1::Nation, uint64_t> crl_numbers_;
+  std::set<std::pair<uint64_t, v1::Nation>> retired_;
 };
 
 }  // namespace hotline

@@ -30,6 +30,9 @@ inline constexpr size_t kMaxHeaderBytes = 1024;
 inline constexpr size_t kMaxRecipients = 3;
 inline constexpr size_t kMaxCertificateBytes = 2048;
 inline constexpr size_t kMaxRevocationListBytes = 64 * 1024;
+// Signatures on a root document, certificate or revocation list: more
+// count for nobody (a rotation's document carries the old keys' and the new).
+inline constexpr size_t kMaxRootSignatures = 8;
 inline constexpr size_t kMaxHandshakePayload = 4096;
 // XX message 1 is padded with zeros to this size, and a responder answers
 // only if message 1 is at least as long as its reply: an unauthenticated

@@ -52,6 +52,11 @@ class FrameQueue {
   bool Pop(Bytes& out);
   bool empty() const { return heap_.empty(); }
   size_t bytes() const { return bytes_; }
+  // Forgets everything queued (a peer being cut off gets nothing more).
+  void Clear() {
+    heap_ = {};
+    bytes_ = 0;
+  }
 
  private:
   struct Item {

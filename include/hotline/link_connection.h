@@ -55,10 +55,13 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   // use FLASH + 1). Fails when the queue is full, unless `force`.
   Status Send(const v1::LinkFrame& frame, int precedence, bool force = false);
   void Close(const std::string& reason);
-  // Writes what is queued and then `last` (e.g. why the peer is refused),
-  // then closes; from now on nothing more is sent and the peer's frames
-  // are dropped unread. Closed within the idle timeout if the peer lingers.
-  void SendLastAndClose(const v1::LinkFrame& last, const std::string& reason);
+  // Writes what is queued, then half-closes; from now on nothing more is
+  // sent and the peer's frames are dropped unread. Closed when the peer
+  // closes too, or within the idle timeout if it lingers.
+  void FinishAndClose(const std::string& reason);
+  // The same, but what was queued is dropped and only `last` (why the peer
+  // is refused) is written.
+  void RefuseAndClose(const v1::LinkFrame& last, const std::string& reason);
   bool refusing() const { return refusing_; }
 
   bool established() const { return channel_.established(); }
@@ -101,7 +104,7 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   uint64_t heartbeat_nonce_ = 0;
   bool closed_ = false;
   bool peer_violation_ = false;
-  bool refusing_ = false;     // SendLastAndClose: finishing, deaf to the peer
+  bool refusing_ = false;     // FinishAndClose: finishing, deaf to the peer
   std::string drain_reason_;  // set once we half-closed (rekey): no more sends
   std::chrono::steady_clock::time_point drain_started_;
   std::string remote_;

@@ -55,10 +55,11 @@ inline constexpr std::string_view kSignedRequestsFile = "signed-requests.pb";
 StatusOr<RequestReview> ReviewCertificateRequest(const std::filesystem::path& request,
                                                  const std::filesystem::path& root_key);
 // Reviews it again, adds `root_key`'s signature, and records it in the
-// root's record. Returns what was signed.
-StatusOr<v1::CertificateDetails> SignCertificateRequest(const std::filesystem::path& request,
-                                                        const std::filesystem::path& root_key,
-                                                        int64_t now_unix);
+// root's record. Returns what was signed. `reviewed`, when given, must be
+// the details the signer was shown (the file may have changed since).
+StatusOr<v1::CertificateDetails> SignCertificateRequest(
+    const std::filesystem::path& request, const std::filesystem::path& root_key, int64_t now_unix,
+    const v1::CertificateDetails* reviewed = nullptr);
 // Writes <subject>.cert in `dir` if the request's signatures make a valid
 // certificate under dir/root.doc (its own nation and another).
 StatusOr<v1::CertificateDetails> AssembleCertificate(const std::filesystem::path& dir,

@@ -112,11 +112,12 @@ StatusOr<TrustStore> LoadTrustStore(const std::filesystem::path& dir, int64_t no
 StatusOr<TrustStore> LoadTrustStore(const std::filesystem::path& dir);  // now
 StatusOr<Identity> LoadIdentity(const std::filesystem::path& dir, std::string_view subject);
 StatusOr<ParsedCertificate> LoadCertificateFile(const std::filesystem::path& path);
-// Takes the folder's <subject>.cert in place of `identity`'s certificate
-// when it certifies the very same details (keys, serial, validity) with
-// other signatures — re-signed for a new root document while running.
-// True if it did; a new certificate (new keys) still needs a restart.
-StatusOr<bool> RefreshCertificateSignatures(const std::filesystem::path& dir, Identity& identity);
+// The folder's <subject>.cert when it certifies the very same details as
+// `identity`'s (keys, serial, validity) with other signatures — re-signed
+// for a new root document — else nothing. The caller verifies it before
+// presenting it; a new certificate (new keys) still needs a restart.
+StatusOr<std::optional<Bytes>> ResignedCertificate(const std::filesystem::path& dir,
+                                                   const Identity& identity);
 
 // A readable multi-line description of a certificate (no secrets).
 std::string DescribeCertificate(const ParsedCertificate& cert);

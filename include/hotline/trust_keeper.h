@@ -29,6 +29,7 @@ enum class TrustOutcome {
   kUnchanged,  // the very document in force
   kStale,      // older than the one in force (a peer or a folder behind us)
   kRefused,    // invalid: reason says why
+  kConflict,   // validly signed, but another document with its number is in force
 };
 
 struct TrustResult {
@@ -37,6 +38,7 @@ struct TrustResult {
   std::string reason;  // stale / refused: why; applied: what changed
   std::vector<std::pair<uint64_t, v1::Nation>> newly_revoked = {};
   bool root_replaced = false;
+  bool repeated = false;            // refused or conflicting before: not to be reported again
   v1::TrustDocument document = {};  // as received, to pass on
 };
 
@@ -67,13 +69,20 @@ class TrustKeeper {
   TrustKeeper(std::filesystem::path certs_dir, std::unique_ptr<Database> ledger, TrustStore store);
   TrustResult OfferRoot(const std::string& encoded, int64_t now_unix);
   TrustResult OfferList(const std::string& encoded);
+  // After a rotation: lists whose signer left the root document are retired.
+  std::string RetireUnverifiableLists();
   Status Record(const std::string& slot, uint64_t number, const std::string& encoded);
+  Status Forget(const std::string& slot);
+  Status RecordRetired();
 
   std::filesystem::path certs_dir_;
   std::unique_ptr<Database> ledger_;
   TrustStore store_;
   std::string root_;                         // encoded, in force
   std::map<v1::Nation, std::string> lists_;  // encoded, in force, by issuer
+  // Digests of documents refused or found conflicting, and why: offered
+  // again (every link-up), they are neither checked nor reported again.
+  std::map<std::string, TrustResult> judged_;
 };
 
 // "root document 3" / "revocation list KR #2" / "joint revocation list #1".
