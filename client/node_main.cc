@@ -34,6 +34,15 @@ int main(int argc, char** argv) {
   hotline::AddDurationOption(app, "--checkpoint-interval,--checkpoint-interval-ms", &config.checkpoint_interval,
                     std::chrono::milliseconds(1),
                     "Sign an audit checkpoint and send it to the other nations this often (default 10s)");
+  std::chrono::milliseconds epoch_length(config.epochs.epoch_ms),
+      key_retention(config.epochs.retention_ms);
+  hotline::AddDurationOption(
+      app, "--epoch", &epoch_length, std::chrono::seconds(1),
+      "How long senders use one epoch key of ours (forward secrecy; default 1h)");
+  hotline::AddDurationOption(
+      app, "--key-retention", &key_retention, std::chrono::seconds(1),
+      "How long an epoch key is kept after its epoch, for what is still in transit "
+      "(default 72h)");
   app.add_option("--rekey-after", config.rekey_after_messages,
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
@@ -77,6 +86,9 @@ int main(int argc, char** argv) {
   }
   config.nation = *parsed;
   config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
+  config.epochs.epoch_ms = epoch_length.count();
+  config.epochs.retention_ms = key_retention.count();
+  config.epochs.lead_ms = std::min<int64_t>(config.epochs.lead_ms, config.epochs.epoch_ms / 4);
   for (const auto& spec : deadlines) {
     if (auto st = config.deadlines.Apply(spec); !st.ok()) {
       std::cerr << "hotline-node: " << st.message() << "\n";

@@ -5,9 +5,17 @@
 #include <set>
 
 #include "hotline/certs.h"
+#include "hotline/epoch_key.h"
 #include "hotline/limits.h"
 
 namespace hotline {
+
+struct EnvelopeKeys::EpochWrap {
+  uint64_t recipient_epoch = 0;
+  int64_t not_after_ms = 0;
+  // crypto_box_beforenm(our sealing epoch secret, their epoch public).
+  Secret<crypto_box_BEFORENMBYTES> box_key;
+};
 
 struct EnvelopeKeys::Peer {
   PeerKeys keys;
@@ -73,6 +81,13 @@ StatusOr<RoutedEnvelope> ParseEnvelopeForRouting(ByteView encoded) {
       return InvalidArgumentError("envelope key wrap " + std::to_string(i) + " is malformed");
     }
   }
+  bool epoch_wraps = false;
+  for (const auto& w : e.wraps()) epoch_wraps = epoch_wraps || w.recipient_epoch() != 0;
+  if ((epoch_wraps && e.sender_epoch_key().empty()) ||
+      e.sender_epoch_key().size() > kMaxSignedEpochKeyBytes) {
+    return InvalidArgumentError(
+        "envelope names a recipient epoch key without a valid sender epoch key");
+  }
   if (e.body_nonce().size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
       e.body_ciphertext().size() < crypto_aead_xchacha20poly1305_ietf_ABYTES ||
       e.signature().size() != kEd25519SignatureLen) {
@@ -111,8 +126,19 @@ Bytes EnvelopeSigningInput(const v1::Envelope& e) {
     Append(wraps, AsBytes(w.nonce()));
     Append(wraps, AsBytes(w.wrapped_key()));
   }
-  return DomainSeparated(kEnvelopeTag, {AsBytes(e.header()), wraps, AsBytes(e.body_nonce()),
-                                        AsBytes(e.body_ciphertext())});
+  Bytes epochs;
+  bool forward_secrecy_fields = !e.sender_epoch_key().empty();
+  for (const auto& w : e.wraps()) {
+    AppendU64BE(epochs, w.recipient_epoch());
+    forward_secrecy_fields = forward_secrecy_fields || w.recipient_epoch() != 0;
+  }
+  if (!forward_secrecy_fields) {  // as before epoch keys: the same bytes
+    return DomainSeparated(kEnvelopeTag, {AsBytes(e.header()), wraps, AsBytes(e.body_nonce()),
+                                          AsBytes(e.body_ciphertext())});
+  }
+  return DomainSeparated(kEnvelopeTag,
+                         {AsBytes(e.header()), wraps, AsBytes(e.body_nonce()),
+                          AsBytes(e.body_ciphertext()), epochs, AsBytes(e.sender_epoch_key())});
 }
 
 EnvelopeKeys::EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing, const X25519KeyPair& e2e,
@@ -132,10 +158,38 @@ void EnvelopeKeys::AddPeer(v1::Nation nation, uint64_t serial, const PeerKeys& k
 
 void EnvelopeKeys::AddPreviousKey(const X25519KeyPair& e2e) { previous_e2e_.push_back(e2e); }
 
+void EnvelopeKeys::SetOwnEpochs(std::vector<OwnEpoch> epochs, uint64_t sealing_epoch) {
+  own_epochs_.clear();  // each secret is wiped as its Secret goes
+  for (auto& e : epochs) own_epochs_[e.epoch] = std::move(e);
+  sealing_epoch_ = own_epochs_.count(sealing_epoch) ? sealing_epoch : 0;
+  PrecomputeEpochWraps();
+}
+
+void EnvelopeKeys::SetPeerEpoch(v1::Nation nation, const PeerEpoch& epoch) {
+  peer_epochs_[nation] = epoch;
+  PrecomputeEpochWraps();
+}
+
+void EnvelopeKeys::PrecomputeEpochWraps() {
+  epoch_wraps_.clear();
+  auto sealing = own_epochs_.find(sealing_epoch_);
+  if (sealing == own_epochs_.end()) return;
+  for (const auto& [nation, peer] : peer_epochs_) {
+    auto wrap = std::make_unique<EpochWrap>();
+    wrap->recipient_epoch = peer.epoch;
+    wrap->not_after_ms = peer.not_after_ms;
+    if (crypto_box_beforenm(wrap->box_key.data(), peer.public_key.data(),
+                            sealing->second.keys.secret.data()) == 0) {
+      epoch_wraps_[nation] = std::move(wrap);
+    }
+  }
+}
+
 EnvelopeKeys::~EnvelopeKeys() = default;
 
 StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::Body& body,
-                                   Sha256Digest* digest) const {
+                                   Sha256Digest* digest,
+                                   std::vector<v1::Nation>* without_forward_secrecy) const {
   HOTLINE_RETURN_IF_ERROR(ValidateHeader(header));
   if (header.sender() != self_) return InvalidArgumentError("can only seal as this node's nation");
   std::string plaintext = body.SerializeAsString();
@@ -159,14 +213,27 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
     }
     auto* w = e.add_wraps();
     w->set_recipient(static_cast<v1::Nation>(r));
+    const uint8_t* box_key = it->second->box_key.data();
+    auto epoch = epoch_wraps_.find(static_cast<v1::Nation>(r));
+    if (epoch != epoch_wraps_.end() && header.created_at_ms() <= epoch->second->not_after_ms) {
+      box_key = epoch->second->box_key.data();
+      w->set_recipient_epoch(epoch->second->recipient_epoch);
+    } else if (without_forward_secrecy) {
+      without_forward_secrecy->push_back(static_cast<v1::Nation>(r));
+    }
     Bytes nonce = RandomBytes(kBoxNonceLen);
     std::string wrapped(kWrappedKeyLen, '\0');
     crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(wrapped.data()), content_key.data(),
-                            kContentKeyLen, nonce.data(), it->second->box_key.data());
+                            kContentKeyLen, nonce.data(), box_key);
     w->set_nonce(ToString(nonce));
     w->set_wrapped_key(std::move(wrapped));
   }
 
+  // Our epoch key travels with every envelope: a recipient that did not
+  // know it can wrap its next message to us for it.
+  if (auto sealing = own_epochs_.find(sealing_epoch_); sealing != own_epochs_.end()) {
+    e.set_sender_epoch_key(sealing->second.signed_key);
+  }
   Bytes body_nonce = RandomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   Bytes ad = DomainSeparated(kBodyAdTag, {AsBytes(e.header())});
   std::string ciphertext(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
@@ -209,6 +276,16 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
     return PermissionDeniedError("envelope signature does not verify for its sender");
   }
   const auto& w = e.wraps(wrap_index);
+  OpenedEnvelope out;
+  if (!e.sender_epoch_key().empty()) {
+    auto epoch =
+        VerifyEpochKey(AsBytes(e.sender_epoch_key()), sender.keys.signing_public_key, h.sender());
+    if (!epoch.ok())
+      return PermissionDeniedError("envelope carries a bad sender epoch key: " +
+                                   epoch.status().message());
+    out.sender_epoch = *epoch;
+    out.sender_epoch_key = e.sender_epoch_key();
+  }
   Secret<kContentKeyLen> content_key;
   auto unwrap = [&](const uint8_t* box_key) {
     return crypto_box_open_easy_afternm(
@@ -216,9 +293,34 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
                w.wrapped_key().size(), reinterpret_cast<const uint8_t*>(w.nonce().data()),
                box_key) == 0;
   };
-  bool unwrapped = unwrap(sender.box_key.data());
+  bool unwrapped = false;
+  if (w.recipient_epoch() != 0) {
+    // Forward secrecy: our epoch secret and the sender's epoch public key,
+    // which must have been in force when the envelope was made.
+    auto own = own_epochs_.find(w.recipient_epoch());
+    if (own == own_epochs_.end()) {
+      return DataLossError("envelope is wrapped for our epoch key " +
+                           std::to_string(w.recipient_epoch()) +
+                           ", which is destroyed or was never ours");
+    }
+    const v1::EpochKeyDetails& se = *out.sender_epoch;
+    if (h.created_at_ms() < se.not_before_ms() - kEpochSkewMs ||
+        h.created_at_ms() > se.not_after_ms() + kEpochSkewMs) {
+      return PermissionDeniedError("envelope made outside the sender's epoch key " +
+                                   std::to_string(se.epoch()) + " validity");
+    }
+    Secret<crypto_box_BEFORENMBYTES> box_key;
+    if (crypto_box_beforenm(box_key.data(),
+                            reinterpret_cast<const uint8_t*>(se.public_key().data()),
+                            own->second.keys.secret.data()) == 0) {
+      unwrapped = unwrap(box_key.data());
+    }
+    out.forward_secret = unwrapped;
+  } else {
+    unwrapped = unwrap(sender.box_key.data());
+  }
   // Sealed for one of our earlier keys while it waited (certificate renewed).
-  for (size_t i = 0; !unwrapped && i < previous_e2e_.size(); ++i) {
+  for (size_t i = 0; !unwrapped && w.recipient_epoch() == 0 && i < previous_e2e_.size(); ++i) {
     Secret<crypto_box_BEFORENMBYTES> box_key;
     if (crypto_box_beforenm(box_key.data(), sender.keys.e2e_public_key.data(),
                             previous_e2e_[i].secret.data()) == 0) {
@@ -236,7 +338,6 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
           content_key.data()) != 0) {
     return DataLossError("envelope body does not decrypt");
   }
-  OpenedEnvelope out;
   bool parsed = out.body.ParseFromArray(plaintext.data(), static_cast<int>(plaintext.size()));
   Wipe(plaintext);
   if (!parsed) return InvalidArgumentError("envelope body is not a valid hotline.v1.Body");

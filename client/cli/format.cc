@@ -108,8 +108,9 @@ static std::string OneLine(const v1::Body& body) {
 std::string FormatInboxLine(const v1::InboxEntry& e) {
   std::ostringstream o;
   o << ToHex(AsBytes(e.message_id())) << "  " << FormatTimeMs(e.received_at_ms()) << "  from "
-    << NationCode(e.sender()) << "  " << PrecedenceName(e.precedence()) << "/" << ChannelName(e.channel())
-    << "  " << (e.acknowledged_at_ms() ? "acked " : "NEW   ") << OneLine(e.body());
+    << NationCode(e.sender()) << "  " << PrecedenceName(e.precedence()) << "/"
+    << ChannelName(e.channel()) << "  " << (e.acknowledged_at_ms() ? "acked " : "NEW   ")
+    << OneLine(e.body()) << (e.without_forward_secrecy() ? "  [NO FORWARD SECRECY]" : "");
   return o.str();
 }
 
@@ -123,7 +124,12 @@ std::string FormatInboxEntry(const v1::InboxEntry& e) {
     << "'s clock)\n"
     << "received:     " << FormatTimeMs(e.received_at_ms()) << "\n"
     << "acknowledged: "
-    << (e.acknowledged_at_ms() ? FormatTimeMs(e.acknowledged_at_ms()) : "not yet") << "\n\n"
+    << (e.acknowledged_at_ms() ? FormatTimeMs(e.acknowledged_at_ms()) : "not yet") << "\n"
+    << "secrecy:      "
+    << (e.without_forward_secrecy() ? "WITHOUT forward secrecy (sealed for our long-term key: no "
+                                      "epoch key of ours was known to the sender)"
+                                    : "forward secret (sealed for an epoch key of ours)")
+    << "\n\n"
     << FormatBody(e.body());
   return o.str();
 }
@@ -139,8 +145,9 @@ std::string FormatMessageStatus(const v1::MessageStatus& s) {
     << Line(s.summary()) << "\n";
   for (const auto& r : s.recipients()) {
     o << "    " << NationCode(r.recipient()) << "  accepted " << rel(r.accepted_at_ms())
-      << "  delivered " << rel(r.delivered_at_ms()) << "  acknowledged " << rel(r.acknowledged_at_ms())
-      << (r.overdue() ? "  OVERDUE" : "") << "\n";
+      << "  delivered " << rel(r.delivered_at_ms()) << "  acknowledged "
+      << rel(r.acknowledged_at_ms()) << (r.overdue() ? "  OVERDUE" : "")
+      << (r.without_forward_secrecy() ? "  NO FORWARD SECRECY" : "") << "\n";
   }
   return o.str();
 }

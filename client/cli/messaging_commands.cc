@@ -412,6 +412,16 @@ int RunTrustPublish(const Options& o, const std::vector<std::string>& files) {
   return code;
 }
 
+int RunKeysRotate(const Options& o) {
+  v1::ControlRequest req;
+  req.mutable_keys_rotate();
+  auto r = Call(o, req);
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "epoch key " << r->keys_rotate().epoch()
+            << " made and announced; the other nations wrap for it from their next message on\n";
+  return 0;
+}
+
 int RunConsoleLink(const Options& o) {
   v1::ControlRequest req;
   req.mutable_console_link()->set_operator_name(o.operator_as);
@@ -529,6 +539,13 @@ void AddMessagingCommands(CLI::App& app, int& exit_code) {
   link->add_option("--as", o->operator_as, "Operator name it signs in as")
       ->capture_default_str();
   link->callback([o, &exit_code] { exit_code = RunConsoleLink(*o); });
+
+  CLI::App* keys = app.add_subcommand("keys", "The node's epoch keys (forward secrecy)");
+  keys->require_subcommand(1);
+  CLI::App* rotate = keys->add_subcommand(
+      "rotate", "Make and announce a new epoch key now (after a suspected compromise)");
+  AddNodeOptions(*rotate, *o);
+  rotate->callback([o, &exit_code] { exit_code = RunKeysRotate(*o); });
 
   CLI::App* trust =
       app.add_subcommand("trust", "Root documents and revocation lists over the hotline");

@@ -31,6 +31,14 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
     case v1::ControlRequest::kStatus: return reply(GetStatus(request.status()));
     case v1::ControlRequest::kConsultStatus: return reply(ConsultStatus(request.consult_status()));
     case v1::ControlRequest::kAudit: return AuditView(request.audit(), std::move(reply));
+    case v1::ControlRequest::kKeysRotate:
+      AuditAsync({.event = v1::AUDIT_EVENT_EPOCH_KEY,
+                  .reason = "rotation asked for",
+                  .operator_name = who});
+      epochs_.RotateNow();
+      if (epoch_in_progress_)
+        return reply(Error(UnavailableError("an epoch key is being made; ask again")));
+      return MakeEpoch("rotation asked for by " + who, std::move(reply));
     case v1::ControlRequest::kTrustPublish:
       return PublishTrust(request.trust_publish(), who, std::move(reply));
     case v1::ControlRequest::kConsoleLink: {
@@ -51,8 +59,9 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
 
 void NodeDaemon::Send(const v1::SendRequest& request, const std::string& operator_name,
                       Reply reply) {
-  if (request.body().has_checkpoint_note()) {
-    return reply(Error(InvalidArgumentError("checkpoint notes are sent by the node itself")));
+  if (IsSystemBody(request.body())) {
+    return reply(
+        Error(InvalidArgumentError("checkpoint notes and epoch keys are sent by the node itself")));
   }
   witness_->NoteTraffic();
   SendInternal(request, /*system=*/false, operator_name, std::move(reply));
@@ -111,12 +120,18 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system,
   });
 }
 
+void NodeDaemon::MarkForwardSecrecy(v1::InboxEntry& entry) {
+  auto without = store_->WithoutForwardSecrecy(AsBytes(entry.message_id()));
+  entry.set_without_forward_secrecy(without.ok() && !without->empty());
+}
+
 v1::ControlResponse NodeDaemon::Inbox(const v1::InboxRequest& request) {
   auto rows = store_->ListInbox(request.limit(), request.unacknowledged_only());
   if (!rows.ok()) return Error(rows.status());
   v1::ControlResponse r = Ok();
   for (auto& row : *rows) {
-    if (row.entry.body().has_checkpoint_note()) continue;  // system messages
+    if (IsSystemBody(row.entry.body())) continue;
+    MarkForwardSecrecy(row.entry);
     *r.mutable_inbox()->add_entries() = std::move(row.entry);
   }
   return r;
@@ -129,6 +144,7 @@ v1::ControlResponse NodeDaemon::Show(const v1::ShowRequest& request) {
   if (!row.ok()) return Error(row.status());
   v1::ControlResponse r = Ok();
   *r.mutable_show() = (*row)->entry;
+  MarkForwardSecrecy(*r.mutable_show());
   return r;
 }
 
@@ -148,10 +164,10 @@ void NodeDaemon::Ack(const v1::AckRequest& request, const std::string& operator_
   auto finish = [this, entry, message_id, reply, operator_name](const Bytes& reply_id) {
     int64_t now = config_.now_ms();
     v1::Nation sender = entry.entry.sender();
-    PendingReceipt pending = MakeReceipt({v1::RECEIPT_KIND_ACKNOWLEDGED, message_id, entry.digest,
-                                          sender, entry.entry.precedence(), reply_id, operator_name},
-                                         config_.nation, identity_->details.serial(),
-                                         identity_->keys.signing.secret, now);
+    PendingReceipt pending = MakeReceipt(
+        {v1::RECEIPT_KIND_ACKNOWLEDGED, message_id, entry.digest, sender, entry.entry.precedence(),
+         reply_id, operator_name, NewestEpochKey()},
+        config_.nation, identity_->details.serial(), identity_->keys.signing.secret, now);
     AuditEntry rec{
         .event = v1::AUDIT_EVENT_ACKNOWLEDGED,
         .message_id = ToString(message_id),

@@ -21,6 +21,7 @@ NodeDaemon::NodeDaemon(asio::io_context& io, NodeConfig config)
     : io_(io), config_(std::move(config)), outbox_(config_.fifo) {
   if (config_.control_socket.empty()) config_.control_socket = config_.data_dir / "control.sock";
   clocks_ = ClockWatch(config_.allowed_skew_seconds * 1000);
+  epochs_ = EpochBook(config_.epochs);
   sequencer_ = InboxSequencer(config_.release_policy);
 }
 
@@ -54,6 +55,7 @@ Status NodeDaemon::Start() {
     // Sequence numbers allocated by rolled-back sends are reused.
     if (auto next = store_->LoadSequences(); next.ok()) sequences_.Restore(*next);
   });
+  HOTLINE_RETURN_IF_ERROR(RestoreEpochs());
   for (const auto& r : from_folder) OnTrustResult(r, kFromFolder, -1);
   // Another nation's bad certificate makes that nation unreachable (alerted,
   // audited, shown in status); it never stops this node.
@@ -316,7 +318,15 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body, std::str
       [this, row, header, body, operator_name]() mutable -> Status {
         auto next = sequences_.Stamp(header);
         Sha256Digest digest{};
-        HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body, &digest));
+        std::vector<v1::Nation> no_fs;
+        HOTLINE_ASSIGN_OR_RETURN(Bytes sealed, keys_->Seal(header, body, &digest, &no_fs));
+        std::string without;
+        for (v1::Nation n : no_fs) {
+          if (IsSystemBody(body)) break;  // public content: nothing to keep secret
+          HOTLINE_RETURN_IF_ERROR(
+              store_->MarkWithoutForwardSecrecy(AsBytes(header.message_id()), n));
+          without += (without.empty() ? "; without forward secrecy to " : ",") + NationCode(n);
+        }
         row->message_id = ToBytes(header.message_id());
         row->header = header;
         row->envelope = std::move(sealed);
@@ -336,7 +346,7 @@ void NodeDaemon::SealAndStore(v1::EnvelopeHeader header, v1::Body body, std::str
                                                 .envelope_digest = ToString(row->digest),
                                                 .precedence = header.precedence(),
                                                 .channel = header.channel(),
-                                                .detail = "to " + named,
+                                                .detail = "to " + named + without,
                                                 .sequence = header.sequence(),
                                                 .recipients = to,
                                                 .operator_name = operator_name}));

@@ -45,6 +45,7 @@
 #include "hotline/v1/control.pb.h"
 #include "node/clock_watch.h"
 #include "node/consultations.h"
+#include "node/epoch_book.h"
 #include "node/inbox_sequencer.h"
 #include "node/node_store.h"
 #include "node/outbox_scheduler.h"
@@ -85,10 +86,15 @@ struct NodeConfig {
   // How often the trust folder is read for a new root document or
   // revocation list (those over the hotline arrive at once).
   std::chrono::milliseconds trust_poll{5000};
+  // Forward secrecy (PROTOCOL.md §4): how long senders use one epoch key
+  // of ours, and how long its secret is kept after that.
+  EpochBook::Options epochs;
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
 };
 
 v1::Precedence DefaultPrecedence(v1::Channel channel);
+// Messages the node sends itself and never shows: checkpoint notes, epoch keys.
+bool IsSystemBody(const v1::Body& body);
 
 // When the operator's acknowledgment of a message is due on this node's
 // clock: the sender's ack_deadline_ms - created_at_ms (both on its clock)
@@ -164,6 +170,7 @@ class NodeDaemon {
   void SendWithdraw(size_t relay, const Bytes& message_id, v1::Precedence precedence);
   void Send(const v1::SendRequest& request, const std::string& operator_name, Reply reply);
   v1::ControlResponse Inbox(const v1::InboxRequest& request);
+  void MarkForwardSecrecy(v1::InboxEntry& entry);
   v1::ControlResponse Show(const v1::ShowRequest& request);
   void Ack(const v1::AckRequest& request, const std::string& operator_name, Reply reply);
   v1::ControlResponse GetStatus(const v1::StatusRequest& request);
@@ -215,6 +222,27 @@ class NodeDaemon {
   void PublishTrust(const v1::TrustPublishRequest& request, const std::string& operator_name,
                     Reply reply);
 
+  // Epoch keys (node_epochs.cc, PROTOCOL.md §4 "Forward secrecy").
+  Status RestoreEpochs();
+  void ApplyEpochs();  // into keys_, after it is rebuilt or epochs change
+  void TickEpochs(int64_t now_ms);
+  void MakeEpoch(const std::string& why, Reply reply);
+  // Our newest epoch key to every other nation, IMMEDIATE.
+  void AnnounceEpoch();
+  void DestroyEpoch(uint64_t epoch);
+  // After a destruction: until the write-ahead log is emptied (a reader
+  // may hold it), tried again every tick.
+  void TruncateWalIfDue();
+  void LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
+                      const std::string& signed_key);
+  void OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnouncement& note);
+  // What an opened envelope says about epoch keys: the sender's, and
+  // whether it was wrapped without forward secrecy (marked).
+  void OnOpenedEpochs(const OpenedEnvelope& opened);
+  // Our newest SignedEpochKey (signed under our current certificate), for
+  // receipts; empty if none.
+  std::string NewestEpochKey() const;
+
   // Operator events and the audit log.
   void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text);
   void Alert(const std::string& text, ByteView message_id, v1::Nation peer);
@@ -246,6 +274,10 @@ class NodeDaemon {
   std::unique_ptr<WitnessDesk> witness_;
   DeadlineTracker outbox_deadlines_, inbox_deadlines_;
   ConsultationBook consultations_;
+  EpochBook epochs_{EpochBook::Options{}};
+  std::set<uint64_t> destroying_;
+  bool epoch_in_progress_ = false;
+  bool wal_to_truncate_ = false;
 
   std::map<Bytes, Held> held_;         // see Held
   std::set<Bytes> inbox_in_progress_;  // opened, not yet committed

@@ -62,6 +62,7 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
     SendTaken(relay, delivery_id);  // it can never become valid; do not loop on it
     return;
   }
+  OnOpenedEpochs(*opened);
   const v1::EnvelopeHeader& h = opened->header;
   Bytes id = ToBytes(h.message_id());
   auto known = store_->InboxHas(id);
@@ -97,7 +98,14 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
   ObserveClock(NationCode(h.sender()), h.created_at_ms(), ClockWatch::kUnbounded, now);
   Bytes digest(opened->digest.begin(), opened->digest.end());
   PendingReceipt pending =
-      MakeReceipt({v1::RECEIPT_KIND_DELIVERED, id, digest, h.sender(), h.precedence(), {}},
+      MakeReceipt({v1::RECEIPT_KIND_DELIVERED,
+                   id,
+                   digest,
+                   h.sender(),
+                   h.precedence(),
+                   {},
+                   {},
+                   NewestEpochKey()},
                   config_.nation, identity_->details.serial(), identity_->keys.signing.secret, now);
   auto held = std::make_shared<Held>(Held{h, std::move(opened->body), digest, now});
   auto shown = std::make_shared<std::vector<Shown>>();
@@ -192,6 +200,10 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
       OnCheckpointNote(hh.sender(), held.body.checkpoint_note());
       continue;  // a system message: not for the operator
     }
+    if (held.body.has_epoch_key()) {
+      OnEpochAnnouncement(hh.sender(), held.body.epoch_key());
+      continue;
+    }
     witness_->NoteTraffic();
     ObserveConsultation(hh, held.body, /*sent=*/false);
     std::string mark;
@@ -262,6 +274,20 @@ void NodeDaemon::OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& delive
     check = CheckReceipt(*parsed, config_.nation, peers_, trust(), sent, config_.now_ms());
   }
   if (!check.ok()) return reject(check.message(), id, from);
+  if (!d.recipient_epoch_key().empty()) {
+    // Its newest epoch key, signed under the certificate that signed the receipt.
+    const PeerCertificate* cert = peers_.Find(from, d.recipient_cert_serial());
+    auto epoch =
+        cert ? VerifyEpochKey(AsBytes(d.recipient_epoch_key()), cert->keys.signing_public_key, from)
+             : StatusOr<v1::EpochKeyDetails>(NotFoundError("no certificate"));
+    if (epoch.ok()) {
+      LearnPeerEpoch(from, *epoch, d.recipient_epoch_key());
+    } else {
+      RejectInput("epoch key in a receipt from " + NationCode(from) +
+                      " refused: " + epoch.status().message(),
+                  id, from);
+    }
+  }
   bool delivered = d.kind() == v1::RECEIPT_KIND_DELIVERED;
   Bytes receipt = ToBytes(deliver.receipt());
   Bytes reply = ToBytes(d.reply_message_id());

@@ -75,6 +75,22 @@ CREATE TABLE IF NOT EXISTS sequences(
   channel INTEGER PRIMARY KEY,     -- a channel, or channel * 8 + recipient nation
   next INTEGER NOT NULL            -- next sequence to allocate in that counter
 );
+CREATE TABLE IF NOT EXISTS epoch_keys(
+  epoch INTEGER PRIMARY KEY,       -- our epoch keys not yet destroyed (PROTOCOL.md §4)
+  secret BLOB NOT NULL,            -- X25519 secret; overwritten when deleted (secure_delete)
+  signed BLOB NOT NULL,            -- serialized SignedEpochKey
+  not_before_ms INTEGER NOT NULL,
+  not_after_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS peer_epoch_keys(
+  nation INTEGER PRIMARY KEY,      -- each other nation's newest epoch key
+  signed BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS without_forward_secrecy(
+  message_id BLOB NOT NULL,        -- a message sent or received wrapped under a long-term key
+  peer INTEGER NOT NULL,           -- its recipient (sent) or sender (received)
+  PRIMARY KEY(message_id, peer)
+);
 )sql";
 
 std::string UpperHex(std::string_view s) {
@@ -88,6 +104,9 @@ std::string UpperHex(std::string_view s) {
 StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const std::filesystem::path& path) {
   std::string schema = std::string(kSchema) + std::string(kAuditSchema);
   HOTLINE_ASSIGN_OR_RETURN(auto db, Database::Open(path, schema));
+  // Deleted rows are overwritten, not left in free pages: an epoch secret
+  // deleted is destroyed (forward secrecy), and so is a body past retention.
+  HOTLINE_RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete=ON"));
   return std::unique_ptr<NodeStore>(new NodeStore(std::move(db)));
 }
 
@@ -330,7 +349,10 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
       db_->Prepare(
           "SELECT o.channel, o.precedence, o.created_at_ms, o.summary, o.accepted_at_ms, "
           "r.recipient,"
-          " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue, r.ack_receipt FROM outbox o"
+          " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue, r.ack_receipt,"
+          " EXISTS(SELECT 1 FROM without_forward_secrecy w"
+          "        WHERE w.message_id = o.message_id AND w.peer = r.recipient)"
+          " FROM outbox o"
           " JOIN outbox_recipient r USING(message_id) WHERE o.message_id=? ORDER BY r.recipient"));
   s.Bind(1, message_id);
   v1::MessageStatus out;
@@ -350,6 +372,7 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
     r->set_delivered_at_ms(s.ColumnInt(6));
     r->set_acknowledged_at_ms(s.ColumnInt(7));
     r->set_overdue(s.ColumnInt(8) != 0);
+    r->set_without_forward_secrecy(s.ColumnInt(10) != 0);
     // Who acknowledged is in the signed receipt itself, checked when it came.
     Bytes ack = s.ColumnBlob(9);
     if (auto receipt = ParseReceipt(ack); !ack.empty() && receipt.ok()) {
@@ -391,6 +414,8 @@ std::string SummarizeBody(const v1::Body& body) {
       return "CONSULT RESPONSE: " + clip(body.consult_response().text());
     case v1::Body::kLinkTest:
       return "LINK TEST";
+    case v1::Body::kEpochKey:
+      return "EPOCH KEY (our new one, for forward secrecy)";
     case v1::Body::kCheckpointNote:
       return "AUDIT CHECKPOINT (for witnessing)";
     default:

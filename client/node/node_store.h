@@ -100,6 +100,28 @@ class NodeStore {
   Status ForEachHeld(const std::function<void(v1::EnvelopeHeader, v1::Body, Bytes, bool shown_early,
                                               int64_t received_at_ms)>& fn);
   Status ForEachConsultation(const std::function<void(const v1::ConsultationStatus&)>& fn);
+
+  // Epoch keys (node_store_epochs.cc, PROTOCOL.md §4 "Forward secrecy").
+  struct EpochKeyRow {
+    uint64_t epoch = 0;
+    Bytes secret;
+    std::string signed_key;
+    int64_t not_before_ms = 0;
+    int64_t not_after_ms = 0;
+  };
+  Status SaveEpochKey(const EpochKeyRow& row);
+  Status ForEachEpochKey(const std::function<void(EpochKeyRow&&)>& fn);
+  // Deletes it: overwritten in the database (secure_delete); the
+  // write-ahead log still holds it until TruncateWal.
+  Status DestroyEpochKey(uint64_t epoch);
+  // Checkpoints the write-ahead log into the database and truncates it
+  // (outside a transaction); false if a reader kept it from finishing.
+  StatusOr<bool> TruncateWal();
+  Status SavePeerEpochKey(v1::Nation nation, const std::string& signed_key);
+  Status ForEachPeerEpochKey(const std::function<void(v1::Nation, const std::string&)>& fn);
+  // Messages sent to, or received from, `peer` under a long-term key.
+  Status MarkWithoutForwardSecrecy(ByteView message_id, v1::Nation peer);
+  StatusOr<std::vector<v1::Nation>> WithoutForwardSecrecy(ByteView message_id);
   StatusOr<std::optional<OutboxRow>> FindOutbox(ByteView message_id);
   StatusOr<bool> InboxHas(ByteView message_id);
   StatusOr<std::optional<Bytes>> FindReceipt(ByteView message_id, int kind);

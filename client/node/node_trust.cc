@@ -44,6 +44,7 @@ void NodeDaemon::ReloadPeers() {
     }
   }
   keys_ = std::move(keys);
+  ApplyEpochs();
   for (const auto& problem : peers_.problems()) {
     if (alerted_.insert(problem.text).second)
       AlertAndAudit("PEER CERTIFICATE: " + problem.text, {}, problem.nation);

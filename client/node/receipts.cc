@@ -18,6 +18,7 @@ PendingReceipt MakeReceipt(const ReceiptFor& what, v1::Nation self, uint64_t ser
   if (!what.reply_id.empty()) d.set_reply_message_id(ToString(what.reply_id));
   d.set_recipient_cert_serial(serial);
   d.set_operator_name(what.operator_name);
+  d.set_recipient_epoch_key(what.epoch_key);
   v1::SignedReceipt signed_receipt = SignReceipt(d, key);
   return PendingReceipt{ReceiptId(signed_receipt), what.sender,
                         ToBytes(signed_receipt.SerializeAsString()), what.precedence};

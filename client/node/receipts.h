@@ -25,6 +25,7 @@ struct ReceiptFor {
   v1::Precedence precedence = v1::PRECEDENCE_FLASH;  // of the message: the receipt travels at it
   Bytes reply_id = {};  // acknowledgments: the reply sent with it, if any
   std::string operator_name = {};  // acknowledgments: who acknowledged
+  std::string epoch_key = {};      // our newest SignedEpochKey, for the sender
 };
 
 // Signs a receipt as `self` (certificate `serial`) at `at_ms`.

@@ -12,9 +12,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "hotline/crypto.h"
+#include "hotline/epoch_key.h"
 #include "hotline/v1/body.pb.h"
 #include "hotline/v1/cert.pb.h"
 #include "hotline/v1/envelope.pb.h"
@@ -28,6 +31,9 @@ inline constexpr size_t kMessageIdLen = 16;
 inline constexpr size_t kContentKeyLen = 32;
 inline constexpr size_t kBoxNonceLen = 24;
 inline constexpr size_t kWrappedKeyLen = kContentKeyLen + 16;
+// How far an envelope's creation time may lie outside its sender's epoch
+// key validity (clocks differ).
+inline constexpr int64_t kEpochSkewMs = 300'000;
 
 // Checks the header's structure: version, id length, sender, 1..3 distinct
 // recipients that exclude the sender, channel and precedence set.
@@ -54,6 +60,11 @@ struct OpenedEnvelope {
   v1::EnvelopeHeader header;
   v1::Body body;
   Sha256Digest digest{};
+  // Our wrap named one of our epoch keys (PROTOCOL.md §4 "Forward secrecy").
+  bool forward_secret = false;
+  // The sender's epoch key the envelope carried (verified), if any.
+  std::optional<v1::EpochKeyDetails> sender_epoch;
+  std::string sender_epoch_key;  // as signed, to be kept
 };
 
 struct PeerKeys {
@@ -85,10 +96,29 @@ class EnvelopeKeys {
 
   v1::Nation self() const { return self_; }
 
+  // Forward secrecy (PROTOCOL.md §4): our epoch keys not yet destroyed
+  // (each opens what was wrapped for it) and the one that seals; and each
+  // other nation's newest epoch key, wrapped for until its not_after.
+  struct OwnEpoch {
+    uint64_t epoch = 0;
+    X25519KeyPair keys;
+    std::string signed_key;  // serialized SignedEpochKey
+  };
+  void SetOwnEpochs(std::vector<OwnEpoch> epochs, uint64_t sealing_epoch);
+  struct PeerEpoch {
+    uint64_t epoch = 0;
+    X25519Public public_key{};
+    int64_t not_after_ms = 0;
+  };
+  void SetPeerEpoch(v1::Nation nation, const PeerEpoch& epoch);
+
   // Seals `body` under `header` (whose sender must be self()). Returns the
   // serialized Envelope; its EnvelopeDigest goes to `digest` if given.
+  // Recipients wrapped under their long-term key (no epoch key of theirs
+  // valid at header.created_at_ms) go to `without_forward_secrecy`.
   StatusOr<Bytes> Seal(const v1::EnvelopeHeader& header, const v1::Body& body,
-                       Sha256Digest* digest = nullptr) const;
+                       Sha256Digest* digest = nullptr,
+                       std::vector<v1::Nation>* without_forward_secrecy = nullptr) const;
   // Verifies, unwraps and decrypts an envelope addressed to self().
   StatusOr<OpenedEnvelope> Open(ByteView encoded) const;
 
@@ -100,6 +130,12 @@ class EnvelopeKeys {
   std::vector<X25519KeyPair> previous_e2e_;
   std::map<std::pair<v1::Nation, uint64_t>, std::unique_ptr<Peer>> peers_;  // (nation, serial)
   std::map<v1::Nation, uint64_t> current_;
+  void PrecomputeEpochWraps();
+  std::map<uint64_t, OwnEpoch> own_epochs_;
+  uint64_t sealing_epoch_ = 0;
+  std::map<v1::Nation, PeerEpoch> peer_epochs_;
+  struct EpochWrap;
+  std::map<v1::Nation, std::unique_ptr<EpochWrap>> epoch_wraps_;  // sealing epoch x peer epoch
 };
 
 // The exact bytes the sender signs (exposed for tests and docs).

@@ -6,6 +6,10 @@ import {h, fill} from './dom.js';
 import {nation, precedence, precedenceRank, channel, zulu, hex, shortId, ms, bodySummary} from './format.js';
 import {warningMap} from './map.js';
 
+// Why a message is marked (PROTOCOL.md §4 "Forward secrecy").
+const noForwardSecrecy = 'sealed for this node\'s long-term key, not an epoch key: ' +
+    'whoever later steals that key can open a recording of it';
+
 export function warningView(w) {
   const status = String(w.status || '').replace('STATUS_', '') || 'UNKNOWN';
   return h('div', {class: `warning status-${status}`},
@@ -78,7 +82,8 @@ export class Inbox {
       h('td', {class: 'nation'}, nation(e.sender)),
       h('td', {}, channel(e.channel)),
       h('td', {class: 'time'}, zulu(e.received_at_ms)),
-      h('td', {class: 'summary'}, bodySummary(e.body)),
+      h('td', {class: 'summary'}, bodySummary(e.body),
+          e.without_forward_secrecy ? h('span', {class: 'no-fs', title: noForwardSecrecy}, ' NO FORWARD SECRECY') : ''),
       h('td', {class: 'state'}, pending ? 'ACTION REQUIRED' : `acknowledged ${zulu(e.acknowledged_at_ms)}`));
     });
     fill(this.list,
@@ -117,6 +122,7 @@ export class Inbox {
                 h('strong', {class: 'nation'}, nation(e.sender)), ` on ${channel(e.channel)} · #${e.sequence || 0} · `,
                 h('code', {class: 'message-id'}, hex(e.message_id)),
                 h('div', {class: 'times'}, `sent ${zulu(e.created_at_ms, true)} (sender's clock) · received ${zulu(e.received_at_ms, true)}`)),
+            e.without_forward_secrecy ? h('p', {class: 'no-fs'}, `Without forward secrecy: ${noForwardSecrecy}`) : '',
             bodyView(e.body),
             pending ? h('div', {class: 'actions'}, reply, ack)
                 : h('p', {class: 'done'}, `Acknowledged at ${zulu(e.acknowledged_at_ms, true)}`),

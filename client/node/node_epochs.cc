@@ -1,0 +1,189 @@
+// The node's epoch keys (docs/PROTOCOL.md §4 "Forward secrecy"): one made
+// every epoch and on `hotline keys rotate`, stored, audited and announced
+// to the other nations ahead of routine traffic; theirs learned from
+// announcements and from every envelope; ours destroyed once their
+// retention has passed — deleted with secure_delete and the write-ahead
+// log truncated, and wiped from memory.
+#include <spdlog/spdlog.h>
+
+#include "hotline/control_codec.h"
+#include "node/node_daemon.h"
+
+namespace hotline::node {
+
+bool IsSystemBody(const v1::Body& body) {
+  return body.has_checkpoint_note() || body.has_epoch_key();
+}
+
+Status NodeDaemon::RestoreEpochs() {
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachEpochKey([this](NodeStore::EpochKeyRow&& row) {
+    EpochBook::Own own;
+    own.epoch = row.epoch;
+    own.keys = X25519FromSecret(row.secret);
+    Wipe(std::span<uint8_t>(row.secret));
+    own.signed_key = std::move(row.signed_key);
+    own.not_before_ms = row.not_before_ms;
+    own.not_after_ms = row.not_after_ms;
+    v1::SignedEpochKey sk;
+    v1::EpochKeyDetails details;
+    if (sk.ParseFromString(own.signed_key) && details.ParseFromString(sk.details())) {
+      own.cert_serial = details.cert_serial();
+    }
+    epochs_.RestoreOwn(std::move(own));
+  }));
+  return store_->ForEachPeerEpochKey([this](v1::Nation nation, const std::string& signed_key) {
+    // Verified when it was taken.
+    v1::SignedEpochKey sk;
+    v1::EpochKeyDetails details;
+    if (sk.ParseFromString(signed_key) && details.ParseFromString(sk.details())) {
+      epochs_.OfferPeer(nation, details, signed_key);
+    }
+  });
+}
+
+void NodeDaemon::ApplyEpochs() {
+  if (!keys_) return;
+  keys_->SetOwnEpochs(epochs_.OwnForKeys(), epochs_.SealingEpoch(identity_->details.serial()));
+  for (const auto& [nation, peer] : epochs_.peers()) {
+    keys_->SetPeerEpoch(nation, epochs_.PeerForKeys(peer));
+  }
+}
+
+void NodeDaemon::TickEpochs(int64_t now) {
+  TruncateWalIfDue();
+  if (!epoch_in_progress_ && epochs_.Due(now, identity_->details.serial()))
+    MakeEpoch("scheduled", nullptr);
+  for (uint64_t epoch : epochs_.Expired(now)) {
+    if (destroying_.insert(epoch).second) DestroyEpoch(epoch);
+  }
+}
+
+void NodeDaemon::MakeEpoch(const std::string& why, Reply reply) {
+  int64_t now = config_.now_ms();
+  auto own = std::make_shared<EpochBook::Own>(
+      epochs_.Make(now, config_.nation, identity_->details.serial(), identity_->keys.signing));
+  epoch_in_progress_ = true;
+  committer_->Submit(
+      [this, own, why]() -> Status {
+        NodeStore::EpochKeyRow row{
+            .epoch = own->epoch,
+            .secret = Bytes(own->keys.secret.view().begin(), own->keys.secret.view().end()),
+            .signed_key = own->signed_key,
+            .not_before_ms = own->not_before_ms,
+            .not_after_ms = own->not_after_ms};
+        Status saved = store_->SaveEpochKey(row);
+        Wipe(std::span<uint8_t>(row.secret));
+        HOTLINE_RETURN_IF_ERROR(saved);
+        return audit_->Append(
+            {.event = v1::AUDIT_EVENT_EPOCH_KEY,
+             .reason = "epoch key " + std::to_string(own->epoch) + " made (" + why + ")",
+             .detail = "used by senders until " + FormatUnixUtc(own->not_after_ms / 1000)});
+      },
+      [this, own, reply](const Status& st) {
+        epoch_in_progress_ = false;
+        if (!st.ok()) {
+          spdlog::error("cannot store a new epoch key: {}", st.ToString());
+          if (reply) reply(ErrorResponse(st));
+          return;
+        }
+        uint64_t epoch = own->epoch;
+        // The first one needs no announcement: it travels with our
+        // envelopes and receipts. A successor replaces a key peers use.
+        bool replaces = !epochs_.own().empty();
+        epochs_.Adopt(std::move(*own));
+        ApplyEpochs();
+        if (replaces) AnnounceEpoch();
+        if (reply) {
+          v1::ControlResponse r;
+          r.set_ok(true);
+          r.mutable_keys_rotate()->set_epoch(epoch);
+          reply(std::move(r));
+        }
+      },
+      v1::PRECEDENCE_IMMEDIATE);
+}
+
+void NodeDaemon::AnnounceEpoch() {
+  auto newest = epochs_.own().find(epochs_.newest());
+  if (newest == epochs_.own().end()) return;
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    // Only to nations that may use our old key: those we have heard from
+    // since epoch keys (we know theirs). Others learn ours from our next
+    // envelope or receipt.
+    if (n == config_.nation || !peers_.Current(n) || !epochs_.peers().count(n)) continue;
+    v1::SendRequest request;
+    request.add_to(n);
+    request.set_channel(v1::CHANNEL_GENERAL);
+    request.set_precedence(v1::PRECEDENCE_IMMEDIATE);  // ahead of routine traffic
+    request.mutable_body()->mutable_epoch_key()->set_signed_epoch_key(newest->second.signed_key);
+    SendInternal(request, /*system=*/true, "node", [n](v1::ControlResponse r) {
+      if (!r.ok())
+        spdlog::warn("cannot announce our epoch key to {}: {}", NationCode(n), r.error());
+    });
+  }
+}
+
+void NodeDaemon::DestroyEpoch(uint64_t epoch) {
+  committer_->Submit(
+      [this, epoch]() -> Status {
+        HOTLINE_RETURN_IF_ERROR(store_->DestroyEpochKey(epoch));
+        return audit_->Append({.event = v1::AUDIT_EVENT_EPOCH_KEY,
+                               .reason = "epoch key " + std::to_string(epoch) + " destroyed",
+                               .detail = "its retention has passed"});
+      },
+      [this, epoch](const Status& st) {
+        destroying_.erase(epoch);
+        if (!st.ok()) return spdlog::error("cannot destroy epoch key {}: {}", epoch, st.ToString());
+        epochs_.Destroy(epoch);  // its Secret is wiped as it goes
+        ApplyEpochs();
+        wal_to_truncate_ = true;  // the write-ahead log still holds the page that stored it
+        TruncateWalIfDue();
+      });
+}
+
+void NodeDaemon::TruncateWalIfDue() {
+  if (!wal_to_truncate_ || committer_->pending() > 0) return;  // tried again next tick
+  auto done = store_->TruncateWal();
+  if (!done.ok()) spdlog::warn("cannot truncate the write-ahead log: {}", done.status().ToString());
+  wal_to_truncate_ = !(done.ok() && *done);
+}
+
+void NodeDaemon::LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
+                                const std::string& signed_key) {
+  if (!epochs_.OfferPeer(nation, details, signed_key)) return;
+  committer_->SubmitLazy(
+      [this, nation, signed_key]() { return store_->SavePeerEpochKey(nation, signed_key); });
+  if (keys_) keys_->SetPeerEpoch(nation, epochs_.PeerForKeys(epochs_.peers().at(nation)));
+  spdlog::info("epoch key {} of {} taken", details.epoch(), NationCode(nation));
+}
+
+void NodeDaemon::OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnouncement& note) {
+  auto key = peer_signing_keys_.find(sender);
+  if (key == peer_signing_keys_.end()) return;
+  auto details = VerifyEpochKey(AsBytes(note.signed_epoch_key()), key->second, sender);
+  if (!details.ok()) {
+    return RejectInput("epoch key announcement from " + NationCode(sender) +
+                           " refused: " + details.status().message(),
+                       {}, sender);
+  }
+  LearnPeerEpoch(sender, *details, note.signed_epoch_key());
+}
+
+void NodeDaemon::OnOpenedEpochs(const OpenedEnvelope& opened) {
+  v1::Nation sender = opened.header.sender();
+  if (opened.sender_epoch) LearnPeerEpoch(sender, *opened.sender_epoch, opened.sender_epoch_key);
+  if (opened.forward_secret || IsSystemBody(opened.body)) return;
+  Bytes id = ToBytes(opened.header.message_id());
+  committer_->SubmitLazy(
+      [this, id, sender]() { return store_->MarkWithoutForwardSecrecy(id, sender); });
+  // It did not know our epoch key (first contact): our delivery receipt
+  // carries it, so its next message is forward secret.
+}
+
+std::string NodeDaemon::NewestEpochKey() const {
+  uint64_t sealing = epochs_.SealingEpoch(identity_->details.serial());
+  auto it = epochs_.own().find(sealing);
+  return it == epochs_.own().end() ? std::string() : it->second.signed_key;
+}
+
+}  // namespace hotline::node

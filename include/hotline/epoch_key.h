@@ -1,0 +1,29 @@
+// Epoch keys (docs/PROTOCOL.md §4 "Forward secrecy"): a node's short-lived
+// X25519 public key, signed by its certificate's signing key, so that an
+// envelope wrapped for it cannot be opened once both ends have destroyed
+// the secrets — whoever later steals a long-term key included.
+//
+// Thread safety: pure functions. Error contract: VerifyEpochKey names the
+// first check that failed.
+#ifndef HOTLINE_EPOCH_KEY_H_
+#define HOTLINE_EPOCH_KEY_H_
+
+#include "hotline/crypto.h"
+#include "hotline/v1/envelope.pb.h"
+
+namespace hotline {
+
+inline constexpr std::string_view kEpochKeyTag = "hotline.v1.epoch-key";
+inline constexpr size_t kMaxSignedEpochKeyBytes = 256;
+
+// Serialized SignedEpochKey over `details`.
+std::string SignEpochKey(const v1::EpochKeyDetails& details, const Ed25519KeyPair& signing);
+
+// Parses `encoded` (a SignedEpochKey) and checks it: signed by
+// `signing_key`, version 1, a 32-byte key, `nation`, not_before <= not_after.
+StatusOr<v1::EpochKeyDetails> VerifyEpochKey(ByteView encoded, const Ed25519Public& signing_key,
+                                             v1::Nation nation);
+
+}  // namespace hotline
+
+#endif  // HOTLINE_EPOCH_KEY_H_

@@ -1,0 +1,212 @@
+// Forward secrecy (issue 15): an envelope wrapped for epoch keys stays
+// closed once the epoch secrets are destroyed, even to whoever holds both
+// nodes' long-term keys; a sender without a valid epoch key of the
+// recipient says so; the epoch fields are signed.
+#include <gtest/gtest.h>
+
+#include "hotline/envelope.h"
+#include "hotline/epoch_key.h"
+#include "node/epoch_book.h"
+
+namespace hotline {
+namespace {
+
+constexpr int64_t kNow = 1'800'000'000'000;
+
+struct Party {
+  v1::Nation nation;
+  Ed25519KeyPair signing = GenerateEd25519();
+  X25519KeyPair e2e = GenerateX25519();
+  node::EpochBook epochs{node::EpochBook::Options{}};
+};
+
+class ForwardSecrecyTest : public ::testing::Test {
+ protected:
+  ForwardSecrecyTest() : us_{v1::NATION_US}, jp_{v1::NATION_JP} {}
+
+  // `self`'s keys with `peer`'s certificate keys (serial 0) and epochs as in the books.
+  std::unique_ptr<EnvelopeKeys> Keys(Party& self, Party& peer, bool with_epochs = true) {
+    auto keys = std::make_unique<EnvelopeKeys>(
+        self.nation, self.signing, self.e2e,
+        std::map<v1::Nation, PeerKeys>{
+            {peer.nation, {peer.signing.public_key, peer.e2e.public_key}}});
+    if (with_epochs) {
+      keys->SetOwnEpochs(self.epochs.OwnForKeys(), self.epochs.newest());
+      for (const auto& [n, p] : self.epochs.peers())
+        keys->SetPeerEpoch(n, self.epochs.PeerForKeys(p));
+    }
+    return keys;
+  }
+  void MakeEpoch(Party& p, int64_t now = kNow) {
+    p.epochs.Adopt(p.epochs.Make(now, p.nation, 0, p.signing));
+  }
+  // `to` learns `from`'s newest epoch key (as from an announcement).
+  void Announce(Party& from, Party& to) {
+    const auto& own = from.epochs.own().rbegin()->second;
+    auto details = VerifyEpochKey(AsBytes(own.signed_key), from.signing.public_key, from.nation);
+    ASSERT_TRUE(details.ok()) << details.status().ToString();
+    to.epochs.OfferPeer(from.nation, *details, own.signed_key);
+  }
+  static v1::EnvelopeHeader Header(int64_t created = kNow) {
+    v1::EnvelopeHeader h;
+    h.set_version(kEnvelopeVersion);
+    h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+    h.set_sender(v1::NATION_US);
+    h.add_recipients(v1::NATION_JP);
+    h.set_channel(v1::CHANNEL_CRISIS);
+    h.set_precedence(v1::PRECEDENCE_FLASH);
+    h.set_created_at_ms(created);
+    return h;
+  }
+  static v1::Body Text(const std::string& text) {
+    v1::Body b;
+    b.set_version(1);
+    b.mutable_text()->set_text(text);
+    return b;
+  }
+
+  Party us_, jp_;
+};
+
+TEST_F(ForwardSecrecyTest, ARecordedEnvelopeStaysClosedOnceTheEpochKeysAreDestroyed) {
+  MakeEpoch(us_);
+  MakeEpoch(jp_);
+  Announce(jp_, us_);
+  std::vector<v1::Nation> without;
+  auto sealed = Keys(us_, jp_)->Seal(Header(), Text("launch detected"), nullptr, &without);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  EXPECT_TRUE(without.empty());
+  v1::Envelope recorded;  // what a relay, or a tap, keeps
+  ASSERT_TRUE(recorded.ParseFromArray(sealed->data(), static_cast<int>(sealed->size())));
+  EXPECT_EQ(recorded.wraps(0).recipient_epoch(), 1u);
+  EXPECT_FALSE(recorded.sender_epoch_key().empty());
+
+  auto opened = Keys(jp_, us_)->Open(*sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_TRUE(opened->forward_secret);
+  EXPECT_EQ(opened->body.text().text(), "launch detected");
+  ASSERT_TRUE(opened->sender_epoch.has_value());
+  EXPECT_EQ(opened->sender_epoch->epoch(), 1u);
+
+  // Later both epoch secrets are destroyed. A thief with both nodes'
+  // long-term keys (signing and e2e) cannot open the recording.
+  jp_.epochs.Destroy(1);
+  us_.epochs.Destroy(1);
+  auto thief_at_jp = Keys(jp_, us_);
+  auto closed = thief_at_jp->Open(*sealed);
+  EXPECT_EQ(closed.status().code(), StatusCode::kDataLoss) << closed.status().ToString();
+  EXPECT_NE(closed.status().message().find("destroyed"), std::string::npos);
+}
+
+TEST_F(ForwardSecrecyTest, WithoutARecipientEpochKeyTheSenderSaysSo) {
+  MakeEpoch(us_);  // JP has announced nothing
+  std::vector<v1::Nation> without;
+  auto sealed = Keys(us_, jp_)->Seal(Header(), Text("first contact"), nullptr, &without);
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(without, std::vector<v1::Nation>{v1::NATION_JP});
+  auto opened = Keys(jp_, us_)->Open(*sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_FALSE(opened->forward_secret);
+  // ...but JP learns US's epoch key from it, so its answer is forward secret.
+  ASSERT_TRUE(opened->sender_epoch.has_value());
+  jp_.epochs.OfferPeer(v1::NATION_US, *opened->sender_epoch, opened->sender_epoch_key);
+  MakeEpoch(jp_);
+  v1::EnvelopeHeader back = Header();
+  back.set_sender(v1::NATION_JP);
+  back.set_recipients(0, v1::NATION_US);
+  without.clear();
+  auto answer = Keys(jp_, us_)->Seal(back, Text("answer"), nullptr, &without);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_TRUE(without.empty());
+  auto got = Keys(us_, jp_)->Open(*answer);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->forward_secret);
+}
+
+TEST_F(ForwardSecrecyTest, AnExpiredRecipientEpochKeyIsNotUsed) {
+  MakeEpoch(us_);
+  MakeEpoch(jp_);
+  Announce(jp_, us_);
+  const auto& options = us_.epochs.options();
+  // Past its not_after plus half the retention: long-term, and said so.
+  int64_t late = kNow + options.epoch_ms + options.retention_ms / 2 + 1;
+  std::vector<v1::Nation> without;
+  auto sealed = Keys(us_, jp_)->Seal(Header(late), Text("late"), nullptr, &without);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(without, std::vector<v1::Nation>{v1::NATION_JP});
+}
+
+TEST_F(ForwardSecrecyTest, TheEpochFieldsAreSigned) {
+  MakeEpoch(us_);
+  MakeEpoch(jp_);
+  Announce(jp_, us_);
+  auto sealed = Keys(us_, jp_)->Seal(Header(), Text("signed"));
+  ASSERT_TRUE(sealed.ok());
+  auto jp = Keys(jp_, us_);
+  auto tamper = [&](const std::function<void(v1::Envelope&)>& edit) {
+    v1::Envelope e;
+    e.ParseFromArray(sealed->data(), static_cast<int>(sealed->size()));
+    edit(e);
+    std::string bytes = e.SerializeAsString();
+    return jp->Open(AsBytes(bytes)).status();
+  };
+  // A relay that strips the epoch fields (to push the recipient onto its
+  // long-term key) or renames the epoch breaks the signature.
+  Status stripped = tamper([](v1::Envelope& e) {
+    e.clear_sender_epoch_key();
+    e.mutable_wraps(0)->set_recipient_epoch(0);
+  });
+  EXPECT_EQ(stripped.code(), StatusCode::kPermissionDenied) << stripped.ToString();
+  Status renamed = tamper([](v1::Envelope& e) { e.mutable_wraps(0)->set_recipient_epoch(2); });
+  EXPECT_EQ(renamed.code(), StatusCode::kPermissionDenied) << renamed.ToString();
+  Status no_sender_key = tamper([](v1::Envelope& e) { e.clear_sender_epoch_key(); });
+  EXPECT_EQ(no_sender_key.code(), StatusCode::kInvalidArgument) << no_sender_key.ToString();
+}
+
+TEST_F(ForwardSecrecyTest, AnEpochKeyMustBeSignedByItsNation) {
+  MakeEpoch(us_);
+  const auto& own = us_.epochs.own().rbegin()->second;
+  EXPECT_TRUE(VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_US).ok());
+  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), jp_.signing.public_key, v1::NATION_US)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_JP)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST(EpochBookTest, AKeyIsMadeAheadOfTheEndAndDestroyedAfterItsRetention) {
+  node::EpochBook::Options o;
+  o.epoch_ms = 3600'000;
+  o.retention_ms = 72 * 3600'000LL;
+  o.lead_ms = 300'000;
+  node::EpochBook book(o);
+  Ed25519KeyPair signing = GenerateEd25519();
+  EXPECT_TRUE(book.Due(kNow, 9));
+  book.Adopt(book.Make(kNow, v1::NATION_KR, 9, signing));
+  EXPECT_FALSE(book.Due(kNow + 1000, 9));
+  EXPECT_TRUE(book.Due(kNow + 1000, 10)) << "our certificate was renewed: sign a new one";
+  EXPECT_EQ(book.SealingEpoch(10), 0u);
+  EXPECT_TRUE(book.Due(kNow + o.epoch_ms - o.lead_ms, 9));
+  book.Adopt(book.Make(kNow + o.epoch_ms - o.lead_ms, v1::NATION_KR, 9, signing));
+  EXPECT_EQ(book.newest(), 2u);
+  EXPECT_TRUE(book.Expired(kNow + o.epoch_ms + o.retention_ms).empty());
+  EXPECT_EQ(book.Expired(kNow + o.epoch_ms + o.retention_ms + 1), std::vector<uint64_t>{1});
+  // The newest is never destroyed, however old.
+  book.Destroy(1);
+  EXPECT_TRUE(book.Expired(kNow + 1000 * o.retention_ms).empty());
+  book.RotateNow();
+  EXPECT_TRUE(book.Due(kNow + 1000, 9));
+  // A peer's older key never replaces a newer one.
+  v1::EpochKeyDetails d;
+  d.set_epoch(5);
+  EXPECT_TRUE(book.OfferPeer(v1::NATION_US, d, "five"));
+  d.set_epoch(4);
+  EXPECT_FALSE(book.OfferPeer(v1::NATION_US, d, "four"));
+  EXPECT_EQ(book.peers().at(v1::NATION_US).signed_key, "five");
+}
+
+}  // namespace
+}  // namespace hotline
