@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
       app, "--key-retention", &key_retention, std::chrono::seconds(1),
       "How long an epoch key is kept after its epoch, for what is still in transit "
       "(default 72h)");
+  std::chrono::milliseconds retain_bodies(0);
+  hotline::AddDurationOption(
+      app, "--retain-bodies", &retain_bodies, std::chrono::seconds(1),
+      "Remove a message's body this long after it was received and acknowledged, "
+      "or sent and receipted (its audit digest stays; default: keep)");
   app.add_option("--rekey-after", config.rekey_after_messages,
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
   config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
   config.epochs.epoch_ms = epoch_length.count();
   config.epochs.retention_ms = key_retention.count();
+  config.retain_bodies = retain_bodies;
   config.epochs.lead_ms = std::min<int64_t>(config.epochs.lead_ms, config.epochs.epoch_ms / 4);
   for (const auto& spec : deadlines) {
     if (auto st = config.deadlines.Apply(spec); !st.ok()) {

@@ -177,7 +177,7 @@ void EnvelopeKeys::PrecomputeEpochWraps() {
   for (const auto& [nation, peer] : peer_epochs_) {
     auto wrap = std::make_unique<EpochWrap>();
     wrap->recipient_epoch = peer.epoch;
-    wrap->not_after_ms = peer.not_after_ms;
+    wrap->not_after_ms = peer.usable_until_ms;
     if (crypto_box_beforenm(wrap->box_key.data(), peer.public_key.data(),
                             sealing->second.keys.secret.data()) == 0) {
       epoch_wraps_[nation] = std::move(wrap);
@@ -202,7 +202,17 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
   e.set_header(header.SerializeAsString());
   Secret<kContentKeyLen> content_key;
   RandomFill(content_key.mutable_view());
-
+  // Forward secrecy for every recipient or for none (then the form that
+  // nodes from before epoch keys open).
+  auto sealing = own_epochs_.find(sealing_epoch_);
+  bool epochs = sealing != own_epochs_.end() &&
+                header.created_at_ms() >= sealing->second.not_before_ms - kEpochSkewMs &&
+                header.created_at_ms() <= sealing->second.not_after_ms;
+  for (int r : header.recipients()) {
+    auto wrap = epoch_wraps_.find(static_cast<v1::Nation>(r));
+    epochs = epochs && wrap != epoch_wraps_.end() &&
+             header.created_at_ms() <= wrap->second->not_after_ms;
+  }
   for (int r : header.recipients()) {
     auto current = current_.find(static_cast<v1::Nation>(r));
     auto it =
@@ -214,10 +224,10 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
     auto* w = e.add_wraps();
     w->set_recipient(static_cast<v1::Nation>(r));
     const uint8_t* box_key = it->second->box_key.data();
-    auto epoch = epoch_wraps_.find(static_cast<v1::Nation>(r));
-    if (epoch != epoch_wraps_.end() && header.created_at_ms() <= epoch->second->not_after_ms) {
-      box_key = epoch->second->box_key.data();
-      w->set_recipient_epoch(epoch->second->recipient_epoch);
+    if (epochs) {
+      const EpochWrap& epoch = *epoch_wraps_.at(static_cast<v1::Nation>(r));
+      box_key = epoch.box_key.data();
+      w->set_recipient_epoch(epoch.recipient_epoch);
     } else if (without_forward_secrecy) {
       without_forward_secrecy->push_back(static_cast<v1::Nation>(r));
     }
@@ -229,11 +239,9 @@ StatusOr<Bytes> EnvelopeKeys::Seal(const v1::EnvelopeHeader& header, const v1::B
     w->set_wrapped_key(std::move(wrapped));
   }
 
-  // Our epoch key travels with every envelope: a recipient that did not
-  // know it can wrap its next message to us for it.
-  if (auto sealing = own_epochs_.find(sealing_epoch_); sealing != own_epochs_.end()) {
-    e.set_sender_epoch_key(sealing->second.signed_key);
-  }
+  // Our epoch key travels with the envelope: its recipients can wrap
+  // their next messages to us for it.
+  if (epochs) e.set_sender_epoch_key(sealing->second.signed_key);
   Bytes body_nonce = RandomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   Bytes ad = DomainSeparated(kBodyAdTag, {AsBytes(e.header())});
   std::string ciphertext(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
@@ -278,8 +286,8 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
   const auto& w = e.wraps(wrap_index);
   OpenedEnvelope out;
   if (!e.sender_epoch_key().empty()) {
-    auto epoch =
-        VerifyEpochKey(AsBytes(e.sender_epoch_key()), sender.keys.signing_public_key, h.sender());
+    auto epoch = VerifyEpochKey(AsBytes(e.sender_epoch_key()), sender.keys.signing_public_key,
+                                h.sender(), h.sender_cert_serial());
     if (!epoch.ok())
       return PermissionDeniedError("envelope carries a bad sender epoch key: " +
                                    epoch.status().message());

@@ -90,7 +90,9 @@ std::string FormatBody(const v1::Body& body) {
       break;
     }
     case v1::Body::kLinkTest: o << "link test\n"; break;
-    default: o << "(no content)\n";
+    default:
+      o << "(no content: removed after the node's retention period; its digest stays in the audit "
+           "log)\n";
   }
   return o.str();
 }

@@ -417,8 +417,13 @@ int RunKeysRotate(const Options& o) {
   req.mutable_keys_rotate();
   auto r = Call(o, req);
   if (!r.ok()) return Fail(r.status());
-  std::cout << "epoch key " << r->keys_rotate().epoch()
-            << " made and announced; the other nations wrap for it from their next message on\n";
+  std::string to;
+  for (int n : r->keys_rotate().announced_to()) {
+    to += (to.empty() ? "" : ", ") + NationCode(static_cast<v1::Nation>(n));
+  }
+  std::cout << "epoch key " << r->keys_rotate().epoch() << " made; announced to "
+            << (to.empty() ? "no nation (none has a valid certificate here)" : to)
+            << ": they wrap for it from their next message on\n";
   return 0;
 }
 

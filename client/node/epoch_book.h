@@ -50,19 +50,24 @@ class EpochBook {
   Own Make(int64_t now_ms, v1::Nation nation, uint64_t cert_serial,
            const Ed25519KeyPair& signing) const;
   void Adopt(Own own);
-  // A suspected compromise: the next key is due at once.
-  void RotateNow() { rotate_ = true; }
+  // A suspected compromise: a key made at or after `now_ms` is due at once
+  // (one already being made does not count).
+  void RotateNow(int64_t now_ms) { rotate_from_ms_ = now_ms; }
   // Our epochs whose retention has passed: to destroy.
   std::vector<uint64_t> Expired(int64_t now_ms) const;
   void Destroy(uint64_t epoch) { own_.erase(epoch); }
   const std::map<uint64_t, Own>& own() const { return own_; }
   uint64_t newest() const { return own_.empty() ? 0 : own_.rbegin()->first; }
 
-  // A peer's epoch key, verified by the caller (announced, or carried by
-  // an envelope): taken if newer than the one known.
+  // A peer's epoch key, verified by the caller under the peer's current
+  // certificate (announced, or carried by an envelope or receipt): taken
+  // if it is under another certificate than the one known, or newer
+  // (later not_before; then higher epoch) — not by the bare epoch number,
+  // so a node that lost its database and counts from 1 again is heard.
   bool OfferPeer(v1::Nation nation, const v1::EpochKeyDetails& details,
                  const std::string& signed_key);
   const std::map<v1::Nation, Peer>& peers() const { return peers_; }
+  void DropPeer(v1::Nation nation) { peers_.erase(nation); }
 
   // What EnvelopeKeys needs: every own key not yet destroyed (the newest
   // seals if signed under `cert_serial`; else none does), and each peer's newest, usable until its
@@ -76,7 +81,8 @@ class EpochBook {
   Options options_;
   std::map<uint64_t, Own> own_;
   std::map<v1::Nation, Peer> peers_;
-  bool rotate_ = false;
+  int64_t rotate_from_ms_ =
+      -1;  // a rotation asked for at this time, until a key made since is adopted
 };
 
 }  // namespace hotline::node

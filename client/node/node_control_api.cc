@@ -35,7 +35,7 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
       AuditAsync({.event = v1::AUDIT_EVENT_EPOCH_KEY,
                   .reason = "rotation asked for",
                   .operator_name = who});
-      epochs_.RotateNow();
+      epochs_.RotateNow(config_.now_ms());
       if (epoch_in_progress_)
         return reply(Error(UnavailableError("an epoch key is being made; ask again")));
       return MakeEpoch("rotation asked for by " + who, std::move(reply));

@@ -104,6 +104,9 @@ Status NodeDaemon::Start() {
   HOTLINE_RETURN_IF_ERROR(store_->ForEachConsultation(
       [this](const v1::ConsultationStatus& s) { consultations_.Restore(s); }));
 
+  // The first epoch key (or one under a renewed certificate) before any
+  // message is sealed: committed with the START record below.
+  if (epochs_.Due(config_.now_ms(), identity_->details.serial())) MakeEpoch("scheduled", nullptr);
   AuditAsync({.event = v1::AUDIT_EVENT_START,
               .detail = std::to_string(outbox_.size()) + " outstanding messages, " +
                         std::to_string(receipts_.pending().size()) + " receipts to send"});

@@ -89,6 +89,9 @@ struct NodeConfig {
   // Forward secrecy (PROTOCOL.md §4): how long senders use one epoch key
   // of ours, and how long its secret is kept after that.
   EpochBook::Options epochs;
+  // At rest: message bodies older than this are removed once handled
+  // (0 = kept; PROTOCOL.md §4 "At rest").
+  std::chrono::milliseconds retain_bodies{0};
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
 };
 
@@ -227,12 +230,15 @@ class NodeDaemon {
   void ApplyEpochs();  // into keys_, after it is rebuilt or epochs change
   void TickEpochs(int64_t now_ms);
   void MakeEpoch(const std::string& why, Reply reply);
-  // Our newest epoch key to every other nation, IMMEDIATE.
-  void AnnounceEpoch();
+  // Our newest epoch key, IMMEDIATE, to every other nation with a valid
+  // certificate (`everyone`) or to those whose epoch key we know.
+  void AnnounceEpoch(bool everyone, std::vector<v1::Nation>* announced_to);
   void DestroyEpoch(uint64_t epoch);
   // After a destruction: until the write-ahead log is emptied (a reader
   // may hold it), tried again every tick.
   void TruncateWalIfDue();
+  // Removes bodies past the at-rest retention (node_epochs.cc).
+  void ForgetOldBodies(int64_t now_ms);
   void LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
                       const std::string& signed_key);
   void OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnouncement& note);
@@ -278,6 +284,8 @@ class NodeDaemon {
   std::set<uint64_t> destroying_;
   bool epoch_in_progress_ = false;
   bool wal_to_truncate_ = false;
+  int64_t last_retention_ms_ = 0;
+  int64_t wal_truncate_since_ms_ = 0;
 
   std::map<Bytes, Held> held_;         // see Held
   std::set<Bytes> inbox_in_progress_;  // opened, not yet committed

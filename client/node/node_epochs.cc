@@ -42,6 +42,18 @@ Status NodeDaemon::RestoreEpochs() {
 }
 
 void NodeDaemon::ApplyEpochs() {
+  // A peer's epoch key counts only under its current, valid certificate
+  // (renewed, revoked or restored from a store: checked again here).
+  std::vector<v1::Nation> stale;
+  for (const auto& [nation, peer] : epochs_.peers()) {
+    const PeerCertificate* cert = peers_.Current(nation);
+    if (!cert || !VerifyEpochKey(AsBytes(peer.signed_key), cert->keys.signing_public_key, nation,
+                                 cert->details.serial())
+                      .ok()) {
+      stale.push_back(nation);
+    }
+  }
+  for (v1::Nation n : stale) epochs_.DropPeer(n);
   if (!keys_) return;
   keys_->SetOwnEpochs(epochs_.OwnForKeys(), epochs_.SealingEpoch(identity_->details.serial()));
   for (const auto& [nation, peer] : epochs_.peers()) {
@@ -49,8 +61,31 @@ void NodeDaemon::ApplyEpochs() {
   }
 }
 
+void NodeDaemon::ForgetOldBodies(int64_t now) {
+  int64_t retain = config_.retain_bodies.count();
+  if (retain <= 0 || now - last_retention_ms_ < std::min<int64_t>(retain / 2, 60'000)) return;
+  last_retention_ms_ = now;
+  int64_t cutoff = now - retain;
+  auto touched = std::make_shared<int>(0);
+  committer_->SubmitLazy(
+      [this, cutoff, touched]() -> Status {
+        HOTLINE_ASSIGN_OR_RETURN(*touched, store_->ForgetBodiesBefore(cutoff));
+        if (*touched == 0) return Status::Ok();
+        return audit_->Append(
+            {.event = v1::AUDIT_EVENT_DROPPED,
+             .reason = "at-rest retention: the bodies of " + std::to_string(*touched) +
+                       " handled message(s) older than " + FormatUnixUtc(cutoff / 1000) +
+                       " removed; their digests stay in this log"});
+      },
+      [this, touched](const Status& st) {
+        if (!st.ok()) return spdlog::error("at-rest retention failed: {}", st.ToString());
+        if (*touched > 0) wal_to_truncate_ = true;  // old pages may linger in the log
+      });
+}
+
 void NodeDaemon::TickEpochs(int64_t now) {
   TruncateWalIfDue();
+  ForgetOldBodies(now);
   if (!epoch_in_progress_ && epochs_.Due(now, identity_->details.serial()))
     MakeEpoch("scheduled", nullptr);
   for (uint64_t epoch : epochs_.Expired(now)) {
@@ -92,25 +127,30 @@ void NodeDaemon::MakeEpoch(const std::string& why, Reply reply) {
         bool replaces = !epochs_.own().empty();
         epochs_.Adopt(std::move(*own));
         ApplyEpochs();
-        if (replaces) AnnounceEpoch();
+        std::vector<v1::Nation> announced;
+        // After a rotation every nation is told; a scheduled successor
+        // only those that may be using the old key.
+        if (replaces) AnnounceEpoch(/*everyone=*/reply != nullptr, &announced);
         if (reply) {
           v1::ControlResponse r;
           r.set_ok(true);
           r.mutable_keys_rotate()->set_epoch(epoch);
+          for (v1::Nation n : announced) r.mutable_keys_rotate()->add_announced_to(n);
           reply(std::move(r));
         }
       },
       v1::PRECEDENCE_IMMEDIATE);
 }
 
-void NodeDaemon::AnnounceEpoch() {
+void NodeDaemon::AnnounceEpoch(bool everyone, std::vector<v1::Nation>* announced_to) {
   auto newest = epochs_.own().find(epochs_.newest());
   if (newest == epochs_.own().end()) return;
   for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
-    // Only to nations that may use our old key: those we have heard from
-    // since epoch keys (we know theirs). Others learn ours from our next
-    // envelope or receipt.
-    if (n == config_.nation || !peers_.Current(n) || !epochs_.peers().count(n)) continue;
+    // A scheduled successor goes to nations that may use our old key
+    // (we know theirs); after a rotation every nation is told.
+    if (n == config_.nation || !peers_.Current(n) || (!everyone && !epochs_.peers().count(n)))
+      continue;
+    if (announced_to) announced_to->push_back(n);
     v1::SendRequest request;
     request.add_to(n);
     request.set_channel(v1::CHANNEL_GENERAL);
@@ -146,6 +186,19 @@ void NodeDaemon::TruncateWalIfDue() {
   auto done = store_->TruncateWal();
   if (!done.ok()) spdlog::warn("cannot truncate the write-ahead log: {}", done.status().ToString());
   wal_to_truncate_ = !(done.ok() && *done);
+  int64_t now = config_.now_ms();
+  if (!wal_to_truncate_) {
+    wal_truncate_since_ms_ = 0;
+  } else if (wal_truncate_since_ms_ == 0) {
+    wal_truncate_since_ms_ = now;
+  } else if (now - wal_truncate_since_ms_ > 60'000) {
+    // A destroyed secret may still be in the log: say so (once per episode).
+    AlertAndAudit(
+        "KEY DESTRUCTION DELAYED: the write-ahead log could not be emptied for a minute; "
+        "a destroyed epoch secret may remain in it until it is",
+        {}, v1::NATION_UNSPECIFIED);
+    wal_truncate_since_ms_ = now + 3600'000;  // again in an hour at most
+  }
 }
 
 void NodeDaemon::LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
@@ -158,9 +211,10 @@ void NodeDaemon::LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& de
 }
 
 void NodeDaemon::OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnouncement& note) {
-  auto key = peer_signing_keys_.find(sender);
-  if (key == peer_signing_keys_.end()) return;
-  auto details = VerifyEpochKey(AsBytes(note.signed_epoch_key()), key->second, sender);
+  const PeerCertificate* cert = peers_.Current(sender);
+  if (!cert) return;
+  auto details = VerifyEpochKey(AsBytes(note.signed_epoch_key()), cert->keys.signing_public_key,
+                                sender, cert->details.serial());
   if (!details.ok()) {
     return RejectInput("epoch key announcement from " + NationCode(sender) +
                            " refused: " + details.status().message(),

@@ -278,7 +278,8 @@ void NodeDaemon::OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& delive
     // Its newest epoch key, signed under the certificate that signed the receipt.
     const PeerCertificate* cert = peers_.Find(from, d.recipient_cert_serial());
     auto epoch =
-        cert ? VerifyEpochKey(AsBytes(d.recipient_epoch_key()), cert->keys.signing_public_key, from)
+        cert ? VerifyEpochKey(AsBytes(d.recipient_epoch_key()), cert->keys.signing_public_key, from,
+                              d.recipient_cert_serial())
              : StatusOr<v1::EpochKeyDetails>(NotFoundError("no certificate"));
     if (epoch.ok()) {
       LearnPeerEpoch(from, *epoch, d.recipient_epoch_key());

@@ -119,6 +119,11 @@ class NodeStore {
   StatusOr<bool> TruncateWal();
   Status SavePeerEpochKey(v1::Nation nation, const std::string& signed_key);
   Status ForEachPeerEpochKey(const std::function<void(v1::Nation, const std::string&)>& fn);
+  // At-rest retention (PROTOCOL.md §4 "At rest"): removes, from messages
+  // older than `cutoff_ms`, the body of each received one that is
+  // acknowledged and the summary and sealed envelope of each sent one that
+  // every recipient has receipted. Returns how many messages it touched.
+  StatusOr<int> ForgetBodiesBefore(int64_t cutoff_ms);
   // Messages sent to, or received from, `peer` under a long-term key.
   Status MarkWithoutForwardSecrecy(ByteView message_id, v1::Nation peer);
   StatusOr<std::vector<v1::Nation>> WithoutForwardSecrecy(ByteView message_id);

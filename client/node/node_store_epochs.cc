@@ -62,6 +62,27 @@ Status NodeStore::ForEachPeerEpochKey(
   });
 }
 
+StatusOr<int> NodeStore::ForgetBodiesBefore(int64_t cutoff_ms) {
+  static const std::string kEmptyBody = [] {
+    v1::Body b;
+    b.set_version(1);  // no payload: what a removed body reads as
+    return b.SerializeAsString();
+  }();
+  HOTLINE_STMT(
+      inbox,
+      "UPDATE inbox SET body = ? WHERE received_at_ms < ? AND acknowledged_at_ms IS NOT NULL"
+      " AND released != 0 AND body != ?");
+  inbox->Bind(1, AsBytes(kEmptyBody)).Bind(2, cutoff_ms).Bind(3, AsBytes(kEmptyBody));
+  HOTLINE_RETURN_IF_ERROR(inbox->Run());
+  int changed = db_->Changes();
+  HOTLINE_STMT(outbox,
+               "UPDATE outbox SET summary = '(removed after the retention period)', envelope = x''"
+               " WHERE created_at_ms < ? AND done = 1 AND length(envelope) > 0");
+  outbox->Bind(1, cutoff_ms);
+  HOTLINE_RETURN_IF_ERROR(outbox->Run());
+  return changed + db_->Changes();
+}
+
 Status NodeStore::MarkWithoutForwardSecrecy(ByteView message_id, v1::Nation peer) {
   HOTLINE_STMT(s, "INSERT OR IGNORE INTO without_forward_secrecy(message_id, peer) VALUES(?,?)");
   s->Bind(1, message_id).Bind(2, peer);

@@ -103,19 +103,23 @@ class EnvelopeKeys {
     uint64_t epoch = 0;
     X25519KeyPair keys;
     std::string signed_key;  // serialized SignedEpochKey
+    int64_t not_before_ms = 0;  // it seals envelopes created in [not_before, not_after]
+    int64_t not_after_ms = 0;
   };
   void SetOwnEpochs(std::vector<OwnEpoch> epochs, uint64_t sealing_epoch);
   struct PeerEpoch {
     uint64_t epoch = 0;
     X25519Public public_key{};
-    int64_t not_after_ms = 0;
+    int64_t usable_until_ms = 0;  // EpochUsableUntil
   };
   void SetPeerEpoch(v1::Nation nation, const PeerEpoch& epoch);
 
   // Seals `body` under `header` (whose sender must be self()). Returns the
   // serialized Envelope; its EnvelopeDigest goes to `digest` if given.
-  // Recipients wrapped under their long-term key (no epoch key of theirs
-  // valid at header.created_at_ms) go to `without_forward_secrecy`.
+  // Epoch keys are used only if every recipient has one usable at
+  // header.created_at_ms and ours is valid then; otherwise the envelope
+  // takes the form without epoch fields (which nodes that predate epoch
+  // keys open) and every recipient goes to `without_forward_secrecy`.
   StatusOr<Bytes> Seal(const v1::EnvelopeHeader& header, const v1::Body& body,
                        Sha256Digest* digest = nullptr,
                        std::vector<v1::Nation>* without_forward_secrecy = nullptr) const;

@@ -43,7 +43,7 @@ class ForwardSecrecyTest : public ::testing::Test {
   // `to` learns `from`'s newest epoch key (as from an announcement).
   void Announce(Party& from, Party& to) {
     const auto& own = from.epochs.own().rbegin()->second;
-    auto details = VerifyEpochKey(AsBytes(own.signed_key), from.signing.public_key, from.nation);
+    auto details = VerifyEpochKey(AsBytes(own.signed_key), from.signing.public_key, from.nation, 0);
     ASSERT_TRUE(details.ok()) << details.status().ToString();
     to.epochs.OfferPeer(from.nation, *details, own.signed_key);
   }
@@ -104,13 +104,26 @@ TEST_F(ForwardSecrecyTest, WithoutARecipientEpochKeyTheSenderSaysSo) {
   auto sealed = Keys(us_, jp_)->Seal(Header(), Text("first contact"), nullptr, &without);
   ASSERT_TRUE(sealed.ok());
   ASSERT_EQ(without, std::vector<v1::Nation>{v1::NATION_JP});
+  v1::Envelope e;
+  ASSERT_TRUE(e.ParseFromArray(sealed->data(), static_cast<int>(sealed->size())));
+  EXPECT_TRUE(e.sender_epoch_key().empty()) << "the form from before epoch keys: any node opens it";
   auto opened = Keys(jp_, us_)->Open(*sealed);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_FALSE(opened->forward_secret);
-  // ...but JP learns US's epoch key from it, so its answer is forward secret.
-  ASSERT_TRUE(opened->sender_epoch.has_value());
-  jp_.epochs.OfferPeer(v1::NATION_US, *opened->sender_epoch, opened->sender_epoch_key);
+  EXPECT_FALSE(opened->sender_epoch.has_value());
+  // JP's receipt carries JP's key; US's next envelope is forward secret
+  // and carries US's, so JP's answer is forward secret too.
   MakeEpoch(jp_);
+  Announce(jp_, us_);
+  without.clear();
+  auto next = Keys(us_, jp_)->Seal(Header(), Text("second"), nullptr, &without);
+  ASSERT_TRUE(next.ok());
+  EXPECT_TRUE(without.empty());
+  auto second = Keys(jp_, us_)->Open(*next);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(second->forward_secret);
+  ASSERT_TRUE(second->sender_epoch.has_value());
+  jp_.epochs.OfferPeer(v1::NATION_US, *second->sender_epoch, second->sender_epoch_key);
   v1::EnvelopeHeader back = Header();
   back.set_sender(v1::NATION_JP);
   back.set_recipients(0, v1::NATION_US);
@@ -166,15 +179,21 @@ TEST_F(ForwardSecrecyTest, TheEpochFieldsAreSigned) {
 TEST_F(ForwardSecrecyTest, AnEpochKeyMustBeSignedByItsNation) {
   MakeEpoch(us_);
   const auto& own = us_.epochs.own().rbegin()->second;
-  EXPECT_TRUE(VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_US).ok());
-  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), jp_.signing.public_key, v1::NATION_US)
+  EXPECT_TRUE(
+      VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_US, 0).ok());
+  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), jp_.signing.public_key, v1::NATION_US, 0)
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_JP)
+  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_JP, 0)
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
+  EXPECT_EQ(VerifyEpochKey(AsBytes(own.signed_key), us_.signing.public_key, v1::NATION_US, 7)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied)
+      << "signed under another certificate than it names";
 }
 
 TEST(EpochBookTest, AKeyIsMadeAheadOfTheEndAndDestroyedAfterItsRetention) {
@@ -197,15 +216,28 @@ TEST(EpochBookTest, AKeyIsMadeAheadOfTheEndAndDestroyedAfterItsRetention) {
   // The newest is never destroyed, however old.
   book.Destroy(1);
   EXPECT_TRUE(book.Expired(kNow + 1000 * o.retention_ms).empty());
-  book.RotateNow();
+  book.RotateNow(kNow + 1000);
   EXPECT_TRUE(book.Due(kNow + 1000, 9));
-  // A peer's older key never replaces a newer one.
+  book.Adopt(book.Make(kNow + 500, v1::NATION_KR, 9, signing));  // begun before the request
+  EXPECT_TRUE(book.Due(kNow + 1000, 9)) << "a rotation is not answered by a key made before it";
+  book.Adopt(book.Make(kNow + 1000, v1::NATION_KR, 9, signing));
+  EXPECT_FALSE(book.Due(kNow + 1000, 9));
+  // A peer's older key never replaces a newer one; a huge epoch number
+  // does not make a key newer; a node that starts again at 1 is heard.
   v1::EpochKeyDetails d;
+  d.set_cert_serial(3);
   d.set_epoch(5);
+  d.set_not_before_ms(kNow);
   EXPECT_TRUE(book.OfferPeer(v1::NATION_US, d, "five"));
   d.set_epoch(4);
   EXPECT_FALSE(book.OfferPeer(v1::NATION_US, d, "four"));
-  EXPECT_EQ(book.peers().at(v1::NATION_US).signed_key, "five");
+  d.set_epoch(UINT64_MAX);
+  d.set_not_before_ms(kNow - 1);
+  EXPECT_FALSE(book.OfferPeer(v1::NATION_US, d, "older, however numbered"));
+  d.set_epoch(1);
+  d.set_not_before_ms(kNow + 10);
+  EXPECT_TRUE(book.OfferPeer(v1::NATION_US, d, "reset"));
+  EXPECT_EQ(book.peers().at(v1::NATION_US).signed_key, "reset");
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ function bodyView(body) {
         h('p', {class: 'question'}, c.question || ''),
         h('p', {}, `Answer by ${zulu(c.respond_by_ms, true)} (Consultations tab)`));
   }
-  return h('p', {}, bodySummary(body));
+  return h('p', {}, bodySummary(body) || '(removed after the node\'s retention period; its digest stays in the audit log)');
 }
 
 export class Inbox {
