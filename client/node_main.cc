@@ -7,6 +7,7 @@
 #include "hotline/crypto.h"
 #include "hotline/deadlines.h"
 #include "hotline/cli_options.h"
+#include "hotline/epoch_key.h"
 #include "hotline/logging.h"
 #include "hotline/net_util.h"
 #include "console/console_server.h"
@@ -91,6 +92,12 @@ int main(int argc, char** argv) {
   }
   config.nation = *parsed;
   config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
+  // Peers refuse an epoch key outside these bounds (PROTOCOL.md §4).
+  if (epoch_length.count() < 1000 || epoch_length.count() > hotline::kMaxEpochMs ||
+      key_retention.count() < 0 || key_retention.count() > hotline::kMaxEpochKeepMs) {
+    std::cerr << "hotline-node: --epoch must be 1s to 7d and --key-retention at most 30d\n";
+    return 2;
+  }
   config.epochs.epoch_ms = epoch_length.count();
   config.epochs.retention_ms = key_retention.count();
   config.retain_bodies = retain_bodies;
