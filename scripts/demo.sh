@@ -56,8 +56,10 @@ wait_for() {
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-if [ ! -f "$run/certs/root.cert" ]; then
+if [ ! -f "$run/certs/root.doc" ]; then
+  # Absent, or made before the joint root (root.cert): demo material, remade.
   say "creating trust material in run/demo/certs"
+  rm -rf "$run/certs"
   "$hotline" certs init --demo --certs "$run/certs" --relays 2
 fi
 rm -rf "$run"/relay-* "$run"/node-* "$run"/*.addr
