@@ -206,7 +206,8 @@ class NodeDaemon {
   // end-to-end keys, from the trust folder; a nation with a bad
   // certificate is alerted, not fatal.
   const TrustStore& trust() const { return trust_keeper_->store(); }
-  CertCheck CheckOwnCertificate() const;
+  // Our certificate (or `certificate`, a re-signed copy of it) as peers see it now.
+  CertCheck CheckOwnCertificate(std::optional<ByteView> certificate = std::nullopt) const;
   void ReloadPeers();
   // Re-reads the trust folder (root, revocation lists, certificates); at
   // most once a second; false if it did not.

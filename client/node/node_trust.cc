@@ -10,13 +10,13 @@
 
 namespace hotline::node {
 
-CertCheck NodeDaemon::CheckOwnCertificate() const {
+CertCheck NodeDaemon::CheckOwnCertificate(std::optional<ByteView> certificate) const {
   CertExpectations self_check;
   self_check.now_unix = config_.now_ms() / 1000;
   self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
   self_check.role = v1::ROLE_NODE;
   self_check.nation = config_.nation;
-  return trust().Verify(identity_->certificate, self_check);
+  return trust().Verify(certificate ? *certificate : ByteView(identity_->certificate), self_check);
 }
 
 void NodeDaemon::ReloadPeers() {
@@ -130,12 +130,7 @@ void NodeDaemon::OnTrustResult(const TrustResult& r, const std::string& source, 
 void NodeDaemon::TakeResignedCertificate() {
   auto resigned = ResignedCertificate(config_.certs_dir, *identity_);
   if (!resigned.ok() || !*resigned) return;
-  CertExpectations self_check;
-  self_check.now_unix = config_.now_ms() / 1000;
-  self_check.allowed_skew_seconds = config_.allowed_skew_seconds;
-  self_check.role = v1::ROLE_NODE;
-  self_check.nation = config_.nation;
-  CertCheck check = trust().Verify(**resigned, self_check);
+  CertCheck check = CheckOwnCertificate(**resigned);
   if (!check.ok()) {
     // Not better than the one presented (a stale copy, or not yet valid
     // under the root document in force): said once per distinct file.
