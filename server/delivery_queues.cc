@@ -105,6 +105,20 @@ std::vector<std::pair<v1::Nation, int64_t>> DeliveryQueues::Withdrawable(
   return out;
 }
 
+std::vector<std::pair<v1::Nation, int64_t>> DeliveryQueues::Expirable(
+    int64_t accepted_before) const {
+  std::vector<std::pair<v1::Nation, int64_t>> out;
+  for (const auto& [recipient, q] : queues_) {
+    for (const auto& [id, item] : q.items) {
+      if (item.kind == ItemKind::kEnvelope && item.accepted_at_ms <= accepted_before &&
+          !q.in_flight.count(id)) {
+        out.emplace_back(recipient, id);
+      }
+    }
+  }
+  return out;
+}
+
 size_t DeliveryQueues::queued(v1::Nation recipient) const {
   auto q = queues_.find(recipient);
   return q == queues_.end() ? 0 : q->second.items.size();

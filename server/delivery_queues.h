@@ -67,6 +67,10 @@ class DeliveryQueues {
   std::vector<std::pair<v1::Nation, int64_t>> Withdrawable(v1::Nation sender,
                                                            const std::string& message_id) const;
 
+  // Envelopes stored at or before `accepted_before` and not on their way
+  // (one on its way is left to its recipient's Taken), as (recipient, id).
+  std::vector<std::pair<v1::Nation, int64_t>> Expirable(int64_t accepted_before) const;
+
   size_t queued(v1::Nation recipient) const;
   size_t in_flight(v1::Nation recipient) const;
 

@@ -1,9 +1,11 @@
 // hotline-relay: the store-and-forward relay daemon.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include "hotline/crypto.h"
+#include <CLI/CLI.hpp>
+#include <iostream>
+
 #include "hotline/cli_options.h"
+#include "hotline/crypto.h"
 #include "hotline/logging.h"
 #include "relay_server.h"
 
@@ -29,11 +31,20 @@ int main(int argc, char** argv) {
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
       ->capture_default_str();
+  hotline::AddDurationOption(
+      app, "--retention", &config.retention, std::chrono::seconds(1),
+      "Remove an envelope still undelivered this long after it was stored, and tell its "
+      "sender (default 72h, as the nodes' --key-retention)");
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
   if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-relay", argc, argv)) return *exit_code;
 
+  if (config.retention <= std::chrono::milliseconds(0) ||
+      config.retention > std::chrono::hours(24 * 30)) {
+    std::cerr << "hotline-relay: --retention must be 1s to 30d\n";
+    return 2;
+  }
   config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
   if (!hotline::InitCrypto().ok()) return 1;
   hotline::InitLogging(config.subject, log_file, log_json);

@@ -66,7 +66,8 @@ Status RelayServer::Start() {
 
   Audit({.event = v1::AUDIT_EVENT_START,
          .detail = "listening on " + FormatEndpoint(local_endpoint()) + ", " +
-                   std::to_string(restored) + " queued items restored"});
+                   std::to_string(restored) + " queued items restored, retention " +
+                   RetentionText(config_.retention)});
   for (const auto& r : from_folder) OnTrustResult(r, kFromFolder, nullptr);
   committer_->FlushNow();
   spdlog::info("{} listening on {} ({} queued items restored)", config_.subject,
@@ -78,6 +79,7 @@ Status RelayServer::Start() {
   asio::co_spawn(io_, AcceptLoop(), LogExceptions{"relay accept loop"});
   asio::co_spawn(io_, CheckpointLoop(), LogExceptions{"relay checkpoints"});
   asio::co_spawn(io_, TrustFolderLoop(), LogExceptions{"relay trust folder"});
+  asio::co_spawn(io_, ExpiryLoop(), LogExceptions{"relay expiry"});
   return Status::Ok();
 }
 
@@ -426,6 +428,13 @@ void RelayServer::Pump(v1::Nation recipient) {
     if (item.kind == ItemKind::kEnvelope) {
       f.mutable_deliver()->set_envelope(ToString(*data));
       f.mutable_deliver()->set_delivery_id(static_cast<uint64_t>(item.id));
+    } else if (item.kind == ItemKind::kExpiry) {
+      // Written by this relay: it parses unless the disk changed under us.
+      if (!f.mutable_expired()->ParseFromArray(data->data(), static_cast<int>(data->size()))) {
+        Drop(recipient, item.id, "stored expiry notice does not parse");
+        continue;
+      }
+      f.mutable_expired()->set_delivery_id(static_cast<uint64_t>(item.id));
     } else {
       f.mutable_deliver_receipt()->set_receipt(ToString(*data));
       f.mutable_deliver_receipt()->set_delivery_id(static_cast<uint64_t>(item.id));

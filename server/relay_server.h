@@ -48,11 +48,18 @@ struct RelayConfig {
   // How often the trust folder is read for a new root document or
   // revocation list (those over the hotline arrive at once).
   std::chrono::milliseconds trust_poll{5000};
+  // An envelope not delivered this long after it was stored is removed and
+  // its sender notified (PROTOCOL.md §5 "Expiry"); matches the nodes'
+  // default epoch-key retention.
+  std::chrono::milliseconds retention{std::chrono::hours(72)};
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
   // The relay's one wall clock: stored times, greetings, certificate checks
   // and audit records all read it.
   std::function<int64_t()> now_ms = NowUnixMs;
 };
+
+// "72 h", "2 s", "150 ms".
+std::string RetentionText(std::chrono::milliseconds retention);
 
 class RelayServer {
  public:
@@ -96,6 +103,10 @@ class RelayServer {
   // details), if it verifies under the trust in force.
   void TakeResignedCertificate();
   awaitable<void> TrustFolderLoop();
+
+  // Expiry (relay_expiry.cc).
+  awaitable<void> ExpiryLoop();
+  void ExpireUndelivered();
   static constexpr const char* kFromFolder = "the trust folder";
 
   asio::io_context& io_;

@@ -17,7 +17,9 @@
 
 namespace hotline::relay {
 
-enum class ItemKind : int { kEnvelope = 1, kReceipt = 2 };
+// kExpiry: an ExpiryNotice for the envelope's sender (item_id = message id
+// followed by the nation byte of the recipient whose copy expired).
+enum class ItemKind : int { kEnvelope = 1, kReceipt = 2, kExpiry = 3 };
 
 struct QueuedItem {
   int64_t id = 0;             // row id, used as the delivery id on the link
@@ -27,6 +29,7 @@ struct QueuedItem {
   int precedence = 0;
   size_t size = 0;
   v1::Nation sender = v1::NATION_UNSPECIFIED;  // who submitted it
+  int64_t accepted_at_ms = 0;                  // stored at (relay clock)
 };
 
 class RelayStore {

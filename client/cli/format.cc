@@ -149,7 +149,10 @@ std::string FormatMessageStatus(const v1::MessageStatus& s) {
     o << "    " << NationCode(r.recipient()) << "  accepted " << rel(r.accepted_at_ms())
       << "  delivered " << rel(r.delivered_at_ms()) << "  acknowledged "
       << rel(r.acknowledged_at_ms()) << (r.overdue() ? "  OVERDUE" : "")
-      << (r.without_forward_secrecy() ? "  NO FORWARD SECRECY" : "") << "\n";
+      << (r.without_forward_secrecy() ? "  NO FORWARD SECRECY" : "")
+      << (r.expired_at_ms() > 0 ? "  EXPIRED at " + r.expired_by() + " (undelivered; send again)"
+                                : "")
+      << "\n";
   }
   return o.str();
 }

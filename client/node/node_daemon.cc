@@ -224,6 +224,8 @@ void NodeDaemon::OnRelayFrame(size_t relay, v1::LinkFrame& frame) {
     case v1::LinkFrame::kTrust:
       return OnTrustResult(trust_keeper_->Offer(frame.trust(), config_.now_ms() / 1000),
                            pool_->subject(relay), static_cast<int>(relay));
+    case v1::LinkFrame::kExpired:
+      return OnExpiryNotice(relay, frame.expired());
     case v1::LinkFrame::kError: {
       const auto& e = frame.error();
       spdlog::warn("relay {} reported error {}: {}", pool_->subject(relay),

@@ -163,6 +163,7 @@ class NodeDaemon {
   void OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver);
   void OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& deliver);
   void SendTaken(size_t relay, uint64_t delivery_id);
+  void OnExpiryNotice(size_t relay, const v1::ExpiryNotice& notice);  // node_expiry.cc
   bool RelayUp(int relay) const { return relay >= 0 && pool_->Up(static_cast<size_t>(relay)); }
 
   // Sending.

@@ -86,6 +86,13 @@ CREATE TABLE IF NOT EXISTS peer_epoch_keys(
   nation INTEGER PRIMARY KEY,      -- each other nation's newest epoch key
   signed BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS expired(
+  message_id BLOB NOT NULL,        -- a sent message whose copy for `recipient`
+  recipient INTEGER NOT NULL,      -- a relay expired undelivered (PROTOCOL.md §5)
+  at_ms INTEGER NOT NULL,          -- when the notice arrived (our clock)
+  relay TEXT NOT NULL,
+  PRIMARY KEY(message_id, recipient)
+);
 CREATE TABLE IF NOT EXISTS without_forward_secrecy(
   message_id BLOB NOT NULL,        -- a message sent or received wrapped under a long-term key
   peer INTEGER NOT NULL,           -- its recipient (sent) or sender (received)
@@ -217,6 +224,16 @@ Status NodeStore::MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms) {
   return s->Run();
 }
 
+StatusOr<bool> NodeStore::MarkExpired(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                                      const std::string& relay) {
+  HOTLINE_STMT(s,
+               "INSERT OR IGNORE INTO expired(message_id, recipient, at_ms, relay)"
+               " VALUES(?,?,?,?)");
+  s->Bind(1, message_id).Bind(2, recipient).Bind(3, at_ms).BindText(4, relay);
+  HOTLINE_RETURN_IF_ERROR(s->Run());
+  return db_->Changes() > 0;
+}
+
 Status NodeStore::MarkOverdue(ByteView message_id, v1::Nation recipient) {
   HOTLINE_STMT(s, "UPDATE outbox_recipient SET overdue=1 WHERE message_id=? AND recipient=?");
   s->Bind(1, message_id).Bind(2, recipient);
@@ -227,7 +244,9 @@ Status NodeStore::ForEachUnacknowledgedSent(
     const std::function<void(const v1::EnvelopeHeader&, v1::Nation, bool)>& fn) {
   return db_->ForEachRow(
       "SELECT o.header, r.recipient, r.delivered_at_ms IS NOT NULL FROM outbox o"
-      " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL",
+      " JOIN outbox_recipient r USING(message_id) WHERE r.acknowledged_at_ms IS NULL"
+      " AND NOT EXISTS(SELECT 1 FROM expired e"
+      "                WHERE e.message_id = r.message_id AND e.recipient = r.recipient)",
       [&](Statement& s) -> Status {
         v1::EnvelopeHeader h;
         HOTLINE_RETURN_IF_ERROR(s.ColumnMessage(0, h, "outbox header"));
@@ -251,7 +270,10 @@ Status NodeStore::ForEachOutstanding(
   constexpr std::string_view kSql =
       "SELECT o.message_id, o.header, o.envelope, o.digest, o.summary, group_concat(r.recipient)"
       " FROM outbox o JOIN outbox_recipient r USING(message_id)"
-      " WHERE o.done=0 AND r.delivered_at_ms IS NULL GROUP BY o.message_id ORDER BY o.rowid";
+      " WHERE o.done=0 AND r.delivered_at_ms IS NULL"
+      " AND NOT EXISTS(SELECT 1 FROM expired e"
+      "                WHERE e.message_id = r.message_id AND e.recipient = r.recipient)"
+      " GROUP BY o.message_id ORDER BY o.rowid";
   return db_->ForEachRow(kSql, [&](Statement& s) -> Status {
     OutboxRow r;
     r.message_id = s.ColumnBlob(0);
@@ -351,9 +373,11 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
           "r.recipient,"
           " r.delivered_at_ms, r.acknowledged_at_ms, r.overdue, r.ack_receipt,"
           " EXISTS(SELECT 1 FROM without_forward_secrecy w"
-          "        WHERE w.message_id = o.message_id AND w.peer = r.recipient)"
-          " FROM outbox o"
-          " JOIN outbox_recipient r USING(message_id) WHERE o.message_id=? ORDER BY r.recipient"));
+          "        WHERE w.message_id = o.message_id AND w.peer = r.recipient),"
+          " e.at_ms, e.relay"
+          " FROM outbox o JOIN outbox_recipient r USING(message_id)"
+          " LEFT JOIN expired e ON e.message_id = o.message_id AND e.recipient = r.recipient"
+          " WHERE o.message_id=? ORDER BY r.recipient"));
   s.Bind(1, message_id);
   v1::MessageStatus out;
   out.set_message_id(ToString(message_id));
@@ -373,6 +397,8 @@ StatusOr<v1::MessageStatus> NodeStore::GetStatus(ByteView message_id) {
     r->set_acknowledged_at_ms(s.ColumnInt(7));
     r->set_overdue(s.ColumnInt(8) != 0);
     r->set_without_forward_secrecy(s.ColumnInt(10) != 0);
+    r->set_expired_at_ms(s.ColumnInt(11));
+    r->set_expired_by(s.ColumnText(12));
     // Who acknowledged is in the signed receipt itself, checked when it came.
     Bytes ack = s.ColumnBlob(9);
     if (auto receipt = ParseReceipt(ack); !ack.empty() && receipt.ok()) {

@@ -74,6 +74,10 @@ class NodeStore {
   Status InsertReceipt(const PendingReceipt& r, ByteView message_id, int kind);
   Status MarkReceiptAccepted(ByteView receipt_id, int64_t at_ms);
   Status MarkOverdue(ByteView message_id, v1::Nation recipient);
+  // A relay expired the copy for `recipient`: no longer re-sent or awaited.
+  // False (nothing written) if already recorded.
+  StatusOr<bool> MarkExpired(ByteView message_id, v1::Nation recipient, int64_t at_ms,
+                             const std::string& relay);
   Status SaveConsultation(const v1::ConsultationStatus& status);
 
   // --- reads ---

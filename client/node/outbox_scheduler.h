@@ -64,6 +64,11 @@ class OutboxScheduler {
   // True the first time `message_id` is accepted by a relay.
   bool OnAccepted(const Bytes& message_id, int relay);
   Delivered OnDelivered(const Bytes& message_id, v1::Nation recipient);
+  // A relay expired the recipient's copy: no longer awaited or re-sent for
+  // it (the operator sends again if still needed).
+  Delivered OnExpired(const Bytes& message_id, v1::Nation recipient) {
+    return OnDelivered(message_id, recipient);
+  }
   // Delivery deadline missed: another live relay than the last one, or
   // that one again if it is the only one up; -1 if none is up.
   int EscalationRelay(const Bytes& message_id, const std::function<bool(int)>& is_up,

@@ -197,7 +197,12 @@ def main():
     try:
         r1 = cluster.start_relay(1)
         r2 = cluster.start_relay(2)
-        consoles = {n: cluster.start_node(n, [r1, r2]) for n in ('us', 'jp', 'kr')}
+        consoles = {n: cluster.start_node(n, [r1, r2]) for n in ('us', 'kr')}
+        # JP has never run: no epoch key of it is known, so KR's first message
+        # to it is wrapped for JP's long-term key and marked at both ends.
+        first_contact = cluster.run([cluster.hotline, 'send', '--to', 'JP', '--text', 'First contact before JP ran',
+                                     '--node', cluster.data('kr')]).strip()
+        consoles['jp'] = cluster.start_node('jp', [r1, r2])
         step(f'consoles: {consoles}')
         # KR signs in with a password; US and JP with their one-time links.
         cluster.run([cluster.hotline, 'operators', 'add', 'kr-watch-officer', '--node', cluster.data('kr')],
@@ -248,11 +253,18 @@ def main():
         click_tab(d, 'sent')
         us_ack = f'article.sent[data-id="{flash_id}"] .recipient-status[data-nation="US"] .tier.reached'
         browser.wait(lambda d: 'acknowledged' in text_of(d, us_ack), 'US acknowledged in KR sent view')
+        no_fs = f'article.sent[data-id="{first_contact}"] .recipient-status[data-nation="JP"] .no-fs'
+        browser.wait(lambda d: 'NO FORWARD SECRECY' in text_of(d, no_fs), 'the first contact marked in KR sent view')
         assert 'by duty-officer' in text_of(d, us_ack), text_of(d, us_ack)
         browser.shot('02-kr-sent-acknowledged')
 
-        step('JP requests a consultation; US answers from its console')
+        step("JP's inbox marks the first contact as without forward secrecy")
         d = browser.tab('jp')
+        click_tab(d, 'inbox')
+        browser.wait(lambda d: 'NO FORWARD SECRECY' in text_of(d, 'table.inbox tbody tr .no-fs'), 'the badge in JP inbox')
+        assert 'First contact' in text_of(d, 'table.inbox tbody tr'), text_of(d, 'table.inbox tbody tr')
+
+        step('JP requests a consultation; US answers from its console')
         click_tab(d, 'consult')
         form = browser.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, 'form.consult-request')), 'the consult form')
         form.find_element(By.NAME, 'topic').send_keys('Joint statement on the launch')

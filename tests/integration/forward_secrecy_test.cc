@@ -135,5 +135,47 @@ TEST(ForwardSecrecyIntegrationTest, BodiesAreRemovedAfterTheRetentionOnceHandled
       << "the body is still in the database file";
 }
 
+// Relay expiry (issue 15 item 2): an envelope JP never collects is removed
+// from the relay after its retention and US is told; US does not send that
+// sealed copy again (not even after the relay restarts), and JP, when it
+// comes, receives only what was sent afterwards.
+TEST(ForwardSecrecyIntegrationTest, AnUndeliveredEnvelopeExpiresAtTheRelayAndItsSenderIsTold) {
+  Cluster c;
+  c.relay_extra = {"--retention", "2s"};
+  c.StartRelay(1);
+  c.StartNode("us");
+  c.StartNode("kr");
+  ASSERT_TRUE(c.WaitLinksUp("us"));
+  ASSERT_TRUE(c.WaitLinksUp("kr"));
+  std::string id = c.CliOk("us", {"send", "--to", "all", "--text", "never collected by JP"});
+  ASSERT_TRUE(WaitUntil([&] {
+    return Contains(c.CliOk("us", {"status", id}), "EXPIRED");
+  })) << c.CliOk("us", {"status", id});
+  std::string status = c.CliOk("us", {"status", id});
+  EXPECT_TRUE(Contains(status, "JP  accepted") &&
+              Contains(status, "EXPIRED at relay-1 (undelivered; send again)"))
+      << status;
+  EXPECT_TRUE(Contains(c.CliOk("us", {"status"}), "EXPIRED: ")) << c.CliOk("us", {"status"});
+
+  c.StopRelay(1);
+  c.StartRelay(1);
+  // JP learns of the missing message as a gap in US's stream to it.
+  c.StartNode("jp", {1}, {"--gap-timeout", "1s"});
+  ASSERT_TRUE(c.WaitLinksUp("jp"));
+  ASSERT_TRUE(c.WaitLinksUp("us"));
+  std::string later = c.CliOk("us", {"send", "--to", "JP", "--text", "sent after the expiry"});
+  c.CliOk("us", {"wait", later, "--tier", "delivered", "--timeout", "30"});
+  EXPECT_TRUE(WaitUntil([&] {
+    return Contains(c.CliOk("jp", {"inbox"}), "sent after the expiry");
+  })) << c.CliOk("jp", {"inbox"});
+  std::string inbox = c.CliOk("jp", {"inbox"});
+  EXPECT_TRUE(Contains(c.CliOk("jp", {"status"}), "STREAM GAP")) << c.CliOk("jp", {"status"});
+  EXPECT_FALSE(Contains(inbox, "never collected by JP")) << inbox;
+  c.StopAll();
+  EXPECT_EQ(CountAuditOfMessage(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_EXPIRED, id), 1);
+  EXPECT_EQ(CountAuditOfMessage(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_EXPIRED, id), 1);
+  EXPECT_EQ(CountAudit(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_INPUT_REJECTED, ""), 0);
+}
+
 }  // namespace
 }  // namespace hotline::testing

@@ -152,5 +152,25 @@ TEST(DeliveryQueuesTest, WithdrawFindsTheSendersCopiesThatAreNotOnTheirWay) {
   EXPECT_EQ(SendAll(q, kKr), (std::vector<int64_t>{3}));
 }
 
+// Expiry takes old envelopes that are not on their way; receipts and expiry
+// notices never expire (they are small and their recipient needs them).
+TEST(DeliveryQueuesTest, OnlyOldEnvelopesNotOnTheirWayExpire) {
+  DeliveryQueues q({});
+  QueuedItem old_sent = Item(1, v1::PRECEDENCE_ROUTINE);
+  QueuedItem old_waiting = Item(2, v1::PRECEDENCE_ROUTINE, kKr);
+  QueuedItem young = Item(3, v1::PRECEDENCE_ROUTINE, kKr);
+  QueuedItem old_receipt = Item(4, v1::PRECEDENCE_FLASH, kKr);
+  old_sent.accepted_at_ms = old_waiting.accepted_at_ms = old_receipt.accepted_at_ms = 1000;
+  young.accepted_at_ms = 5000;
+  old_receipt.kind = ItemKind::kReceipt;
+  for (const auto& item : {old_sent, old_waiting, young, old_receipt}) q.Add(item);
+  q.Sent(kJp, 1);
+  using Copy = std::pair<v1::Nation, int64_t>;
+  EXPECT_EQ(q.Expirable(1000), (std::vector<Copy>{{kKr, 2}}));
+  EXPECT_EQ(q.Expirable(999), (std::vector<Copy>{}));
+  q.ReturnInFlight(kJp);  // the link dropped: the old one may expire now
+  EXPECT_EQ(q.Expirable(5000), (std::vector<Copy>{{kJp, 1}, {kKr, 2}, {kKr, 3}}));
+}
+
 }  // namespace
 }  // namespace hotline::relay

@@ -127,6 +127,8 @@ export class Sent {
         h('div', {class: 'recipients'}, (m.recipients || []).map((r) =>
           h('div', {class: `recipient-status ${r.overdue ? 'overdue' : ''}`, dataset: {nation: nation(r.recipient)}},
               h('strong', {}, nation(r.recipient)), r.overdue ? h('span', {class: 'overdue-flag'}, ' OVERDUE') : '',
+              r.without_forward_secrecy ? h('span', {class: 'no-fs', title: 'wrapped for the long-term key: no forward secrecy'}, ' NO FORWARD SECRECY') : '',
+              r.expired_at_ms ? h('span', {class: 'expired-flag', title: 'removed undelivered after the relay retention: send again if it still matters'}, ` EXPIRED at ${r.expired_by}`) : '',
               h('ol', {class: 'timeline'},
                   tier('accepted', r.accepted_at_ms),
                   tier('delivered', r.delivered_at_ms),
