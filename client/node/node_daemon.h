@@ -241,7 +241,7 @@ class NodeDaemon {
   void TruncateWalIfDue();
   // Removes bodies past the at-rest retention (node_epochs.cc).
   void ForgetOldBodies(int64_t now_ms);
-  void LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
+  bool LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
                       const std::string& signed_key);
   void OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnouncement& note);
   // What an opened envelope says about epoch keys: the sender's, and

@@ -201,13 +201,14 @@ void NodeDaemon::TruncateWalIfDue() {
   }
 }
 
-void NodeDaemon::LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
+bool NodeDaemon::LearnPeerEpoch(v1::Nation nation, const v1::EpochKeyDetails& details,
                                 const std::string& signed_key) {
-  if (!epochs_.OfferPeer(nation, details, signed_key)) return;
+  if (!epochs_.OfferPeer(nation, details, signed_key)) return false;
   committer_->SubmitLazy(
       [this, nation, signed_key]() { return store_->SavePeerEpochKey(nation, signed_key); });
   if (keys_) keys_->SetPeerEpoch(nation, epochs_.PeerForKeys(epochs_.peers().at(nation)));
   spdlog::info("epoch key {} of {} taken", details.epoch(), NationCode(nation));
+  return true;
 }
 
 void NodeDaemon::OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnouncement& note) {
@@ -220,7 +221,13 @@ void NodeDaemon::OnEpochAnnouncement(v1::Nation sender, const v1::EpochKeyAnnoun
                            " refused: " + details.status().message(),
                        {}, sender);
   }
-  LearnPeerEpoch(sender, *details, note.signed_epoch_key());
+  // One we hold already (it came with an envelope), or older than it (a
+  // replay, or an announcement overtaken by an envelope carrying a newer
+  // key): kept as it is.
+  if (!LearnPeerEpoch(sender, *details, note.signed_epoch_key())) {
+    spdlog::info("epoch key {} of {} announced: not taken (we hold the same or a newer one)",
+                 details->epoch(), NationCode(sender));
+  }
 }
 
 void NodeDaemon::OnOpenedEpochs(const OpenedEnvelope& opened) {

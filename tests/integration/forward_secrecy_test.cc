@@ -1,10 +1,17 @@
 // Forward secrecy with the real binaries (issue 15): first contact is sent
 // at once and marked at both ends; once epoch keys are known messages are
 // forward secret; `keys rotate` is taken from the next message on; an
-// epoch secret past its retention is destroyed in the database file.
+// epoch secret past its retention is destroyed in the database file; a
+// relay's recording cannot be opened once both epoch secrets are gone,
+// whatever keys a thief takes from the disks; rotations lose and duplicate
+// nothing; bad epoch keys and forged or replayed announcements are refused.
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <set>
 
 #include "cluster.h"
+#include "hotline/envelope.h"
 #include "hotline/file_util.h"
 #include "hotline/sqlite_db.h"
 #include "rogue_peers.h"
@@ -175,6 +182,428 @@ TEST(ForwardSecrecyIntegrationTest, AnUndeliveredEnvelopeExpiresAtTheRelayAndIts
   EXPECT_EQ(CountAuditOfMessage(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_EXPIRED, id), 1);
   EXPECT_EQ(CountAuditOfMessage(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_EXPIRED, id), 1);
   EXPECT_EQ(CountAudit(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_INPUT_REJECTED, ""), 0);
+}
+
+// One secret row of `table` per match of `where` in the store at `db`.
+std::vector<Bytes> Secrets(const fs::path& db, const std::string& where = "1") {
+  std::vector<Bytes> out;
+  auto store = Database::OpenReadOnly(db);
+  if (!store.ok()) return out;
+  (void)(*store)->ForEachRow("SELECT secret FROM epoch_keys WHERE " + where, [&](Statement& s) {
+    out.push_back(s.ColumnBlob(0));
+    return Status::Ok();
+  });
+  return out;
+}
+
+// The epoch key details inside a serialized SignedEpochKey.
+v1::EpochKeyDetails DetailsOf(const std::string& signed_key) {
+  v1::SignedEpochKey sk;
+  v1::EpochKeyDetails d;
+  EXPECT_TRUE(sk.ParseFromString(signed_key) && d.ParseFromString(sk.details()));
+  return d;
+}
+
+// The envelope of `message_id` (hex) as a relay stores it for `recipient`.
+std::optional<v1::Envelope> CaptureFromRelay(const fs::path& relay_db,
+                                             const std::string& message_id, v1::Nation recipient) {
+  auto db = Database::OpenReadOnly(relay_db);
+  if (!db.ok()) return std::nullopt;
+  std::optional<v1::Envelope> out;
+  (void)(*db)->ForEachRow(
+      "SELECT data FROM queue WHERE kind = 1 AND recipient = " + std::to_string(recipient) +
+          " AND hex(item_id) = upper('" + message_id + "')",
+      [&](Statement& s) {
+        v1::Envelope e;
+        Bytes data = s.ColumnBlob(0);
+        if (e.ParseFromArray(data.data(), static_cast<int>(data.size()))) out = e;
+        return Status::Ok();
+      });
+  return out;
+}
+
+// Whether `secret` with `peer_public` unwraps the content key of `wrap`
+// (the thief's attempt, and its control case).
+bool Unwraps(const v1::KeyWrap& wrap, ByteView secret, const X25519Public& peer_public) {
+  if (secret.size() != kX25519Len) return false;
+  uint8_t box_key[crypto_box_BEFORENMBYTES];
+  uint8_t content_key[kContentKeyLen];
+  if (wrap.wrapped_key().size() != kWrappedKeyLen || wrap.nonce().size() != kBoxNonceLen ||
+      crypto_box_beforenm(box_key, peer_public.data(), secret.data()) != 0) {
+    return false;
+  }
+  return crypto_box_open_easy_afternm(
+             content_key, reinterpret_cast<const uint8_t*>(wrap.wrapped_key().data()),
+             wrap.wrapped_key().size(), reinterpret_cast<const uint8_t*>(wrap.nonce().data()),
+             box_key) == 0;
+}
+
+bool FileHolds(const fs::path& file, const Bytes& needle) {
+  auto bytes = ReadFileBytes(file, 1 << 30);
+  return bytes.ok() &&
+         std::search(bytes->begin(), bytes->end(), needle.begin(), needle.end()) != bytes->end();
+}
+
+// Issue 15's "capture, then steal": a relay's recording of a forward-secret
+// envelope, delivered late (after its epoch ended, within the retention),
+// opens; once both epoch secrets are destroyed, a thief holding both
+// nodes' data folders, the trust folder and every long-term key cannot
+// open it with any key they hold.
+TEST(ForwardSecrecyIntegrationTest, ACapturedEnvelopeCannotBeOpenedAfterTheKeysAreStolen) {
+  const std::vector<std::string> short_epochs = {"--epoch", "4s", "--key-retention", "8s"};
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("us", {1}, short_epochs);
+  c.StartNode("jp", {1}, short_epochs);
+  ASSERT_TRUE(c.WaitLinksUp("us") && c.WaitLinksUp("jp"));
+  // First contact both ways: each now knows the other's epoch key.
+  std::string hello = c.CliOk("us", {"send", "--to", "JP", "--text", "hello"});
+  c.CliOk("us", {"wait", hello, "--tier", "delivered", "--timeout", "30"});
+  std::string back = c.CliOk("jp", {"send", "--to", "US", "--text", "hello back"});
+  c.CliOk("jp", {"wait", back, "--tier", "delivered", "--timeout", "30"});
+  c.StopNode("jp");
+
+  const std::string text = "missile launch detected, trajectory east";
+  std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", text});
+  ASSERT_FALSE(Contains(c.CliOk("us", {"status", id}), "NO FORWARD SECRECY"))
+      << c.CliOk("us", {"status", id});
+  // The recording: what the relay keeps on its disk for JP.
+  std::optional<v1::Envelope> recorded;
+  ASSERT_TRUE(WaitUntil([&] {
+    recorded = CaptureFromRelay(c.RelayData(1) / "relay.db", id, v1::NATION_JP);
+    return recorded.has_value();
+  }));
+  ASSERT_EQ(recorded->wraps_size(), 1);
+  uint64_t jp_epoch = recorded->wraps(0).recipient_epoch();
+  ASSERT_NE(jp_epoch, 0u) << "wrapped for a JP epoch key";
+  v1::EpochKeyDetails us_epoch = DetailsOf(recorded->sender_epoch_key());
+  std::string epoch_where = "epoch = ";
+  std::vector<Bytes> jp_secret =
+      Secrets(c.NodeData("jp") / "node.db", epoch_where + std::to_string(jp_epoch));
+  std::vector<Bytes> us_secret =
+      Secrets(c.NodeData("us") / "node.db", epoch_where + std::to_string(us_epoch.epoch()));
+  ASSERT_EQ(jp_secret.size(), 1u);
+  ASSERT_EQ(us_secret.size(), 1u);
+  auto jp_epoch_key = [&] {
+    auto db = Database::OpenReadOnly(c.NodeData("jp") / "node.db");
+    std::string signed_key;
+    if (db.ok()) {
+      (void)(*db)->ForEachRow(
+          "SELECT signed FROM epoch_keys WHERE epoch = " + std::to_string(jp_epoch),
+          [&](Statement& s) {
+            signed_key = ToString(s.ColumnBlob(0));
+            return Status::Ok();
+          });
+    }
+    return DetailsOf(signed_key);
+  }();
+
+  // The control case: these secrets do open it (so the thief's method works).
+  X25519Public us_epoch_public{};
+  ASSERT_EQ(us_epoch.public_key().size(), kX25519Len);
+  std::copy(us_epoch.public_key().begin(), us_epoch.public_key().end(), us_epoch_public.begin());
+  EXPECT_TRUE(Unwraps(recorded->wraps(0), jp_secret[0], us_epoch_public));
+
+  // JP comes back only after that epoch has ended: the envelope still opens.
+  ASSERT_TRUE(WaitUntil([&] { return NowUnixMs() > jp_epoch_key.not_after_ms(); },
+                        std::chrono::seconds(30)));
+  c.StartNode("jp", {1}, short_epochs);
+  c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "30"});
+  std::string shown = c.CliOk("jp", {"inbox", "show", id});
+  EXPECT_TRUE(Contains(shown, text) && !Contains(shown, "NO FORWARD SECRECY")) << shown;
+
+  // Both epochs pass their retention and are destroyed (audited).
+  fs::path jp_db = c.NodeData("jp") / "node.db";
+  fs::path us_db = c.NodeData("us") / "node.db";
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountAudit(jp_db, v1::AUDIT_EVENT_EPOCH_KEY,
+                          "epoch key " + std::to_string(jp_epoch) + " destroyed") == 1 &&
+               CountAudit(us_db, v1::AUDIT_EVENT_EPOCH_KEY,
+                          "epoch key " + std::to_string(us_epoch.epoch()) + " destroyed") == 1;
+      },
+      std::chrono::seconds(40)));
+  // While the nodes run, the write-ahead logs are emptied too.
+  std::vector<fs::path> files;
+  auto list_files = [&] {
+    files.clear();
+    for (const auto& entry : fs::recursive_directory_iterator(c.path())) {
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    }
+  };
+  auto anywhere = [&](const Bytes& secret) {
+    list_files();
+    return std::any_of(files.begin(), files.end(),
+                       [&](const fs::path& f) { return FileHolds(f, secret); });
+  };
+  EXPECT_TRUE(WaitUntil([&] { return !anywhere(jp_secret[0]) && !anywhere(us_secret[0]); }))
+      << "an epoch secret of the recorded envelope is still on disk";
+  c.StopAll();
+
+  // The thief: every file of the cluster (both data folders, the relay, the
+  // trust folder with every key file), and every key in them.
+  std::vector<Bytes> stolen = Secrets(jp_db);
+  for (Bytes& s : Secrets(us_db)) stolen.push_back(std::move(s));
+  std::vector<X25519Public> publics = {};
+  auto add_public = [&](const std::string& raw) {
+    if (raw.size() != kX25519Len) return;
+    X25519Public p{};
+    std::copy(raw.begin(), raw.end(), p.begin());
+    publics.push_back(p);
+  };
+  add_public(us_epoch.public_key());
+  add_public(jp_epoch_key.public_key());
+  for (const char* subject : {"node-us", "node-jp"}) {
+    auto identity = LoadIdentity(c.certs(), subject);
+    ASSERT_TRUE(identity.ok()) << identity.status().ToString();
+    publics.push_back(identity->keys.e2e->public_key);
+    for (const auto* pair : {&*identity->keys.e2e, &identity->keys.noise}) {
+      auto v = pair->secret.view();
+      stolen.emplace_back(v.begin(), v.end());
+    }
+    auto seed = identity->keys.signing.seed();
+    stolen.emplace_back(seed.begin(), seed.end());
+  }
+  EXPECT_GE(stolen.size(), 6u);
+  list_files();
+  EXPECT_GT(files.size(), 5u);
+  const auto& wrap = recorded->wraps(0);
+  int tried = 0;
+  for (const Bytes& secret : stolen) {
+    for (const X25519Public& pub : publics) {
+      ++tried;
+      EXPECT_FALSE(Unwraps(wrap, secret, pub)) << "a stolen key opens the recording";
+    }
+  }
+  EXPECT_GE(tried, 24);
+  // And the node's own code, given JP's whole folder, says why.
+  auto jp = LoadIdentity(c.certs(), "node-jp");
+  auto us = LoadIdentity(c.certs(), "node-us");
+  EnvelopeKeys thief(v1::NATION_JP, jp->keys.signing, *jp->keys.e2e);
+  thief.AddPeer(v1::NATION_US, us->details.serial(), *PeerKeysOf(us->details), true);
+  std::string bytes = recorded->SerializeAsString();
+  auto opened = thief.Open(AsBytes(bytes));
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
+  // Those secrets were the ones that opened it, and they are on no disk.
+  EXPECT_FALSE(anywhere(jp_secret[0]));
+  EXPECT_FALSE(anywhere(us_secret[0]));
+}
+
+// Messages sent while both nodes rotate their epoch keys arrive, each once,
+// and all open.
+TEST(ForwardSecrecyIntegrationTest, MessagesSentDuringRotationsAreNeitherLostNorDuplicated) {
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("us");
+  c.StartNode("jp");
+  ASSERT_TRUE(c.WaitLinksUp("us") && c.WaitLinksUp("jp"));
+  std::vector<std::string> ids;
+  constexpr int kMessages = 24;
+  for (int i = 0; i < kMessages; ++i) {
+    ids.push_back(c.CliOk("us", {"send", "--to", "JP", "--text", "rotation " + std::to_string(i)}));
+    if (i % 6 == 3) {
+      c.Cli({"keys", "rotate", "--node", c.NodeData(i % 12 == 3 ? "us" : "jp").string()});
+    }
+  }
+  for (const std::string& id : ids) {
+    c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "30"});
+  }
+  c.StopAll();
+  fs::path jp_db = c.NodeData("jp") / "node.db";
+  for (const std::string& id : ids) {
+    EXPECT_EQ(CountAuditOfMessage(jp_db, v1::AUDIT_EVENT_DELIVERED, id), 1) << id;
+  }
+  EXPECT_EQ(CountAudit(jp_db, v1::AUDIT_EVENT_INPUT_REJECTED, ""), 0);
+  EXPECT_GE(CountAudit(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_EPOCH_KEY, "made (rotation"),
+            2);
+  EXPECT_GE(CountAudit(jp_db, v1::AUDIT_EVENT_EPOCH_KEY, "made (rotation"), 2);
+  auto db = Database::OpenReadOnly(jp_db);
+  ASSERT_TRUE(db.ok());
+  for (const std::string& id : ids) {
+    int rows = -1;
+    EXPECT_TRUE(
+        (*db)
+            ->ForEachRow("SELECT count(*) FROM inbox WHERE hex(message_id) = upper('" + id + "')",
+                         [&](Statement& s) {
+                           rows = static_cast<int>(s.ColumnInt(0));
+                           return Status::Ok();
+                         })
+            .ok());
+    EXPECT_EQ(rows, 1) << id;
+  }
+}
+
+// A relay delivers envelopes from US made with US's real keys but wrong
+// epoch fields, forged and replayed epoch-key announcements, and then one
+// genuine message: JP refuses each bad one with an audited reason, keeps
+// the newest genuine epoch key, and delivers the genuine message.
+TEST(ForwardSecrecyIntegrationTest, BadEpochKeysAndForgedOrReplayedAnnouncementsAreRefused) {
+  Cluster c(2);
+  std::string relay = c.StartRelay(1);
+  auto trust = *LoadTrustStore(c.certs());
+  Identity us = *LoadIdentity(c.certs(), "node-us");
+  Identity jp = *LoadIdentity(c.certs(), "node-jp");
+  const int64_t now = NowUnixMs();
+  // A US epoch key, signed by `signer`, valid from `not_before` for an hour.
+  auto us_epoch = [&](uint64_t epoch, int64_t not_before, const Ed25519KeyPair& signer) {
+    EnvelopeKeys::OwnEpoch own;
+    own.epoch = epoch;
+    own.keys = GenerateX25519();
+    v1::EpochKeyDetails d;
+    d.set_version(1);
+    d.set_nation(v1::NATION_US);
+    d.set_epoch(epoch);
+    d.set_public_key(ToString(own.keys.public_key));
+    d.set_not_before_ms(not_before);
+    d.set_not_after_ms(not_before + 3600'000);
+    d.set_keep_until_ms(not_before + 4 * 3600'000);
+    d.set_cert_serial(us.details.serial());
+    own.signed_key = SignEpochKey(d, signer);
+    own.not_before_ms = now - 60'000;  // the sealer seals with it regardless
+    own.not_after_ms = now + 3600'000;
+    return own;
+  };
+  uint32_t sequence = 0;
+  auto header = [&](uint32_t seq) {
+    v1::EnvelopeHeader h;
+    h.set_version(kEnvelopeVersion);
+    h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+    h.set_sender(v1::NATION_US);
+    h.add_recipients(v1::NATION_JP);
+    h.add_recipient_sequences(seq);
+    h.set_channel(v1::CHANNEL_GENERAL);
+    h.set_precedence(v1::PRECEDENCE_IMMEDIATE);
+    h.set_created_at_ms(now);
+    h.set_sender_cert_serial(us.details.serial());
+    return h;
+  };
+  const auto good = us_epoch(5, now - 60'000, us.keys.signing);
+  const std::string good_key = good.signed_key;
+  auto good_copy = [&] {
+    EnvelopeKeys::OwnEpoch own;
+    own.epoch = good.epoch;
+    own.keys = X25519FromSecret(good.keys.secret.view());
+    own.signed_key = good.signed_key;
+    own.not_before_ms = good.not_before_ms;
+    own.not_after_ms = good.not_after_ms;
+    return own;
+  };
+  // Seals `body` as US with `own` as US's sealing epoch key and JP's epoch
+  // key `jp_epoch` (its real one unless told otherwise).
+  auto seal = [&](const v1::Body& body, EnvelopeKeys::OwnEpoch own,
+                  const EnvelopeKeys::PeerEpoch& jp_epoch, uint32_t seq) {
+    EnvelopeKeys sender(v1::NATION_US, us.keys.signing, *us.keys.e2e);
+    sender.AddPeer(v1::NATION_JP, jp.details.serial(), *PeerKeysOf(jp.details), true);
+    uint64_t epoch = own.epoch;
+    std::vector<EnvelopeKeys::OwnEpoch> owns;
+    owns.push_back(std::move(own));
+    sender.SetOwnEpochs(std::move(owns), epoch);
+    sender.SetPeerEpoch(v1::NATION_JP, jp_epoch);
+    std::vector<v1::Nation> without;
+    auto sealed = sender.Seal(header(seq), body, nullptr, &without);
+    EXPECT_TRUE(sealed.ok() && without.empty());
+    v1::Envelope e;
+    if (sealed.ok()) e.ParseFromArray(sealed->data(), static_cast<int>(sealed->size()));
+    return e;
+  };
+  auto announcement = [](const std::string& signed_key) {
+    v1::Body b;
+    b.set_version(1);
+    b.mutable_epoch_key()->set_signed_epoch_key(signed_key);
+    return b;
+  };
+  v1::Body text;
+  text.set_version(1);
+  text.mutable_text()->set_text("the genuine forward-secret text");
+
+  std::vector<v1::Envelope> script;
+  std::string genuine_id;
+  std::atomic<bool> delivered_once{false};
+  RogueRelay rogue(
+      ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
+      [&](const LinkConnection::Ptr& link) {
+        if (delivered_once.exchange(true)) return;
+        // JP's real epoch key, from its store (made before it dials out).
+        v1::EpochKeyDetails jp_details;
+        (void)WaitUntil([&] {
+          auto db = Database::OpenReadOnly(c.NodeData("jp") / "node.db");
+          bool found = false;
+          if (db.ok()) {
+            (void)(*db)->ForEachRow("SELECT signed FROM epoch_keys ORDER BY epoch DESC LIMIT 1",
+                                    [&](Statement& s) {
+                                      jp_details = DetailsOf(ToString(s.ColumnBlob(0)));
+                                      found = true;
+                                      return Status::Ok();
+                                    });
+          }
+          return found;
+        });
+        X25519Public jp_public{};
+        std::copy(jp_details.public_key().begin(), jp_details.public_key().end(),
+                  jp_public.begin());
+        EnvelopeKeys::PeerEpoch real{jp_details.epoch(), jp_public, now + 3600'000};
+        EnvelopeKeys::PeerEpoch unknown{42, GenerateX25519().public_key, now + 3600'000};
+        Ed25519KeyPair stranger = GenerateEd25519();
+        // In stream order: announcements of 5 (taken), of an older 3 (a
+        // replay: not taken), of a key signed by a stranger (refused); the
+        // first again, byte for byte; three envelopes refused for their
+        // epoch fields (outside the stream); the genuine message.
+        script.push_back(seal(announcement(good_key), good_copy(), real, ++sequence));
+        script.push_back(seal(announcement(us_epoch(3, now - 120'000, us.keys.signing).signed_key),
+                              good_copy(), real, ++sequence));
+        script.push_back(seal(announcement(us_epoch(6, now, stranger).signed_key), good_copy(),
+                              real, ++sequence));
+        script.push_back(script.front());
+        script.push_back(seal(text, good_copy(), unknown, 100));
+        script.push_back(
+            seal(text, us_epoch(7, now - 10 * 86400'000LL, us.keys.signing), real, 101));
+        script.push_back(seal(text, us_epoch(8, now - 60'000, stranger), real, 102));
+        v1::Envelope genuine = seal(text, good_copy(), real, ++sequence);
+        v1::EnvelopeHeader gh;
+        gh.ParseFromString(genuine.header());
+        genuine_id = ToHex(AsBytes(gh.message_id()));
+        script.push_back(genuine);
+        uint64_t delivery = 1;
+        for (const v1::Envelope& e : script) {
+          v1::LinkFrame f;
+          f.mutable_deliver()->set_envelope(e.SerializeAsString());
+          f.mutable_deliver()->set_delivery_id(delivery++);
+          (void)link->Send(f, v1::PRECEDENCE_IMMEDIATE);
+        }
+      });
+  c.StartNodeAt("jp", {relay, rogue.address()});
+  fs::path jp_db = c.NodeData("jp") / "node.db";
+  ASSERT_TRUE(WaitUntil([&] {
+    return !genuine_id.empty() &&
+           Contains(c.CliOk("jp", {"inbox"}), "the genuine forward-secret text");
+  })) << c.CliOk("jp", {"inbox"});
+  EXPECT_FALSE(Contains(c.CliOk("jp", {"inbox", "show", genuine_id}), "NO FORWARD SECRECY"));
+  EXPECT_TRUE(Audited(jp_db, v1::AUDIT_EVENT_INPUT_REJECTED,
+                      "epoch key 42, which is destroyed or was never ours"));
+  EXPECT_TRUE(
+      Audited(jp_db, v1::AUDIT_EVENT_INPUT_REJECTED, "outside the sender's epoch key 7 validity"));
+  EXPECT_TRUE(Audited(jp_db, v1::AUDIT_EVENT_INPUT_REJECTED, "bad sender epoch key"));
+  EXPECT_TRUE(
+      Audited(jp_db, v1::AUDIT_EVENT_INPUT_REJECTED, "epoch key announcement from US refused"));
+  EXPECT_TRUE(WaitUntil([&] {
+    std::string log = ReadFileOrDie(c.NodeLog("jp"));
+    return Contains(log, "epoch key 3 of US announced: not taken");
+  }));
+  c.StopAll();
+  EXPECT_EQ(CountAudit(jp_db, v1::AUDIT_EVENT_INPUT_REJECTED, ""), 4);
+  // JP holds US's epoch key 5: neither the replayed older key nor the forgery.
+  auto db = Database::OpenReadOnly(jp_db);
+  ASSERT_TRUE(db.ok());
+  std::string held;
+  ASSERT_TRUE((*db)
+                  ->ForEachRow("SELECT signed FROM peer_epoch_keys WHERE nation = " +
+                                   std::to_string(v1::NATION_US),
+                               [&](Statement& s) {
+                                 held = ToString(s.ColumnBlob(0));
+                                 return Status::Ok();
+                               })
+                  .ok());
+  EXPECT_EQ(held, good_key);
 }
 
 }  // namespace

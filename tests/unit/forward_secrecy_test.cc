@@ -176,6 +176,70 @@ TEST_F(ForwardSecrecyTest, TheEpochFieldsAreSigned) {
   EXPECT_EQ(no_sender_key.code(), StatusCode::kInvalidArgument) << no_sender_key.ToString();
 }
 
+// The recipient refuses, naming why: a wrap for an epoch key it never
+// had, a sender epoch key not in force when the envelope was made, and a
+// sender epoch key not signed by the sender's certificate.
+TEST_F(ForwardSecrecyTest, AnEnvelopeForAnUnknownExpiredOrBadlySignedEpochKeyIsRefused) {
+  MakeEpoch(us_);
+  MakeEpoch(jp_);
+  auto jp = Keys(jp_, us_);
+  auto sealed_by = [&](EnvelopeKeys& keys) {
+    std::vector<v1::Nation> without;
+    auto sealed = keys.Seal(Header(), Text("refused"), nullptr, &without);
+    EXPECT_TRUE(sealed.ok() && without.empty()) << "sealed with epoch keys";
+    return sealed.ok() ? *sealed : Bytes();
+  };
+
+  // Unknown: wrapped for a JP epoch key JP never made.
+  {
+    auto us = Keys(us_, jp_);
+    us->SetPeerEpoch(v1::NATION_JP, {.epoch = 42,
+                                     .public_key = GenerateX25519().public_key,
+                                     .usable_until_ms = kNow + 3600'000});
+    auto opened = jp->Open(sealed_by(*us));
+    EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
+    EXPECT_NE(opened.status().message().find("epoch key 42, which is destroyed or was never ours"),
+              std::string::npos)
+        << opened.status().ToString();
+  }
+  Announce(jp_, us_);
+  // Our own epoch key as the sender presents it, with chosen details and signer.
+  auto with_sender_epoch = [&](int64_t not_before, const Ed25519KeyPair& signer) {
+    auto us = Keys(us_, jp_);
+    X25519KeyPair pair = GenerateX25519();
+    v1::EpochKeyDetails d;
+    d.set_version(1);
+    d.set_nation(v1::NATION_US);
+    d.set_epoch(7);
+    d.set_public_key(ToString(pair.public_key));
+    d.set_not_before_ms(not_before);
+    d.set_not_after_ms(not_before + 3600'000);
+    d.set_keep_until_ms(not_before + 4 * 3600'000);
+    d.set_cert_serial(0);
+    std::vector<EnvelopeKeys::OwnEpoch> own(1);
+    own[0].epoch = 7;
+    own[0].keys = std::move(pair);
+    own[0].signed_key = SignEpochKey(d, signer);
+    // What the sealer believes: valid now (it seals only then).
+    own[0].not_before_ms = kNow - 1000;
+    own[0].not_after_ms = kNow + 3600'000;
+    us->SetOwnEpochs(std::move(own), 7);
+    return jp->Open(sealed_by(*us)).status();
+  };
+  EXPECT_TRUE(with_sender_epoch(kNow - 1000, us_.signing).ok()) << "the control case opens";
+
+  // Expired: the sender's epoch key ended days before the envelope was made.
+  Status expired = with_sender_epoch(kNow - 10 * 86400'000LL, us_.signing);
+  EXPECT_EQ(expired.code(), StatusCode::kPermissionDenied) << expired.ToString();
+  EXPECT_NE(expired.message().find("outside the sender's epoch key 7 validity"), std::string::npos)
+      << expired.ToString();
+
+  // Badly signed: by a key that is not the sender certificate's.
+  Status forged = with_sender_epoch(kNow - 1000, GenerateEd25519());
+  EXPECT_EQ(forged.code(), StatusCode::kPermissionDenied) << forged.ToString();
+  EXPECT_NE(forged.message().find("bad sender epoch key"), std::string::npos) << forged.ToString();
+}
+
 TEST_F(ForwardSecrecyTest, AnEpochKeyMustBeSignedByItsNation) {
   MakeEpoch(us_);
   const auto& own = us_.epochs.own().rbegin()->second;
