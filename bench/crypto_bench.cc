@@ -4,27 +4,58 @@
 #include <benchmark/benchmark.h>
 
 #include "hotline/envelope.h"
+#include "hotline/epoch_key.h"
 #include "hotline/noise_handshake.h"
 
 namespace hotline {
 namespace {
 
+constexpr int64_t kNow = 1'800'000'000'000;
+
 struct Party {
   Ed25519KeyPair signing = GenerateEd25519();
   X25519KeyPair e2e = GenerateX25519();
+  X25519KeyPair epoch = GenerateX25519();
+  std::string signed_epoch;  // epoch 1, valid for an hour from kNow
 };
 
 struct World {
   std::map<v1::Nation, Party> parties;
   World() {
     (void)InitCrypto();
-    for (auto n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) parties[n] = Party();
+    for (auto n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+      Party& p = parties[n];
+      v1::EpochKeyDetails d;
+      d.set_version(1);
+      d.set_nation(n);
+      d.set_epoch(1);
+      d.set_public_key(ToString(p.epoch.public_key));
+      d.set_not_before_ms(kNow);
+      d.set_not_after_ms(kNow + 3600'000);
+      d.set_keep_until_ms(kNow + 76 * 3600'000LL);
+      p.signed_epoch = SignEpochKey(d, p.signing);
+    }
   }
-  std::unique_ptr<EnvelopeKeys> Keys(v1::Nation self) {
+  // `self`'s keys; with `epochs`, every party's epoch key as well (the
+  // forward-secret form), else only the long-term keys (the form before).
+  std::unique_ptr<EnvelopeKeys> Keys(v1::Nation self, bool epochs = false) {
     std::map<v1::Nation, PeerKeys> peers;
     for (auto& [n, p] : parties)
       if (n != self) peers[n] = {p.signing.public_key, p.e2e.public_key};
-    return std::make_unique<EnvelopeKeys>(self, parties[self].signing, parties[self].e2e, peers);
+    auto keys =
+        std::make_unique<EnvelopeKeys>(self, parties[self].signing, parties[self].e2e, peers);
+    if (!epochs) return keys;
+    std::vector<EnvelopeKeys::OwnEpoch> own(1);
+    own[0].epoch = 1;
+    own[0].keys = X25519FromSecret(parties[self].epoch.secret.view());
+    own[0].signed_key = parties[self].signed_epoch;
+    own[0].not_before_ms = kNow;
+    own[0].not_after_ms = kNow + 3600'000;
+    keys->SetOwnEpochs(std::move(own), 1);
+    for (auto& [n, p] : parties) {
+      if (n != self) keys->SetPeerEpoch(n, {1, p.epoch.public_key, kNow + 40 * 3600'000LL});
+    }
+    return keys;
   }
 };
 
@@ -38,6 +69,7 @@ v1::EnvelopeHeader Header() {
   h.set_channel(v1::CHANNEL_MISSILE_WARNING);
   h.set_precedence(v1::PRECEDENCE_FLASH);
   h.set_sequence(1);
+  h.set_created_at_ms(kNow + 1000);
   return h;
 }
 
@@ -48,24 +80,35 @@ v1::Body Body256() {
   return b;
 }
 
+// Arg 0: the long-term form (before epoch keys); arg 1: wrapped for epoch
+// keys (forward secrecy), with the sender's signed epoch key on board.
 void BM_SealTwoRecipients256(benchmark::State& state) {
   World w;
-  auto kr = w.Keys(v1::NATION_KR);
+  bool epochs = state.range(0) != 0;
+  auto kr = w.Keys(v1::NATION_KR, epochs);
   auto header = Header();
   auto body = Body256();
-  for (auto _ : state) benchmark::DoNotOptimize(kr->Seal(header, body));
+  std::vector<v1::Nation> without;
+  for (auto _ : state) benchmark::DoNotOptimize(kr->Seal(header, body, nullptr, &without));
+  if (without.empty() != epochs) state.SkipWithError("not sealed in the intended form");
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SealTwoRecipients256);
+BENCHMARK(BM_SealTwoRecipients256)->ArgName("epochs")->Arg(0)->Arg(1);
 
 void BM_OpenTwoRecipients256(benchmark::State& state) {
   World w;
-  auto sealed = w.Keys(v1::NATION_KR)->Seal(Header(), Body256());
-  auto us = w.Keys(v1::NATION_US);
+  bool epochs = state.range(0) != 0;
+  auto sealed = w.Keys(v1::NATION_KR, epochs)->Seal(Header(), Body256());
+  auto us = w.Keys(v1::NATION_US, epochs);
+  auto probe = us->Open(*sealed);
+  if (!probe.ok() || probe->forward_secret != epochs) {
+    state.SkipWithError("did not open in the intended form");
+    return;
+  }
   for (auto _ : state) benchmark::DoNotOptimize(us->Open(*sealed));
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_OpenTwoRecipients256);
+BENCHMARK(BM_OpenTwoRecipients256)->ArgName("epochs")->Arg(0)->Arg(1);
 
 noise::TransportCiphers Established(noise::TransportCiphers* responder) {
   noise::HandshakeConfig a, b;

@@ -7,7 +7,7 @@ packages=(
   protobuf-compiler libprotobuf-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libcli11-dev
-  python3 python3-dissononce
+  python3 python3-dissononce python3-nacl python3-protobuf
   clang libclang-rt-14-dev
   chromium chromium-driver python3-selenium
 )

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <mutex>
 #include <set>
 
 #include "hotline/certs.h"
@@ -15,6 +16,25 @@ struct EnvelopeKeys::EpochWrap {
   int64_t not_after_ms = 0;
   // crypto_box_beforenm(our sealing epoch secret, their epoch public).
   Secret<crypto_box_BEFORENMBYTES> box_key;
+};
+
+// Senders' epoch keys already verified, each with the box keys computed
+// for our epoch keys: a sender uses one epoch key for an hour, so opening
+// its envelopes costs one signature check, as before epoch keys, instead of
+// three public-key operations. Emptied whenever our epoch keys or the
+// certificates change, so a box key never outlives the secret it came from.
+struct EnvelopeKeys::SenderEpochCache {
+  static constexpr size_t kMaxEntries = 32;  // a few keys per nation; cleared when full
+  struct Entry {
+    v1::EpochKeyDetails details;
+    std::map<uint64_t, std::unique_ptr<Secret<crypto_box_BEFORENMBYTES>>> box_keys;  // our epoch
+  };
+  std::mutex mu;
+  std::map<std::string, Entry> entries;  // signer key ‖ serial ‖ nation ‖ signed epoch key
+  void Clear() {
+    std::lock_guard lock(mu);
+    entries.clear();
+  }
 };
 
 struct EnvelopeKeys::Peer {
@@ -143,11 +163,15 @@ Bytes EnvelopeSigningInput(const v1::Envelope& e) {
 
 EnvelopeKeys::EnvelopeKeys(v1::Nation self, const Ed25519KeyPair& signing, const X25519KeyPair& e2e,
                            const std::map<v1::Nation, PeerKeys>& peers)
-    : self_(self), signing_(signing), e2e_(e2e) {
+    : self_(self),
+      signing_(signing),
+      e2e_(e2e),
+      sender_epochs_(std::make_unique<SenderEpochCache>()) {
   for (const auto& [nation, keys] : peers) AddPeer(nation, 0, keys, /*current=*/true);
 }
 
 void EnvelopeKeys::AddPeer(v1::Nation nation, uint64_t serial, const PeerKeys& keys, bool current) {
+  sender_epochs_->Clear();
   auto peer = std::make_unique<Peer>();
   peer->keys = keys;
   peer->box_key_ok = crypto_box_beforenm(peer->box_key.data(), keys.e2e_public_key.data(),
@@ -160,6 +184,7 @@ void EnvelopeKeys::AddPreviousKey(const X25519KeyPair& e2e) { previous_e2e_.push
 
 void EnvelopeKeys::SetOwnEpochs(std::vector<OwnEpoch> epochs, uint64_t sealing_epoch) {
   own_epochs_.clear();  // each secret is wiped as its Secret goes
+  sender_epochs_->Clear();  // and every box key computed from one
   for (auto& e : epochs) own_epochs_[e.epoch] = std::move(e);
   sealing_epoch_ = own_epochs_.count(sealing_epoch) ? sealing_epoch : 0;
   PrecomputeEpochWraps();
@@ -285,13 +310,32 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
   }
   const auto& w = e.wraps(wrap_index);
   OpenedEnvelope out;
+  std::string cache_key;
   if (!e.sender_epoch_key().empty()) {
-    auto epoch = VerifyEpochKey(AsBytes(e.sender_epoch_key()), sender.keys.signing_public_key,
-                                h.sender(), h.sender_cert_serial());
-    if (!epoch.ok())
-      return PermissionDeniedError("envelope carries a bad sender epoch key: " +
-                                   epoch.status().message());
-    out.sender_epoch = *epoch;
+    cache_key.reserve(kEd25519PublicLen + 9 + e.sender_epoch_key().size());
+    cache_key.append(reinterpret_cast<const char*>(sender.keys.signing_public_key.data()),
+                     sender.keys.signing_public_key.size());
+    Bytes serial_and_nation;
+    AppendU64BE(serial_and_nation, h.sender_cert_serial());
+    serial_and_nation.push_back(static_cast<uint8_t>(h.sender()));
+    cache_key.append(ToString(serial_and_nation)).append(e.sender_epoch_key());
+    {
+      std::lock_guard lock(sender_epochs_->mu);
+      auto cached = sender_epochs_->entries.find(cache_key);
+      if (cached != sender_epochs_->entries.end()) out.sender_epoch = cached->second.details;
+    }
+    if (!out.sender_epoch) {
+      auto epoch = VerifyEpochKey(AsBytes(e.sender_epoch_key()), sender.keys.signing_public_key,
+                                  h.sender(), h.sender_cert_serial());
+      if (!epoch.ok())
+        return PermissionDeniedError("envelope carries a bad sender epoch key: " +
+                                     epoch.status().message());
+      out.sender_epoch = *epoch;
+      std::lock_guard lock(sender_epochs_->mu);
+      if (sender_epochs_->entries.size() >= SenderEpochCache::kMaxEntries)
+        sender_epochs_->entries.clear();
+      sender_epochs_->entries[cache_key].details = *epoch;
+    }
     out.sender_epoch_key = e.sender_epoch_key();
   }
   Secret<kContentKeyLen> content_key;
@@ -317,12 +361,20 @@ StatusOr<OpenedEnvelope> EnvelopeKeys::Open(ByteView encoded) const {
       return PermissionDeniedError("envelope made outside the sender's epoch key " +
                                    std::to_string(se.epoch()) + " validity");
     }
-    Secret<crypto_box_BEFORENMBYTES> box_key;
-    if (crypto_box_beforenm(box_key.data(),
-                            reinterpret_cast<const uint8_t*>(se.public_key().data()),
-                            own->second.keys.secret.data()) == 0) {
-      unwrapped = unwrap(box_key.data());
+    std::lock_guard lock(sender_epochs_->mu);
+    std::unique_ptr<Secret<crypto_box_BEFORENMBYTES>> uncached;
+    auto entry = sender_epochs_->entries.find(cache_key);  // gone if the cache was emptied
+    auto& box_key =
+        entry != sender_epochs_->entries.end() ? entry->second.box_keys[own->first] : uncached;
+    if (!box_key) {
+      auto fresh = std::make_unique<Secret<crypto_box_BEFORENMBYTES>>();
+      if (crypto_box_beforenm(fresh->data(),
+                              reinterpret_cast<const uint8_t*>(se.public_key().data()),
+                              own->second.keys.secret.data()) == 0) {
+        box_key = std::move(fresh);
+      }
     }
+    if (box_key) unwrapped = unwrap(box_key->data());
     out.forward_secret = unwrapped;
   } else {
     unwrapped = unwrap(sender.box_key.data());

@@ -274,7 +274,10 @@ void NodeDaemon::OnDeliverReceipt(size_t relay, const v1::DeliverReceipt& delive
     check = CheckReceipt(*parsed, config_.nation, peers_, trust(), sent, config_.now_ms());
   }
   if (!check.ok()) return reject(check.message(), id, from);
-  if (!d.recipient_epoch_key().empty()) {
+  auto held_epoch = epochs_.peers().find(from);
+  bool known_epoch_key = held_epoch != epochs_.peers().end() &&
+                         held_epoch->second.signed_key == d.recipient_epoch_key();
+  if (!d.recipient_epoch_key().empty() && !known_epoch_key) {  // the one we hold was verified
     // Its newest epoch key, signed under the certificate that signed the receipt.
     const PeerCertificate* cert = peers_.Find(from, d.recipient_cert_serial());
     auto epoch =

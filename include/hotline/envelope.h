@@ -140,6 +140,8 @@ class EnvelopeKeys {
   std::map<v1::Nation, PeerEpoch> peer_epochs_;
   struct EpochWrap;
   std::map<v1::Nation, std::unique_ptr<EpochWrap>> epoch_wraps_;  // sealing epoch x peer epoch
+  struct SenderEpochCache;
+  std::unique_ptr<SenderEpochCache> sender_epochs_;
 };
 
 // The exact bytes the sender signs (exposed for tests and docs).

@@ -90,7 +90,17 @@ TEST_F(ForwardSecrecyTest, ARecordedEnvelopeStaysClosedOnceTheEpochKeysAreDestro
 
   // Later both epoch secrets are destroyed. A thief with both nodes'
   // long-term keys (signing and e2e) cannot open the recording.
+  // The same keys object, which has opened it once (and keeps what it
+  // computed for the sender's epoch key), no longer does once its epoch
+  // keys are replaced without that one.
+  auto jp_keys = Keys(jp_, us_);
+  ASSERT_TRUE(jp_keys->Open(*sealed).ok());
+  ASSERT_TRUE(jp_keys->Open(*sealed).ok()) << "and again, from what it kept";
+  MakeEpoch(jp_, kNow + 1000);
   jp_.epochs.Destroy(1);
+  jp_keys->SetOwnEpochs(jp_.epochs.OwnForKeys(), jp_.epochs.newest());
+  EXPECT_EQ(jp_keys->Open(*sealed).status().code(), StatusCode::kDataLoss);
+
   us_.epochs.Destroy(1);
   auto thief_at_jp = Keys(jp_, us_);
   auto closed = thief_at_jp->Open(*sealed);
