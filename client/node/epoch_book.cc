@@ -17,7 +17,7 @@ bool EpochBook::Due(int64_t now_ms, uint64_t cert_serial) const {
 EpochBook::Own EpochBook::Make(int64_t now_ms, v1::Nation nation, uint64_t cert_serial,
                                const Ed25519KeyPair& signing) const {
   Own own;
-  own.epoch = newest() + 1;
+  own.epoch = next_epoch();
   own.keys = GenerateX25519();
   own.not_before_ms = now_ms;
   own.not_after_ms = now_ms + options_.epoch_ms;

@@ -8,6 +8,7 @@
 #ifndef HOTLINE_CLIENT_NODE_EPOCH_BOOK_H_
 #define HOTLINE_CLIENT_NODE_EPOCH_BOOK_H_
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ class EpochBook {
   const Options& options() const { return options_; }
 
   void RestoreOwn(Own own);
+  // An epoch number that was ours but whose secret is gone: the next key
+  // is numbered after it, so no peer confuses the two.
+  void NoteLost(uint64_t epoch) { lost_floor_ = std::max(lost_floor_, epoch); }
   // A new epoch key is due: none in use, the newest ends within the lead
   // time or was signed under another certificate than `cert_serial` (ours
   // was renewed), or a rotation was asked for.
@@ -58,6 +62,7 @@ class EpochBook {
   void Destroy(uint64_t epoch) { own_.erase(epoch); }
   const std::map<uint64_t, Own>& own() const { return own_; }
   uint64_t newest() const { return own_.empty() ? 0 : own_.rbegin()->first; }
+  uint64_t next_epoch() const { return std::max(newest(), lost_floor_) + 1; }
 
   // A peer's epoch key, verified by the caller under the peer's current
   // certificate (announced, or carried by an envelope or receipt): taken
@@ -80,6 +85,7 @@ class EpochBook {
  private:
   Options options_;
   std::map<uint64_t, Own> own_;
+  uint64_t lost_floor_ = 0;
   std::map<v1::Nation, Peer> peers_;
   int64_t rotate_from_ms_ =
       -1;  // a rotation asked for at this time, until a key made since is adopted

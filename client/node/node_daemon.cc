@@ -55,6 +55,8 @@ Status NodeDaemon::Start() {
     // Sequence numbers allocated by rolled-back sends are reused.
     if (auto next = store_->LoadSequences(); next.ok()) sequences_.Restore(*next);
   });
+  HOTLINE_ASSIGN_OR_RETURN(epoch_secrets_,
+                           EpochSecretFile::Open(config_.data_dir / "epoch-secrets"));
   HOTLINE_RETURN_IF_ERROR(RestoreEpochs());
   for (const auto& r : from_folder) OnTrustResult(r, kFromFolder, -1);
   // Another nation's bad certificate makes that nation unreachable (alerted,

@@ -46,6 +46,7 @@
 #include "node/clock_watch.h"
 #include "node/consultations.h"
 #include "node/epoch_book.h"
+#include "node/epoch_secrets.h"
 #include "node/inbox_sequencer.h"
 #include "node/node_store.h"
 #include "node/outbox_scheduler.h"
@@ -283,6 +284,7 @@ class NodeDaemon {
   DeadlineTracker outbox_deadlines_, inbox_deadlines_;
   ConsultationBook consultations_;
   EpochBook epochs_{EpochBook::Options{}};
+  std::unique_ptr<EpochSecretFile> epoch_secrets_;  // our epoch secrets (not in node.db)
   std::set<uint64_t> destroying_;
   bool epoch_in_progress_ = false;
   bool wal_to_truncate_ = false;

@@ -2,9 +2,11 @@
 // every epoch and on `hotline keys rotate`, stored, audited and announced
 // to the other nations ahead of routine traffic; theirs learned from
 // announcements and from every envelope; ours destroyed once their
-// retention has passed — deleted with secure_delete and the write-ahead
-// log truncated, and wiped from memory.
+// retention has passed — overwritten in the epoch secret file and wiped
+// from memory.
 #include <spdlog/spdlog.h>
+
+#include <set>
 
 #include "hotline/control_codec.h"
 #include "node/node_daemon.h"
@@ -16,11 +18,37 @@ bool IsSystemBody(const v1::Body& body) {
 }
 
 Status NodeDaemon::RestoreEpochs() {
-  HOTLINE_RETURN_IF_ERROR(store_->ForEachEpochKey([this](NodeStore::EpochKeyRow&& row) {
+  std::vector<NodeStore::EpochKeyRow> rows;
+  HOTLINE_RETURN_IF_ERROR(store_->ForEachEpochKey(
+      [&](NodeStore::EpochKeyRow&& row) { rows.push_back(std::move(row)); }));
+  std::set<uint64_t> in_store;
+  for (NodeStore::EpochKeyRow& row : rows) {
+    in_store.insert(row.epoch);
+    if (!row.secret.empty()) {
+      // A store from before the epoch secret file: move the secret there
+      // and overwrite it here.
+      Status moved = epoch_secrets_->Put(row.epoch, row.secret);
+      Wipe(std::span<uint8_t>(row.secret));
+      HOTLINE_RETURN_IF_ERROR(moved);
+      HOTLINE_RETURN_IF_ERROR(store_->ClearEpochSecret(row.epoch));
+      wal_to_truncate_ = true;
+    }
     EpochBook::Own own;
+    auto held = epoch_secrets_->Get(row.epoch, own.keys.secret);
+    HOTLINE_RETURN_IF_ERROR(held.status());
+    if (!*held) {
+      // Lost (the file was removed or a slot torn): what was wrapped for
+      // it can no longer be opened. Said once; the row goes.
+      HOTLINE_RETURN_IF_ERROR(store_->DestroyEpochKey(row.epoch));
+      epochs_.NoteLost(row.epoch);
+      AlertAndAudit("EPOCH KEY LOST: the secret of our epoch key " + std::to_string(row.epoch) +
+                        " is not in " + (config_.data_dir / "epoch-secrets").string() +
+                        "; envelopes wrapped for it cannot be opened",
+                    {}, v1::NATION_UNSPECIFIED);
+      continue;
+    }
+    own.keys = X25519FromSecret(own.keys.secret.view());
     own.epoch = row.epoch;
-    own.keys = X25519FromSecret(row.secret);
-    Wipe(std::span<uint8_t>(row.secret));
     own.signed_key = std::move(row.signed_key);
     own.not_before_ms = row.not_before_ms;
     own.not_after_ms = row.not_after_ms;
@@ -30,7 +58,12 @@ Status NodeDaemon::RestoreEpochs() {
       own.cert_serial = details.cert_serial();
     }
     epochs_.RestoreOwn(std::move(own));
-  }));
+  }
+  // A secret whose key never reached the store (stopped in between) or
+  // whose row was destroyed before its slot was: erased now.
+  for (uint64_t epoch : epoch_secrets_->epochs()) {
+    if (!in_store.count(epoch)) HOTLINE_RETURN_IF_ERROR(epoch_secrets_->Erase(epoch));
+  }
   return store_->ForEachPeerEpochKey([this](v1::Nation nation, const std::string& signed_key) {
     // Verified when it was taken.
     v1::SignedEpochKey sk;
@@ -100,15 +133,13 @@ void NodeDaemon::MakeEpoch(const std::string& why, Reply reply) {
   epoch_in_progress_ = true;
   committer_->Submit(
       [this, own, why]() -> Status {
-        NodeStore::EpochKeyRow row{
-            .epoch = own->epoch,
-            .secret = Bytes(own->keys.secret.view().begin(), own->keys.secret.view().end()),
-            .signed_key = own->signed_key,
-            .not_before_ms = own->not_before_ms,
-            .not_after_ms = own->not_after_ms};
-        Status saved = store_->SaveEpochKey(row);
-        Wipe(std::span<uint8_t>(row.secret));
-        HOTLINE_RETURN_IF_ERROR(saved);
+        // The secret is durable in its file before the key is in the store.
+        HOTLINE_RETURN_IF_ERROR(epoch_secrets_->Put(own->epoch, own->keys.secret.view()));
+        HOTLINE_RETURN_IF_ERROR(store_->SaveEpochKey({.epoch = own->epoch,
+                                                      .secret = {},
+                                                      .signed_key = own->signed_key,
+                                                      .not_before_ms = own->not_before_ms,
+                                                      .not_after_ms = own->not_after_ms}));
         return audit_->Append(
             {.event = v1::AUDIT_EVENT_EPOCH_KEY,
              .reason = "epoch key " + std::to_string(own->epoch) + " made (" + why + ")",
@@ -118,6 +149,7 @@ void NodeDaemon::MakeEpoch(const std::string& why, Reply reply) {
         epoch_in_progress_ = false;
         if (!st.ok()) {
           spdlog::error("cannot store a new epoch key: {}", st.ToString());
+          (void)epoch_secrets_->Erase(own->epoch);  // else erased at the next start
           if (reply) reply(ErrorResponse(st));
           return;
         }
@@ -176,8 +208,14 @@ void NodeDaemon::DestroyEpoch(uint64_t epoch) {
         if (!st.ok()) return spdlog::error("cannot destroy epoch key {}: {}", epoch, st.ToString());
         epochs_.Destroy(epoch);  // its Secret is wiped as it goes
         ApplyEpochs();
-        wal_to_truncate_ = true;  // the write-ahead log still holds the page that stored it
-        TruncateWalIfDue();
+        // Overwritten where it was stored; if that fails now, at the next
+        // start (its row is gone, so its slot is an orphan).
+        if (Status erased = epoch_secrets_->Erase(epoch); !erased.ok()) {
+          AlertAndAudit("KEY DESTRUCTION DELAYED: the secret of epoch key " +
+                            std::to_string(epoch) + " could not be overwritten (" +
+                            erased.message() + "); it will be at the next start",
+                        {}, v1::NATION_UNSPECIFIED);
+        }
       });
 }
 
@@ -192,10 +230,10 @@ void NodeDaemon::TruncateWalIfDue() {
   } else if (wal_truncate_since_ms_ == 0) {
     wal_truncate_since_ms_ = now;
   } else if (now - wal_truncate_since_ms_ > 60'000) {
-    // A destroyed secret may still be in the log: say so (once per episode).
+    // Removed content may still be in the log: say so (once per episode).
     AlertAndAudit(
-        "KEY DESTRUCTION DELAYED: the write-ahead log could not be emptied for a minute; "
-        "a destroyed epoch secret may remain in it until it is",
+        "REMOVAL DELAYED: the write-ahead log could not be emptied for a minute; removed "
+        "bodies (or epoch secrets moved out of an old store) may remain in it until it is",
         {}, v1::NATION_UNSPECIFIED);
     wal_truncate_since_ms_ = now + 3600'000;  // again in an hour at most
   }

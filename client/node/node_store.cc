@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS sequences(
 );
 CREATE TABLE IF NOT EXISTS epoch_keys(
   epoch INTEGER PRIMARY KEY,       -- our epoch keys not yet destroyed (PROTOCOL.md §4)
-  secret BLOB NOT NULL,            -- X25519 secret; overwritten when deleted (secure_delete)
+  secret BLOB NOT NULL,            -- empty: the secret is in the file epoch-secrets
   signed BLOB NOT NULL,            -- serialized SignedEpochKey
   not_before_ms INTEGER NOT NULL,
   not_after_ms INTEGER NOT NULL

@@ -115,6 +115,9 @@ class NodeStore {
   };
   Status SaveEpochKey(const EpochKeyRow& row);
   Status ForEachEpochKey(const std::function<void(EpochKeyRow&&)>& fn);
+  // Empties a row's secret column (kept there by stores from before the
+  // epoch secret file); overwritten in place (secure_delete).
+  Status ClearEpochSecret(uint64_t epoch);
   // Deletes it: overwritten in the database (secure_delete); the
   // write-ahead log still holds it until TruncateWal.
   Status DestroyEpochKey(uint64_t epoch);

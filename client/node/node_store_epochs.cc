@@ -10,7 +10,7 @@ Status NodeStore::SaveEpochKey(const EpochKeyRow& row) {
   HOTLINE_STMT(
       s,
       "INSERT OR REPLACE INTO epoch_keys(epoch, secret, signed, not_before_ms, not_after_ms)"
-      " VALUES(?,?,?,?,?)");
+      " VALUES(?,coalesce(?, x''),?,?,?)");  // an empty blob binds as NULL
   s->Bind(1, static_cast<int64_t>(row.epoch))
       .Bind(2, row.secret)
       .Bind(3, AsBytes(row.signed_key))
@@ -29,11 +29,19 @@ Status NodeStore::ForEachEpochKey(const std::function<void(EpochKeyRow&&)>& fn) 
         row.signed_key = ToString(s.ColumnBlob(2));
         row.not_before_ms = s.ColumnInt(3);
         row.not_after_ms = s.ColumnInt(4);
-        if (row.secret.size() != kX25519Len)
+        // Empty: the secret is in the epoch secret file (32 bytes: a store
+        // from before it, moved there at start).
+        if (!row.secret.empty() && row.secret.size() != kX25519Len)
           return DataLossError("epoch key " + std::to_string(row.epoch) + " is corrupt");
         fn(std::move(row));
         return Status::Ok();
       });
+}
+
+Status NodeStore::ClearEpochSecret(uint64_t epoch) {
+  HOTLINE_STMT(s, "UPDATE epoch_keys SET secret = x'' WHERE epoch = ?");
+  s->Bind(1, static_cast<int64_t>(epoch));
+  return s->Run();
 }
 
 Status NodeStore::DestroyEpochKey(uint64_t epoch) {

@@ -23,6 +23,37 @@ bool Contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
 
+// The epoch secrets in a node's epoch-secrets file (PROTOCOL.md §4: 64-byte
+// slots, u64 epoch ‖ 32-byte secret ‖ check), read as a thief would: every
+// slot naming an epoch (`epoch`, or any if 0).
+std::vector<Bytes> SecretsInFile(const fs::path& node_dir, uint64_t epoch = 0) {
+  std::vector<Bytes> out;
+  auto bytes = ReadFileBytes(node_dir / "epoch-secrets", 1 << 20);
+  if (!bytes.ok()) return out;
+  for (size_t at = 0; at + 64 <= bytes->size(); at += 64) {
+    uint64_t e = 0;
+    for (size_t i = 0; i < 8; ++i) e = e << 8 | (*bytes)[at + i];
+    if (e != 0 && (epoch == 0 || e == epoch))
+      out.emplace_back(bytes->begin() + static_cast<ptrdiff_t>(at + 8),
+                       bytes->begin() + static_cast<ptrdiff_t>(at + 40));
+  }
+  return out;
+}
+
+// Any secret left in the store's epoch_keys table (stores from before the
+// epoch secret file kept them there).
+std::vector<Bytes> SecretsInStore(const fs::path& db) {
+  std::vector<Bytes> out;
+  auto store = Database::OpenReadOnly(db);
+  if (!store.ok()) return out;
+  (void)(*store)->ForEachRow("SELECT secret FROM epoch_keys WHERE length(secret) > 0",
+                             [&](Statement& s) {
+                               out.push_back(s.ColumnBlob(0));
+                               return Status::Ok();
+                             });
+  return out;
+}
+
 TEST(ForwardSecrecyIntegrationTest, FirstContactIsMarkedThenMessagesAreForwardSecret) {
   Cluster c;
   c.StartRelay(1);
@@ -72,8 +103,8 @@ TEST(ForwardSecrecyIntegrationTest, FirstContactIsMarkedThenMessagesAreForwardSe
   }));
 }
 
-// An epoch secret past its retention is gone from the database file and
-// its write-ahead log, not merely unlinked from a table.
+// An epoch secret past its retention is overwritten where it was stored
+// (the epoch-secrets file), and was never in the database or its log.
 TEST(ForwardSecrecyIntegrationTest, AnEpochSecretIsDestroyedWhereItWasStored) {
   Cluster c;
   c.StartRelay(1);
@@ -82,27 +113,25 @@ TEST(ForwardSecrecyIntegrationTest, AnEpochSecretIsDestroyedWhereItWasStored) {
   fs::path db_path = c.NodeData("us") / "node.db";
   Bytes first_secret;
   ASSERT_TRUE(WaitUntil([&] {
-    auto db = Database::OpenReadOnly(db_path);
-    if (!db.ok()) return false;
-    auto st = (*db)->ForEachRow("SELECT secret FROM epoch_keys WHERE epoch = 1", [&](Statement& s) {
-      first_secret = s.ColumnBlob(0);
-      return Status::Ok();
-    });
-    return st.ok() && first_secret.size() == 32;
+    auto secrets = SecretsInFile(c.NodeData("us"), 1);
+    if (secrets.size() == 1) first_secret = secrets[0];
+    return first_secret.size() == 32;
   }));
+  EXPECT_TRUE(SecretsInStore(db_path).empty()) << "the database holds no epoch secret";
   // Epoch 1 ends after 2 s and is kept 2 s more: then destroyed (audited).
   ASSERT_TRUE(WaitUntil([&] {
     return CountAudit(db_path, v1::AUDIT_EVENT_EPOCH_KEY, "epoch key 1 destroyed") == 1;
   }));
-  // While the node runs: neither the database nor its write-ahead log
-  // holds those 32 bytes any more.
+  // While the node runs: neither the secret file (overwritten in place),
+  // the database nor its write-ahead log holds those 32 bytes any more.
   auto holds_secret = [&](const fs::path& file) {
     auto bytes = ReadFileBytes(file, 1 << 30);
     return bytes.ok() && std::search(bytes->begin(), bytes->end(), first_secret.begin(),
                                      first_secret.end()) != bytes->end();
   };
   EXPECT_TRUE(WaitUntil([&] {
-    return !holds_secret(db_path) && !holds_secret(fs::path(db_path.string() + "-wal"));
+    return !holds_secret(c.NodeData("us") / "epoch-secrets") && !holds_secret(db_path) &&
+           !holds_secret(fs::path(db_path.string() + "-wal"));
   })) << "epoch 1's secret is still on disk";
   c.StopAll();
 }
@@ -182,18 +211,6 @@ TEST(ForwardSecrecyIntegrationTest, AnUndeliveredEnvelopeExpiresAtTheRelayAndIts
   EXPECT_EQ(CountAuditOfMessage(c.RelayData(1) / "relay.db", v1::AUDIT_EVENT_EXPIRED, id), 1);
   EXPECT_EQ(CountAuditOfMessage(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_EXPIRED, id), 1);
   EXPECT_EQ(CountAudit(c.NodeData("us") / "node.db", v1::AUDIT_EVENT_INPUT_REJECTED, ""), 0);
-}
-
-// One secret row of `table` per match of `where` in the store at `db`.
-std::vector<Bytes> Secrets(const fs::path& db, const std::string& where = "1") {
-  std::vector<Bytes> out;
-  auto store = Database::OpenReadOnly(db);
-  if (!store.ok()) return out;
-  (void)(*store)->ForEachRow("SELECT secret FROM epoch_keys WHERE " + where, [&](Statement& s) {
-    out.push_back(s.ColumnBlob(0));
-    return Status::Ok();
-  });
-  return out;
 }
 
 // The epoch key details inside a serialized SignedEpochKey.
@@ -277,11 +294,8 @@ TEST(ForwardSecrecyIntegrationTest, ACapturedEnvelopeCannotBeOpenedAfterTheKeysA
   uint64_t jp_epoch = recorded->wraps(0).recipient_epoch();
   ASSERT_NE(jp_epoch, 0u) << "wrapped for a JP epoch key";
   v1::EpochKeyDetails us_epoch = DetailsOf(recorded->sender_epoch_key());
-  std::string epoch_where = "epoch = ";
-  std::vector<Bytes> jp_secret =
-      Secrets(c.NodeData("jp") / "node.db", epoch_where + std::to_string(jp_epoch));
-  std::vector<Bytes> us_secret =
-      Secrets(c.NodeData("us") / "node.db", epoch_where + std::to_string(us_epoch.epoch()));
+  std::vector<Bytes> jp_secret = SecretsInFile(c.NodeData("jp"), jp_epoch);
+  std::vector<Bytes> us_secret = SecretsInFile(c.NodeData("us"), us_epoch.epoch());
   ASSERT_EQ(jp_secret.size(), 1u);
   ASSERT_EQ(us_secret.size(), 1u);
   auto jp_epoch_key = [&] {
@@ -342,8 +356,11 @@ TEST(ForwardSecrecyIntegrationTest, ACapturedEnvelopeCannotBeOpenedAfterTheKeysA
 
   // The thief: every file of the cluster (both data folders, the relay, the
   // trust folder with every key file), and every key in them.
-  std::vector<Bytes> stolen = Secrets(jp_db);
-  for (Bytes& s : Secrets(us_db)) stolen.push_back(std::move(s));
+  std::vector<Bytes> stolen;
+  for (const char* n : {"jp", "us"}) {
+    for (Bytes& s : SecretsInFile(c.NodeData(n))) stolen.push_back(std::move(s));
+    for (Bytes& s : SecretsInStore(c.NodeData(n) / "node.db")) stolen.push_back(std::move(s));
+  }
   std::vector<X25519Public> publics = {};
   auto add_public = [&](const std::string& raw) {
     if (raw.size() != kX25519Len) return;
@@ -604,6 +621,61 @@ TEST(ForwardSecrecyIntegrationTest, BadEpochKeysAndForgedOrReplayedAnnouncements
                                })
                   .ok());
   EXPECT_EQ(held, good_key);
+}
+
+// A store from before the epoch secret file (secrets in node.db) is
+// moved at start: the secret goes to the file, the column is emptied, and
+// what was wrapped for the key still opens. A node whose secret file is
+// gone says that its epoch keys are lost and makes a new one.
+TEST(ForwardSecrecyIntegrationTest, OldStoresAreMovedAndALostSecretFileIsSaid) {
+  Cluster c;
+  c.StartRelay(1);
+  c.StartNode("us");
+  c.StartNode("jp");
+  ASSERT_TRUE(c.WaitLinksUp("us") && c.WaitLinksUp("jp"));
+  // Both ways, so that JP knows US's epoch key (from US's receipt).
+  std::string hello = c.CliOk("us", {"send", "--to", "JP", "--text", "hello"});
+  c.CliOk("us", {"wait", hello, "--tier", "delivered", "--timeout", "30"});
+  std::string back = c.CliOk("jp", {"send", "--to", "US", "--text", "hello back"});
+  c.CliOk("jp", {"wait", back, "--tier", "delivered", "--timeout", "30"});
+  c.StopNode("us");
+  fs::path us_db = c.NodeData("us") / "node.db";
+  fs::path secrets = c.NodeData("us") / "epoch-secrets";
+  // Make it an old store: the secrets back in the table, no file.
+  std::vector<Bytes> held = SecretsInFile(c.NodeData("us"));
+  ASSERT_EQ(held.size(), 1u);
+  {
+    auto db = Database::Open(us_db, "");
+    ASSERT_TRUE(db.ok());
+    auto put = (*db)->Prepare("UPDATE epoch_keys SET secret = ? WHERE epoch = 1");
+    ASSERT_TRUE(put.ok());
+    put->Bind(1, held[0]);
+    ASSERT_TRUE(put->Run().ok());
+  }
+  fs::remove(secrets);
+  ASSERT_EQ(SecretsInStore(us_db).size(), 1u);
+
+  // JP seals for US's epoch key 1 while US is away.
+  std::string away = c.CliOk("jp", {"send", "--to", "US", "--text", "sent while US was away"});
+  EXPECT_FALSE(Contains(c.CliOk("jp", {"status", away}), "NO FORWARD SECRECY"));
+  c.StartNode("us");
+  c.CliOk("jp", {"wait", away, "--tier", "delivered", "--timeout", "30"});
+  EXPECT_EQ(SecretsInFile(c.NodeData("us"), 1), held);
+  EXPECT_TRUE(SecretsInStore(us_db).empty());
+  std::string shown = c.CliOk("us", {"inbox", "show", away});
+  EXPECT_TRUE(Contains(shown, "sent while US was away") && !Contains(shown, "NO FORWARD SECRECY"))
+      << shown;
+
+  // The file is lost: said, audited, and a new key is made.
+  c.StopNode("us");
+  fs::remove(secrets);
+  c.StartNode("us");
+  EXPECT_TRUE(
+      Audited(us_db, v1::AUDIT_EVENT_ALERT, "EPOCH KEY LOST: the secret of our epoch key 1"));
+  EXPECT_TRUE(Contains(c.CliOk("us", {"status"}), "EPOCH KEY LOST")) << c.CliOk("us", {"status"});
+  EXPECT_TRUE(Audited(us_db, v1::AUDIT_EVENT_EPOCH_KEY, "epoch key 2 made"));
+  EXPECT_EQ(SecretsInFile(c.NodeData("us")).size(), 1u);
+  c.StopAll();
 }
 
 }  // namespace

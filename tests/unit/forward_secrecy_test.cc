@@ -314,5 +314,12 @@ TEST(EpochBookTest, AKeyIsMadeAheadOfTheEndAndDestroyedAfterItsRetention) {
   EXPECT_EQ(book.peers().at(v1::NATION_US).signed_key, "reset");
 }
 
+TEST(EpochBookTest, AKeyMadeAfterALostOneIsNumberedAfterIt) {
+  node::EpochBook book{node::EpochBook::Options{}};
+  Ed25519KeyPair signing = GenerateEd25519();
+  book.NoteLost(7);  // its secret was gone at start
+  EXPECT_EQ(book.Make(kNow, v1::NATION_JP, 0, signing).epoch, 8u);
+}
+
 }  // namespace
 }  // namespace hotline
