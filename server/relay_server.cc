@@ -438,6 +438,8 @@ void RelayServer::Pump(v1::Nation recipient) {
     } else {
       f.mutable_deliver_receipt()->set_receipt(ToString(*data));
       f.mutable_deliver_receipt()->set_delivery_id(static_cast<uint64_t>(item.id));
+      if (v1::Precedence_IsValid(item.precedence))
+        f.mutable_deliver_receipt()->set_precedence(static_cast<v1::Precedence>(item.precedence));
     }
     if (!link->Send(f, item.precedence).ok()) break;  // write queue full: resume on next take
     queues_.Sent(recipient, item.id);

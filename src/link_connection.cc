@@ -20,6 +20,9 @@ LinkConnection::LinkConnection(tcp::socket socket, SecureChannelConfig channel, 
       callbacks_(std::move(callbacks)),
       options_(options),
       queue_(options.max_queue_bytes, options.fifo),
+      inbound_(options.fifo),
+      dispatch_wake_(socket_.get_executor()),
+      reader_wake_(socket_.get_executor()),
       wake_(socket_.get_executor()),
       watchdog_(socket_.get_executor()) {
   boost::system::error_code ec;
@@ -33,6 +36,9 @@ void LinkConnection::Start() {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() { return self->Reader(); },
                  LogExceptions{"link reader"});
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->Dispatcher(); },
+      LogExceptions{"link dispatcher"});
   asio::co_spawn(socket_.get_executor(), [self]() { return self->Watchdog(); },
                  LogExceptions{"link watchdog"});
 }
@@ -45,6 +51,8 @@ void LinkConnection::Close(const std::string& reason) {
   socket_.close(ec);
   wake_.cancel();
   watchdog_.cancel();
+  dispatch_wake_.cancel();
+  reader_wake_.cancel();
   if (callbacks_.closed) {
     auto self = shared_from_this();
     bool authenticated = channel_.established();
@@ -148,8 +156,43 @@ bool LinkConnection::HandleTransport(ByteView message) {
     }
     return true;
   }
-  if (callbacks_.frame && !refusing_) callbacks_.frame(shared_from_this(), frame);
-  return !closed_;
+  if (refusing_) return true;  // deaf to the peer
+  inbound_.Push(std::move(frame));
+  dispatch_wake_.cancel();
+  return true;
+}
+
+awaitable<void> LinkConnection::Dispatcher() {
+  auto self = shared_from_this();
+  auto slice_start = Clock::now();
+  v1::LinkFrame frame;
+  while (!closed_) {
+    if (!inbound_.Pop(frame)) {
+      reader_wake_.cancel();  // room again, or the last frames went
+      boost::system::error_code ec;
+      dispatch_wake_.expires_at(Clock::time_point::max());
+      co_await dispatch_wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+      slice_start = Clock::now();
+      continue;
+    }
+    if (callbacks_.frame && !refusing_) callbacks_.frame(self, frame);
+    if (inbound_.bytes() < limits::kMaxReadAheadBytes / 2) reader_wake_.cancel();
+    if (Clock::now() - slice_start >= limits::kDispatchSlice) {
+      // Other connections' frames (perhaps a FLASH) and our own reader
+      // (perhaps with one) get their turn.
+      co_await asio::post(socket_.get_executor(), use_awaitable);
+      slice_start = Clock::now();
+    }
+  }
+}
+
+// Waits until the dispatcher has handed on what was read, or wants more.
+awaitable<void> LinkConnection::WaitForDispatch(size_t at_most_bytes) {
+  while (!closed_ && inbound_.bytes() > at_most_bytes) {
+    boost::system::error_code ec;
+    reader_wake_.expires_at(Clock::time_point::max());
+    co_await reader_wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
 }
 
 awaitable<void> LinkConnection::Reader() {
@@ -172,6 +215,10 @@ awaitable<void> LinkConnection::Reader() {
     size_t n = co_await socket_.async_read_some(asio::buffer(buffer),
                                                 asio::redirect_error(use_awaitable, ec));
     if (ec) {
+      // What the peer sent before it closed is handed on first (a refusal's
+      // reason, the last acknowledgements).
+      co_await WaitForDispatch(0);
+      if (closed_) co_return;
       if (!drain_reason_.empty()) {  // our half-close, answered
         Close(drain_reason_);
         co_return;
@@ -187,6 +234,7 @@ awaitable<void> LinkConnection::Reader() {
       CloseForViolation(st.message());
       co_return;
     }
+    co_await WaitForDispatch(limits::kMaxReadAheadBytes);
     Bytes message;
     while (!closed_ && decoder_.Next(message)) {
       if (channel_.established()) {

@@ -68,6 +68,11 @@ inline constexpr size_t kControlFrameHeadroom = 1024 * 1024;
 inline constexpr int kLinkReceiveBuffer = 128 * 1024;
 // One socket read, and one coalesced write, on a link or the control socket.
 inline constexpr size_t kReadChunkBytes = 64 * 1024;
+// Frames read ahead of the work they cause (so that an urgent one behind
+// bulk ones is seen), at most this many bytes per link; and how long that
+// work runs before other connections get their turn.
+inline constexpr size_t kMaxReadAheadBytes = 256 * 1024;
+inline constexpr std::chrono::microseconds kDispatchSlice{500};
 inline constexpr size_t kWriteBatchBytes = 64 * 1024;
 inline constexpr size_t kControlWriteBatchBytes = 256 * 1024;
 // Bulk traffic a node lets queue on one relay link: past it only IMMEDIATE

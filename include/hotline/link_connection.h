@@ -2,6 +2,12 @@
 // check, then LinkFrames both ways. A thin coroutine shell around the
 // sans-I/O SecureChannel, FrameDecoder, Reassembler and FrameQueue.
 //
+// Frames read are handed on by urgency, not arrival (InboundLanes): the
+// reader reads ahead up to kMaxReadAheadBytes, and a dispatcher hands the
+// most urgent frame waiting to Callbacks::frame, letting other connections
+// run every kDispatchSlice, so that a FLASH is not stuck behind the bulk
+// work already read in this or another connection.
+//
 // Exactly one writer per socket pops the priority FrameQueue (FLASH first)
 // and coalesces queued pieces into one write; the kernel's unsent buffer is
 // kept small with TCP_NOTSENT_LOWAT so that the queue decides what goes next.
@@ -21,6 +27,7 @@
 
 #include "hotline/asio.h"
 #include "hotline/frame_codec.h"
+#include "hotline/inbound_lanes.h"
 #include "hotline/limits.h"
 #include "hotline/link_codec.h"
 #include "hotline/secure_channel.h"
@@ -81,6 +88,8 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   LinkConnection(asio::ip::tcp::socket socket, SecureChannelConfig channel, Callbacks callbacks,
                  LinkOptions options);
   awaitable<void> Reader();
+  awaitable<void> Dispatcher();
+  awaitable<void> WaitForDispatch(size_t at_most_bytes);
   awaitable<void> Writer();
   awaitable<void> Watchdog();
   awaitable<void> Heartbeats();
@@ -96,6 +105,9 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   FrameDecoder decoder_;
   Reassembler reassembler_;
   FrameQueue queue_;
+  InboundLanes inbound_;              // read, not yet handed to Callbacks::frame
+  asio::steady_timer dispatch_wake_;  // the dispatcher waits for frames
+  asio::steady_timer reader_wake_;    // the reader waits for room (or for the last frames to go)
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;
   std::chrono::steady_clock::time_point last_rx_;
