@@ -18,11 +18,15 @@ const QueuedItem* DeliveryQueues::Next(v1::Nation recipient) const {
   auto found = queues_.find(recipient);
   if (found == queues_.end()) return nullptr;
   const Queue& q = found->second;
-  if (q.pending.empty() || q.in_flight.size() >= options_.window_count ||
-      q.in_flight_bytes >= options_.window_bytes) {
-    return nullptr;
-  }
-  return &q.items.at(q.pending.begin()->id);
+  if (q.pending.empty()) return nullptr;
+  const QueuedItem& next = q.items.at(q.pending.begin()->id);
+  bool full =
+      q.in_flight.size() >= options_.window_count || q.in_flight_bytes >= options_.window_bytes;
+  // A FLASH does not wait for routine work to be taken: it may exceed the
+  // window by a few items (the most urgent goes first, so only FLASH does).
+  bool urgent = next.precedence >= v1::PRECEDENCE_FLASH &&
+                q.in_flight.size() < options_.window_count + limits::kFlashBeyondWindow;
+  return full && !urgent ? nullptr : &next;
 }
 
 void DeliveryQueues::Sent(v1::Nation recipient, int64_t id) {

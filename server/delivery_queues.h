@@ -6,7 +6,9 @@
 // Order: most urgent precedence first, then oldest (lowest id); with `fifo`
 // (a benchmark comparison only) oldest first. A node has at most
 // `window_count` items, `window_bytes` bytes, un-taken at once: that is
-// what a FLASH arriving now waits behind at the recipient.
+// what a FLASH arriving now waits behind at the recipient (a FLASH itself
+// may go beyond the window by kFlashBeyondWindow items, so it never waits
+// for the routine ones to be taken).
 //
 // Thread safety: one thread. Error contract: none; an unknown id is
 // reported in the result, never assumed.

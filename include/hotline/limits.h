@@ -83,6 +83,7 @@ inline constexpr size_t kLinkHighWaterBytes = 1024 * 1024;
 // FLASH that arrives now must wait behind at the recipient.
 inline constexpr size_t kDeliveryWindow = 64;
 inline constexpr size_t kDeliveryWindowBytes = 256 * 1024;
+inline constexpr size_t kFlashBeyondWindow = 16;
 inline constexpr int kLinkNotSentLowat = 16 * 1024;
 
 }  // namespace hotline::limits

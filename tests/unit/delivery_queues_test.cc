@@ -54,11 +54,18 @@ TEST(DeliveryQueuesTest, WindowBoundsWhatIsOnItsWayInCountAndBytes) {
   DeliveryQueues by_count({.window_count = 2, .window_bytes = 1 << 20});
   for (int64_t id = 1; id <= 5; ++id) by_count.Add(Item(id, v1::PRECEDENCE_ROUTINE));
   EXPECT_EQ(SendAll(by_count), (std::vector<int64_t>{1, 2}));
-  // A FLASH arriving now waits only for the window, not for the backlog.
-  by_count.Add(Item(6, v1::PRECEDENCE_FLASH));
+  // A FLASH arriving now waits neither for the backlog nor for the window
+  // (up to kFlashBeyondWindow beyond it); an IMMEDIATE waits for the window.
+  by_count.Add(Item(6, v1::PRECEDENCE_IMMEDIATE));
   EXPECT_EQ(by_count.Next(kJp), nullptr);
+  for (int64_t id = 7; id < 7 + static_cast<int64_t>(limits::kFlashBeyondWindow) + 2; ++id)
+    by_count.Add(Item(id, v1::PRECEDENCE_FLASH));
+  std::vector<int64_t> flashes = SendAll(by_count);
+  ASSERT_EQ(flashes.size(), limits::kFlashBeyondWindow);
+  EXPECT_EQ(flashes.front(), 7);
   EXPECT_EQ(by_count.Take(kJp, 1).kind, DeliveryQueues::Taken::Kind::kTaken);
-  EXPECT_EQ(SendAll(by_count), (std::vector<int64_t>{6}));
+  EXPECT_EQ(by_count.Next(kJp)->id, 7 + static_cast<int64_t>(limits::kFlashBeyondWindow))
+      << "the next FLASH, once there is room beyond the window again";
 
   DeliveryQueues by_bytes({.window_count = 100, .window_bytes = 250});
   for (int64_t id = 1; id <= 5; ++id) by_bytes.Add(Item(id, v1::PRECEDENCE_ROUTINE));
