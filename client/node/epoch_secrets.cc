@@ -44,6 +44,17 @@ StatusOr<std::unique_ptr<EpochSecretFile>> EpochSecretFile::Open(const std::file
                      : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot open", path);
   std::unique_ptr<EpochSecretFile> file(new EpochSecretFile(fd, path, read_only));
+  if (!read_only) {
+    // Ours alone, and its name durable in the folder before any key row
+    // depends on it (a new file's entry is not synced with its data).
+    if (::fchmod(fd, 0600) != 0) return IoError("cannot restrict", path);
+    int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return IoError("cannot open the folder of", path);
+    int synced = ::fsync(dir);
+    ::close(dir);
+    if (synced != 0) return IoError("cannot sync the folder of", path);
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0) return IoError("cannot stat", path);
   if (st.st_size % static_cast<off_t>(kSlotBytes) != 0 ||
@@ -111,10 +122,11 @@ Status EpochSecretFile::Put(uint64_t epoch, ByteView secret) {
   std::copy(secret.begin(), secret.end(), bytes.data() + 8);
   auto check = Check(epoch, secret);
   std::copy(check.begin(), check.end(), bytes.data() + 8 + kX25519Len);
-  HOTLINE_RETURN_IF_ERROR(WriteSlot(slot, bytes.view()));
+  // Counted as held before the write: if the write or its sync fails, the
+  // bytes may be on disk anyway, and Erase must still find them.
   slots_[epoch] = slot;
   slot_count_ = std::max(slot_count_, slot + 1);
-  return Status::Ok();
+  return WriteSlot(slot, bytes.view());
 }
 
 Status EpochSecretFile::Erase(uint64_t epoch) {

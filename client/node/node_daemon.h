@@ -231,6 +231,7 @@ class NodeDaemon {
   // Epoch keys (node_epochs.cc, PROTOCOL.md §4 "Forward secrecy").
   Status RestoreEpochs();
   void ApplyEpochs();  // into keys_, after it is rebuilt or epochs change
+  void EraseDestroyedSecrets();
   void TickEpochs(int64_t now_ms);
   void MakeEpoch(const std::string& why, Reply reply);
   // Our newest epoch key, IMMEDIATE, to every other nation with a valid
@@ -285,6 +286,8 @@ class NodeDaemon {
   ConsultationBook consultations_;
   EpochBook epochs_{EpochBook::Options{}};
   std::unique_ptr<EpochSecretFile> epoch_secrets_;  // our epoch secrets (not in node.db)
+  std::set<uint64_t> erase_pending_;                // destroyed, their slot not yet overwritten
+  std::set<uint64_t> erase_alerted_;
   std::set<uint64_t> destroying_;
   bool epoch_in_progress_ = false;
   bool wal_to_truncate_ = false;

@@ -62,7 +62,9 @@ Status NodeDaemon::RestoreEpochs() {
   // A secret whose key never reached the store (stopped in between) or
   // whose row was destroyed before its slot was: erased now.
   for (uint64_t epoch : epoch_secrets_->epochs()) {
-    if (!in_store.count(epoch)) HOTLINE_RETURN_IF_ERROR(epoch_secrets_->Erase(epoch));
+    if (in_store.count(epoch)) continue;
+    HOTLINE_RETURN_IF_ERROR(epoch_secrets_->Erase(epoch));
+    epochs_.NoteLost(epoch);  // it may have been announced: never numbered again
   }
   return store_->ForEachPeerEpochKey([this](v1::Nation nation, const std::string& signed_key) {
     // Verified when it was taken.
@@ -117,6 +119,7 @@ void NodeDaemon::ForgetOldBodies(int64_t now) {
 }
 
 void NodeDaemon::TickEpochs(int64_t now) {
+  EraseDestroyedSecrets();
   TruncateWalIfDue();
   ForgetOldBodies(now);
   if (!epoch_in_progress_ && epochs_.Due(now, identity_->details.serial()))
@@ -208,15 +211,27 @@ void NodeDaemon::DestroyEpoch(uint64_t epoch) {
         if (!st.ok()) return spdlog::error("cannot destroy epoch key {}: {}", epoch, st.ToString());
         epochs_.Destroy(epoch);  // its Secret is wiped as it goes
         ApplyEpochs();
-        // Overwritten where it was stored; if that fails now, at the next
-        // start (its row is gone, so its slot is an orphan).
-        if (Status erased = epoch_secrets_->Erase(epoch); !erased.ok()) {
-          AlertAndAudit("KEY DESTRUCTION DELAYED: the secret of epoch key " +
-                            std::to_string(epoch) + " could not be overwritten (" +
-                            erased.message() + "); it will be at the next start",
-                        {}, v1::NATION_UNSPECIFIED);
-        }
+        // Overwritten where it was stored; if that fails, tried again
+        // every tick (and at the next start: its row is gone).
+        erase_pending_.insert(epoch);
+        EraseDestroyedSecrets();
       });
+}
+
+void NodeDaemon::EraseDestroyedSecrets() {
+  for (auto it = erase_pending_.begin(); it != erase_pending_.end();) {
+    Status erased = epoch_secrets_->Erase(*it);
+    if (erased.ok()) {
+      it = erase_pending_.erase(it);
+      continue;
+    }
+    if (erase_alerted_.insert(*it).second) {
+      AlertAndAudit("KEY DESTRUCTION DELAYED: the secret of epoch key " + std::to_string(*it) +
+                        " could not be overwritten (" + erased.message() + "); retrying",
+                    {}, v1::NATION_UNSPECIFIED);
+    }
+    ++it;
+  }
 }
 
 void NodeDaemon::TruncateWalIfDue() {

@@ -4,9 +4,10 @@
 // precomputed sender-recipient crypto_box key, and the sender signs header,
 // wraps and ciphertext with Ed25519 under a domain tag.
 //
-// Thread safety: EnvelopeKeys is immutable after construction and may be
-// shared between threads. Error contract: Seal/Open return Status; Open
-// names the first check that failed (for the local log and audit only).
+// Thread safety: Seal and Open may run on several threads at once (Open's
+// cache of sender epoch keys has its own lock); AddPeer, AddPreviousKey,
+// SetOwnEpochs and SetPeerEpoch must not run alongside anything else. Error contract: Seal/Open
+// return Status; Open names the first check that failed (for the local log and audit only).
 #ifndef HOTLINE_ENVELOPE_H_
 #define HOTLINE_ENVELOPE_H_
 
