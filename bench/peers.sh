@@ -57,12 +57,13 @@ ours_acked = float(re.findall(r"([\d.]+) msg/s", relay)[0])
 print()
 print("| urgent message while a flood drains on the same path | p50 | p99 | p99 ratio to the hotline |")
 print("|---|---:|---:|---:|")
-print(f"| hotline FLASH, send -> signed receipt (round trip, E2E, fsync'd at 4 hops) | {ours_p50:.1f} ms | {ours_p99:.1f} ms | 1.0 |")
+print(f"| hotline FLASH, send → signed receipt (round trip, E2E, fsync'd at 4 hops) | {ours_p50:.1f} ms | {ours_p99:.1f} ms | 1.0 |")
 for peer, name in (("nats", "NATS"), ("mosquitto", "Mosquitto")):
     for conn in ("same", "own"):
         p50 = peers[(peer, f"urgent-{conn}-connection-p50")]
         p99 = peers[(peer, f"urgent-{conn}-connection-p99")]
-        print(f"| {name}, one way, urgent on {'the flood' if conn == 'same' else 'its own'}'s connection | {p50:.1f} ms | {p99:.1f} ms | {p99 / ours_p99:.2f} |")
+        where = "the flood's connection" if conn == "same" else "a connection of its own"
+        print(f"| {name}, one way, urgent on {where} | {p50:.1f} ms | {p99:.1f} ms | {p99 / ours_p99:.2f} |")
 print()
 print("| acknowledged publish throughput | msg/s | ratio to the hotline |")
 print("|---|---:|---:|")
