@@ -59,14 +59,19 @@ Status AuditLog::Append(const AuditEntry& entry) {
                              db_.Prepare("INSERT INTO audit_log(idx, record, leaf_hash) VALUES(?,?,?)"));
     insert_.emplace(std::move(s));
   }
-  insert_->Bind(1, static_cast<int64_t>(index)).Bind(2, AsBytes(bytes)).Bind(3, AuditLeafHash(AsBytes(bytes)));
+  merkle::Hash leaf = merkle::LeafHash(AsBytes(bytes));
+  insert_->Bind(1, static_cast<int64_t>(index)).Bind(2, AsBytes(bytes)).Bind(3, leaf);
   Status st = insert_->Run();
   if (st.ok()) {
     next_index_ = index + 1;
     if (range_ && range_->size() == index) {
-      range_->Append(merkle::LeafHash(AsBytes(bytes)));
+      range_->Append(leaf);
     } else {
       range_.reset();
+    }
+    if (tree_ && tree_->size() >= index) {  // a rolled-back tail is replaced
+      tree_->Truncate(index);
+      tree_->Append(leaf);
     }
   } else {
     InvalidateCache();
@@ -74,13 +79,18 @@ Status AuditLog::Append(const AuditEntry& entry) {
   return st;
 }
 
-StatusOr<std::vector<merkle::Hash>> AuditLog::LeafHashes() {
-  HOTLINE_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT leaf_hash FROM audit_log ORDER BY idx"));
+StatusOr<std::vector<merkle::Hash>> AuditLog::ReadLeaves(uint64_t from) {
+  HOTLINE_ASSIGN_OR_RETURN(
+      Statement s, db_.Prepare("SELECT idx, leaf_hash FROM audit_log WHERE idx >= ? ORDER BY idx"));
+  s.Bind(1, static_cast<int64_t>(from));
   std::vector<merkle::Hash> out;
   for (;;) {
     HOTLINE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    Bytes h = s.ColumnBlob(0);
+    if (s.ColumnInt(0) != static_cast<int64_t>(from + out.size())) {
+      return DataLossError("audit log has no record " + std::to_string(from + out.size()));
+    }
+    Bytes h = s.ColumnBlob(1);
     if (h.size() != 32) return DataLossError("audit leaf hash is not 32 bytes");
     merkle::Hash leaf;
     std::copy(h.begin(), h.end(), leaf.begin());
@@ -89,9 +99,21 @@ StatusOr<std::vector<merkle::Hash>> AuditLog::LeafHashes() {
   return out;
 }
 
+StatusOr<const merkle::Tree*> AuditLog::ProofTree() {
+  HOTLINE_ASSIGN_OR_RETURN(uint64_t size, Size());
+  if (!tree_) tree_.emplace();
+  if (tree_->size() > size) tree_->Truncate(size);  // appends rolled back
+  if (tree_->size() < size) {
+    HOTLINE_ASSIGN_OR_RETURN(std::vector<merkle::Hash> more, ReadLeaves(tree_->size()));
+    for (const auto& leaf : more) tree_->Append(leaf);
+  }
+  if (tree_->size() != size) return DataLossError("audit log size and records disagree");
+  return &*tree_;
+}
+
 StatusOr<merkle::Hash> AuditLog::Root() {
   if (!range_) {
-    HOTLINE_ASSIGN_OR_RETURN(std::vector<merkle::Hash> leaves, LeafHashes());
+    HOTLINE_ASSIGN_OR_RETURN(std::vector<merkle::Hash> leaves, ReadLeaves(0));
     merkle::CompactRange range;
     for (const auto& leaf : leaves) range.Append(leaf);
     range_ = range;

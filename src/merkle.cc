@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 
 #include "hotline/crypto.h"
 
@@ -18,33 +19,44 @@ Hash ToHash(ByteView b) {
   return h;
 }
 
-void Path(std::span<const Hash> d, uint64_t m, std::vector<Hash>& out) {
-  uint64_t n = d.size();
+// The proofs of RFC 6962 §2.1.1-2.1.2 over the leaves [begin, end), with
+// `root(b, e)` giving MTH(D[b:e]); every range asked for starts at a
+// multiple of its largest power-of-two part, which Tree answers from its
+// levels.
+using RangeRoot = std::function<Hash(uint64_t, uint64_t)>;
+
+void Path(uint64_t begin, uint64_t end, uint64_t m, const RangeRoot& root, std::vector<Hash>& out) {
+  uint64_t n = end - begin;
   if (n <= 1) return;
   uint64_t k = SplitPoint(n);
   if (m < k) {
-    Path(d.first(k), m, out);
-    out.push_back(RootOf(d.subspan(k)));
+    Path(begin, begin + k, m, root, out);
+    out.push_back(root(begin + k, end));
   } else {
-    Path(d.subspan(k), m - k, out);
-    out.push_back(RootOf(d.first(k)));
+    Path(begin + k, end, m - k, root, out);
+    out.push_back(root(begin, begin + k));
   }
 }
 
-void SubProof(std::span<const Hash> d, uint64_t m, bool complete, std::vector<Hash>& out) {
-  uint64_t n = d.size();
+void SubProof(uint64_t begin, uint64_t end, uint64_t m, bool complete, const RangeRoot& root,
+              std::vector<Hash>& out) {
+  uint64_t n = end - begin;
   if (m == n) {
-    if (!complete) out.push_back(RootOf(d));
+    if (!complete) out.push_back(root(begin, end));
     return;
   }
   uint64_t k = SplitPoint(n);
   if (m <= k) {
-    SubProof(d.first(k), m, complete, out);
-    out.push_back(RootOf(d.subspan(k)));
+    SubProof(begin, begin + k, m, complete, root, out);
+    out.push_back(root(begin + k, end));
   } else {
-    SubProof(d.subspan(k), m - k, false, out);
-    out.push_back(RootOf(d.first(k)));
+    SubProof(begin + k, end, m - k, false, root, out);
+    out.push_back(root(begin, begin + k));
   }
+}
+
+RangeRoot RootsOf(std::span<const Hash> leaves) {
+  return [leaves](uint64_t b, uint64_t e) { return RootOf(leaves.subspan(b, e - b)); };
 }
 
 // Number of proof nodes for an inclusion proof of `index` in `size`.
@@ -78,13 +90,14 @@ Hash RootOf(std::span<const Hash> leaves) {
 
 std::vector<Hash> InclusionProof(std::span<const Hash> leaves, uint64_t index) {
   std::vector<Hash> out;
-  if (index < leaves.size()) Path(leaves, index, out);
+  if (index < leaves.size()) Path(0, leaves.size(), index, RootsOf(leaves), out);
   return out;
 }
 
 std::vector<Hash> ConsistencyProof(std::span<const Hash> leaves, uint64_t size1) {
   std::vector<Hash> out;
-  if (size1 > 0 && size1 < leaves.size()) SubProof(leaves, size1, true, out);
+  if (size1 > 0 && size1 < leaves.size())
+    SubProof(0, leaves.size(), size1, true, RootsOf(leaves), out);
   return out;
 }
 
@@ -179,6 +192,56 @@ Hash CompactRange::Root() const {
   Hash r = stack_.back();
   for (size_t i = stack_.size() - 1; i-- > 0;) r = NodeHash(stack_[i], r);
   return r;
+}
+
+void Tree::Append(const Hash& leaf) {
+  Hash h = leaf;
+  for (size_t level = 0;; ++level) {
+    if (levels_.size() == level) levels_.emplace_back();
+    levels_[level].push_back(h);
+    if (levels_[level].size() % 2 == 1) return;
+    const auto& row = levels_[level];
+    h = NodeHash(row[row.size() - 2], row.back());
+  }
+}
+
+void Tree::Truncate(uint64_t size) {
+  for (size_t level = 0; level < levels_.size(); ++level) {
+    uint64_t keep = size >> level;
+    if (levels_[level].size() > keep) levels_[level].resize(keep);
+  }
+}
+
+Hash Tree::RangeRoot(uint64_t begin, uint64_t end) const {
+  uint64_t n = end - begin;
+  if (n == 0) return EmptyRoot();
+  if (std::has_single_bit(n) && begin % n == 0) {
+    auto level = static_cast<size_t>(std::countr_zero(n));
+    return levels_[level][begin >> level];
+  }
+  uint64_t k = std::has_single_bit(n) ? n / 2 : SplitPoint(n);  // n > 1 here
+  return NodeHash(RangeRoot(begin, begin + k), RangeRoot(begin + k, end));
+}
+
+Hash Tree::RootAt(uint64_t size) const { return RangeRoot(0, std::min(size, this->size())); }
+
+std::vector<Hash> Tree::InclusionProof(uint64_t index, uint64_t size) const {
+  std::vector<Hash> out;
+  size = std::min(size, this->size());
+  if (index < size)
+    Path(
+        0, size, index, [this](uint64_t b, uint64_t e) { return RangeRoot(b, e); }, out);
+  return out;
+}
+
+std::vector<Hash> Tree::ConsistencyProof(uint64_t size1, uint64_t size2) const {
+  std::vector<Hash> out;
+  size2 = std::min(size2, size());
+  if (size1 > 0 && size1 < size2) {
+    SubProof(
+        0, size2, size1, true, [this](uint64_t b, uint64_t e) { return RangeRoot(b, e); }, out);
+  }
+  return out;
 }
 
 }  // namespace hotline::merkle

@@ -132,21 +132,23 @@ void NodeDaemon::OnInboxDeadline(const DeadlineKey& key) {
 
 void NodeDaemon::Checkpoint(bool share) {
   auto signed_cp = std::make_shared<std::optional<v1::SignedCheckpoint>>();
-  auto leaves = std::make_shared<std::vector<merkle::Hash>>();
   committer_->Submit(
-      [this, share, signed_cp, leaves]() -> Status {
+      [this, signed_cp]() -> Status {
         HOTLINE_ASSIGN_OR_RETURN(
             *signed_cp,
             audit_->CheckpointIfGrown(identity_->keys.signing.secret,
                                       identity_->keys.signing.public_key, last_checkpoint_size_));
-        if (share && signed_cp->has_value()) {
-          HOTLINE_ASSIGN_OR_RETURN(*leaves, audit_->LeafHashes());
-        }
         return Status::Ok();
       },
-      [this, share, signed_cp, leaves](const Status& st) {
+      [this, share, signed_cp](const Status& st) {
         if (!st.ok() || !share || !signed_cp->has_value()) return;
-        for (auto& note : witness_->NotesFor(**signed_cp, *leaves)) {
+        // Proofs from the tree kept in memory, outside the transaction.
+        auto tree = audit_->ProofTree();
+        if (!tree.ok()) {
+          spdlog::error("cannot share the checkpoint: {}", tree.status().ToString());
+          return;
+        }
+        for (auto& note : witness_->NotesFor(**signed_cp, **tree)) {
           v1::SendRequest request;
           request.add_to(note.to);
           request.set_channel(v1::CHANNEL_GENERAL);

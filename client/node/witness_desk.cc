@@ -12,11 +12,11 @@ bool WitnessDesk::TakeShareDue() {
   return due;
 }
 
-std::vector<WitnessDesk::Note> WitnessDesk::NotesFor(
-    const v1::SignedCheckpoint& checkpoint, const std::vector<merkle::Hash>& leaves) const {
+std::vector<WitnessDesk::Note> WitnessDesk::NotesFor(const v1::SignedCheckpoint& checkpoint,
+                                                     const merkle::Tree& tree) const {
   std::vector<Note> out;
   v1::Checkpoint cp;
-  if (!cp.ParseFromString(checkpoint.checkpoint()) || cp.size() > leaves.size()) return out;
+  if (!cp.ParseFromString(checkpoint.checkpoint()) || cp.size() > tree.size()) return out;
   for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
     if (n == self_) continue;
     auto it = sent_.find(n);
@@ -28,8 +28,7 @@ std::vector<WitnessDesk::Note> WitnessDesk::NotesFor(
     note.note.set_signed_checkpoint(checkpoint.SerializeAsString());
     note.note.set_from_size(from);
     if (from > 0) {
-      auto prefix = std::span<const merkle::Hash>(leaves).first(cp.size());
-      for (const auto& h : merkle::ConsistencyProof(prefix, from))
+      for (const auto& h : tree.ConsistencyProof(from, cp.size()))
         note.note.add_consistency_proof(ToString(h));
     }
     out.push_back(std::move(note));

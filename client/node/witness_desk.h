@@ -48,10 +48,10 @@ class WitnessDesk {
     uint64_t size = 0;  // the checkpoint's size: record with Sent() once it is sent
     v1::CheckpointNote note;
   };
-  // Notes for our checkpoint `checkpoint` over `leaves` (every leaf hash of
-  // our log), for each nation that has not seen this size yet.
+  // Notes for our checkpoint `checkpoint` over `tree` (our log's leaf
+  // hashes), for each nation that has not seen this size yet.
   std::vector<Note> NotesFor(const v1::SignedCheckpoint& checkpoint,
-                             const std::vector<merkle::Hash>& leaves) const;
+                             const merkle::Tree& tree) const;
   void Sent(v1::Nation to, uint64_t size) { sent_[to] = size; }
 
   struct Evidence {

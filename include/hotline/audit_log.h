@@ -94,8 +94,11 @@ class AuditLog {
   // The latest stored checkpoint, if any.
   StatusOr<std::optional<v1::SignedCheckpoint>> LatestCheckpoint();
   StatusOr<merkle::Hash> Root();
-  // All leaf hashes (for consistency proofs).
-  StatusOr<std::vector<merkle::Hash>> LeafHashes();
+  // Every leaf hash in a tree kept in memory from the first call on (by a
+  // node that shares checkpoints), brought up to date with the table:
+  // consistency proofs without rereading the log. Call outside a
+  // transaction; the pointer is valid until the next Append.
+  StatusOr<const merkle::Tree*> ProofTree();
 
   const std::string& actor() const { return actor_; }
 
@@ -106,6 +109,8 @@ class AuditLog {
   std::optional<Statement> insert_, max_;
   std::optional<uint64_t> next_index_;
   std::optional<merkle::CompactRange> range_;  // loaded lazily from the table
+  std::optional<merkle::Tree> tree_;           // loaded by the first ProofTree()
+  StatusOr<std::vector<merkle::Hash>> ReadLeaves(uint64_t from);
 };
 
 Bytes AuditLeafHash(ByteView record);

@@ -51,6 +51,26 @@ class CompactRange {
   std::vector<Hash> stack_;  // perfect subtree roots, largest first
 };
 
+// An append-only tree that keeps the hash of every complete aligned
+// subtree (about two hashes per leaf): the root at any earlier size and
+// proofs between sizes in O(log n) lookups instead of rehashing the log.
+class Tree {
+ public:
+  void Append(const Hash& leaf);
+  // Forgets leaves from `size` on (a rolled-back append).
+  void Truncate(uint64_t size);
+  uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
+  // MTH(D[0:size]) for size <= size().
+  Hash RootAt(uint64_t size) const;
+  // PATH(index, D[0:size]) and PROOF(size1, D[0:size2]), as the span versions.
+  std::vector<Hash> InclusionProof(uint64_t index, uint64_t size) const;
+  std::vector<Hash> ConsistencyProof(uint64_t size1, uint64_t size2) const;
+
+ private:
+  Hash RangeRoot(uint64_t begin, uint64_t end) const;  // MTH(D[begin:end])
+  std::vector<std::vector<Hash>> levels_;              // levels_[j][i]: leaves [i*2^j, (i+1)*2^j)
+};
+
 }  // namespace hotline::merkle
 
 #endif  // HOTLINE_MERKLE_H_

@@ -95,5 +95,55 @@ TEST_F(GroupCommitTest, AuditIndexHasNoGapAfterARolledBackAppend) {
   EXPECT_EQ(s->ColumnText(0), "0,1");
 }
 
+TEST_F(GroupCommitTest, AWriteIsReportedOnlyOnceTheDiskHasItAndAFailedSyncFailsIt) {
+  GroupCommitter c(io_.get_executor(), *db_);
+  Status first = InternalError("not called");
+  c.Submit([this] { return Insert(1); }, [&](const Status& st) { first = st; });
+  io_.run();
+  io_.restart();
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  // The store's files vanish under the open connection: SQLite still
+  // commits into the open log, but nothing can be synced to disk, so the
+  // write must not be reported durable.
+  std::filesystem::remove(db_->log_path());
+  std::filesystem::remove(db_->path());
+  Status second;
+  c.Submit([this] { return Insert(2); }, [&](const Status& st) { second = st; });
+  io_.run();
+  EXPECT_EQ(second.code(), StatusCode::kUnavailable) << second.ToString();
+  EXPECT_NE(second.message().find("cannot"), std::string::npos) << second.ToString();
+}
+
+TEST_F(GroupCommitTest, TheProofTreeFollowsRolledBackAppendsAndAgreesWithTheRoot) {
+  ASSERT_TRUE(db_->Exec(kAuditSchema).ok());
+  GroupCommitter c(io_.get_executor(), *db_);
+  AuditLog log(*db_, "test", [] { return int64_t{1}; });
+  c.OnRollback([&] { log.InvalidateCache(); });
+  AuditEntry r{.event = v1::AUDIT_EVENT_START};
+  for (int i = 0; i < 5; ++i) c.Submit([&] { return log.Append(r); });
+  io_.run();
+  io_.restart();
+  auto tree = log.ProofTree();
+  ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+  EXPECT_EQ((*tree)->size(), 5u);
+  c.Submit([&]() -> Status {
+    for (int i = 0; i < 3; ++i) HOTLINE_RETURN_IF_ERROR(log.Append(r));
+    return InternalError("fails after appending three");
+  });
+  io_.run();
+  io_.restart();
+  tree = log.ProofTree();
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ((*tree)->size(), 5u);
+  c.Submit([&] { return log.Append({.event = v1::AUDIT_EVENT_STOP}); });
+  io_.run();
+  tree = log.ProofTree();
+  ASSERT_TRUE(tree.ok());
+  ASSERT_EQ((*tree)->size(), 6u);
+  auto root = log.Root();
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ((*tree)->RootAt(6), *root);
+}
+
 }  // namespace
 }  // namespace hotline

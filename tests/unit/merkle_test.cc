@@ -136,5 +136,29 @@ TEST(MerkleTest, AgreesWithAll196TransparencyDevProbes) {
   EXPECT_EQ(disagreements, 0);
 }
 
+// The tree of cached subtree hashes answers as the leaf-by-leaf reference
+// for every size, index and pair of sizes up to 70 leaves, also after a
+// rolled-back tail was appended again with other leaves.
+TEST(MerkleTest, TreeRootsAndProofsMatchTheLeafByLeafReference) {
+  std::vector<Hash> leaves;
+  for (int i = 0; i < 70; ++i) leaves.push_back(LeafHash(AsBytes("leaf " + std::to_string(i))));
+  Tree tree;
+  for (int i = 0; i < 50; ++i) tree.Append(leaves[static_cast<size_t>(i)]);
+  for (int i = 0; i < 9; ++i) tree.Append(LeafHash(AsBytes("rolled back " + std::to_string(i))));
+  tree.Truncate(37);
+  ASSERT_EQ(tree.size(), 37u);
+  for (size_t i = 37; i < leaves.size(); ++i) tree.Append(leaves[i]);
+  ASSERT_EQ(tree.size(), leaves.size());
+  for (uint64_t n = 0; n <= leaves.size(); ++n) {
+    auto prefix = std::span<const Hash>(leaves).first(n);
+    ASSERT_EQ(tree.RootAt(n), RootOf(prefix)) << n;
+    for (uint64_t i = 0; i < n; ++i)
+      ASSERT_EQ(tree.InclusionProof(i, n), InclusionProof(prefix, i)) << i << "/" << n;
+    for (uint64_t m = 1; m < n; ++m) {
+      ASSERT_EQ(tree.ConsistencyProof(m, n), ConsistencyProof(prefix, m)) << m << "->" << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hotline::merkle

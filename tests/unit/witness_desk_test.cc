@@ -26,6 +26,11 @@ class WitnessDeskTest : public ::testing::Test {
       out.push_back(merkle::LeafHash(Bytes(1, static_cast<uint8_t>(i + salt))));
     return out;
   }
+  static merkle::Tree TreeOf(const std::vector<merkle::Hash>& leaves) {
+    merkle::Tree tree;
+    for (const auto& leaf : leaves) tree.Append(leaf);
+    return tree;
+  }
   v1::SignedCheckpoint Checkpoint(const std::vector<merkle::Hash>& leaves, size_t size) {
     v1::Checkpoint cp;
     cp.set_origin("node-us");
@@ -47,7 +52,7 @@ TEST_F(WitnessDeskTest, NotesGoToEachOtherNationWithAProofFromWhatItSaw) {
   auto us = Desk(v1::NATION_US, "node-us", us_);
   auto jp = Desk(v1::NATION_JP, "node-jp", jp_);
   auto leaves = Leaves(5);
-  auto notes = us->NotesFor(Checkpoint(leaves, 3), leaves);
+  auto notes = us->NotesFor(Checkpoint(leaves, 3), TreeOf(leaves));
   ASSERT_EQ(notes.size(), 2u);  // JP and KR
   EXPECT_EQ(notes[0].note.from_size(), 0u);
   auto seen = jp->Observe(v1::NATION_US, notes[0].note);
@@ -58,7 +63,7 @@ TEST_F(WitnessDeskTest, NotesGoToEachOtherNationWithAProofFromWhatItSaw) {
   EXPECT_TRUE(seen.alert.empty());
   EXPECT_TRUE(jp->Observe(v1::NATION_US, notes[0].note).seen_before);
   us->Sent(v1::NATION_JP, 3);
-  notes = us->NotesFor(Checkpoint(leaves, 5), leaves);
+  notes = us->NotesFor(Checkpoint(leaves, 5), TreeOf(leaves));
   ASSERT_EQ(notes.size(), 2u);
   const auto& to_jp = notes[0].to == v1::NATION_JP ? notes[0] : notes[1];
   EXPECT_EQ(to_jp.note.from_size(), 3u);
@@ -68,18 +73,18 @@ TEST_F(WitnessDeskTest, NotesGoToEachOtherNationWithAProofFromWhatItSaw) {
   // Nothing new for a nation that has seen this size.
   us->Sent(v1::NATION_JP, 5);
   us->Sent(v1::NATION_KR, 5);
-  EXPECT_TRUE(us->NotesFor(Checkpoint(leaves, 5), leaves).empty());
+  EXPECT_TRUE(us->NotesFor(Checkpoint(leaves, 5), TreeOf(leaves)).empty());
 }
 
 TEST_F(WitnessDeskTest, AForkedLogIsAConflictForTheOperator) {
   auto us = Desk(v1::NATION_US, "node-us", us_);
   auto jp = Desk(v1::NATION_JP, "node-jp", jp_);
   auto leaves = Leaves(4);
-  auto first = us->NotesFor(Checkpoint(leaves, 4), leaves);
+  auto first = us->NotesFor(Checkpoint(leaves, 4), TreeOf(leaves));
   ASSERT_FALSE(first.empty());
   ASSERT_TRUE(jp->Observe(v1::NATION_US, first[0].note).evidence);
   auto forked = Leaves(4, 100);  // the same size, another history
-  auto notes = us->NotesFor(Checkpoint(forked, 4), forked);
+  auto notes = us->NotesFor(Checkpoint(forked, 4), TreeOf(forked));
   auto seen = jp->Observe(v1::NATION_US, notes[0].note);
   EXPECT_EQ(seen.record.event, v1::AUDIT_EVENT_CHECKPOINT_CONFLICT);
   EXPECT_NE(seen.alert.find("AUDIT LOG CONFLICT from US"), std::string::npos) << seen.alert;
