@@ -44,7 +44,6 @@ Status RelayServer::Start() {
 
   HOTLINE_ASSIGN_OR_RETURN(store_, RelayStore::Open(config_.data_dir / "relay.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
-  committer_->SetUrgentPriority(v1::PRECEDENCE_FLASH);
   audit_ = std::make_unique<AuditLog>(store_->db(), config_.subject, config_.now_ms);
   committer_->OnRollback([this] { audit_->InvalidateCache(); });
   size_t restored = 0;

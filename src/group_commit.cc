@@ -10,9 +10,7 @@ GroupCommitter::GroupCommitter(asio::any_io_executor executor, Database& db, siz
       db_(db),
       max_batch_(max_batch),
       lazy_delay_(lazy_delay),
-      lazy_timer_(executor),
-      syncer_(executor, db.log_path(), db.path(),
-              [this](uint64_t ticket, const Status& st) { OnSynced(ticket, st); }) {}
+      lazy_timer_(executor) {}
 
 void GroupCommitter::SubmitLazy(Write write, Done done) {
   pending_.push_back({std::move(write), std::move(done)});
@@ -35,7 +33,7 @@ void GroupCommitter::Schedule() {
   scheduled_ = true;
   asio::post(executor_, [this] {
     scheduled_ = false;
-    RunPending();
+    FlushNow();
   });
 }
 
@@ -47,7 +45,7 @@ void GroupCommitter::NotifyRollback() {
 // returns true with `results` all ok. Otherwise rolls back and returns false.
 bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results) {
   results.assign(ops.size(), Status::Ok());
-  Status st = db_.BeginDeferred();
+  Status st = db_.Begin();
   if (!st.ok()) {
     results.assign(ops.size(), st);
     return false;
@@ -57,7 +55,7 @@ bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results
     results[i] = ops[i].write();
     all_ok = results[i].ok();
   }
-  if (all_ok) st = db_.CommitDeferred();
+  if (all_ok) st = db_.Commit();
   if (!all_ok || !st.ok()) {
     (void)db_.Rollback();
     NotifyRollback();
@@ -67,22 +65,12 @@ bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results
   return true;
 }
 
-void GroupCommitter::RunPending() {
-  // One batch on its way to the disk at a time: a sync flushes every page
-  // committed before it, so a FLASH batch must not find routine batches
-  // committed behind the one being synced. Meanwhile the loop reads,
-  // verifies and sends; the writes gathered run when the sync is done,
-  // the most urgent first.
-  // An urgent batch goes at once and is synced on this thread: its fdatasync
-  // covers the batch being synced too, and a thread hand-off on a busy
-  // machine costs more than the sync itself.
+void GroupCommitter::FlushNow() {
   while (!pending_.empty()) {
     // The next batch: the writes of the highest pending priority, in
     // submission order, at most max_batch_ of them.
     int top = pending_.front().priority;
     for (const Op& op : pending_) top = std::max(top, op.priority);
-    bool urgent = top >= urgent_priority_;
-    if (!committed_.empty() && !urgent) return;  // after the sync in progress
     std::vector<Op> batch, rest;
     for (Op& op : pending_) {
       if (op.priority == top && batch.size() < max_batch_) {
@@ -107,40 +95,9 @@ void GroupCommitter::RunPending() {
       }
     }
     ++batches_;
-    Committed c{.ticket = batches_, .dones = {}, .results = std::move(results)};
-    for (Op& op : batch) c.dones.push_back(std::move(op.done));
-    awaiting_sync_ += c.dones.size();
-    committed_.push_back(std::move(c));
-    if (!work_) work_.emplace(executor_);
-    if (urgent) {
-      OnSynced(batches_, syncer_.SyncNow());
-    } else {
-      syncer_.Request(batches_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(results[i]);
     }
-  }
-}
-
-void GroupCommitter::OnSynced(uint64_t ticket, const Status& st) {
-  while (!committed_.empty() && committed_.front().ticket <= ticket) {
-    Committed c = std::move(committed_.front());
-    committed_.pop_front();
-    awaiting_sync_ -= c.dones.size();
-    for (size_t i = 0; i < c.dones.size(); ++i) {
-      // A write that succeeded is durable only if the sync was.
-      if (c.dones[i]) c.dones[i](c.results[i].ok() ? st : c.results[i]);
-    }
-  }
-  if (committed_.empty()) work_.reset();
-  if (!pending_.empty()) Schedule();
-}
-
-void GroupCommitter::FlushNow() {
-  // Bounded: each round commits at least one batch; callbacks may submit
-  // more (e.g. an audit record), which the next round runs.
-  for (;;) {
-    if (!committed_.empty()) OnSynced(committed_.back().ticket, syncer_.SyncNow());
-    if (pending_.empty()) return;
-    RunPending();
   }
 }
 

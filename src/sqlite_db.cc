@@ -117,7 +117,7 @@ StatusOr<std::unique_ptr<Database>> Database::Connect(const std::string& name,
     return st;
   }
   sqlite3_busy_timeout(raw, 2000);
-  return std::unique_ptr<Database>(new Database(raw, path));
+  return std::unique_ptr<Database>(new Database(raw));
 }
 
 StatusOr<std::unique_ptr<Database>> Database::Open(const std::filesystem::path& path,
@@ -174,35 +174,8 @@ int Database::Changes() const { return sqlite3_changes(db_); }
 Status Database::Begin() { return Exec("BEGIN IMMEDIATE"); }
 Status Database::Commit() { return Exec("COMMIT"); }
 Status Database::Rollback() {
-  Status st = in_transaction() ? Exec("ROLLBACK") : Status::Ok();
-  if (deferred_) {
-    Status full = SetSynchronous(true);
-    if (st.ok()) st = full;
-  }
-  return st;
-}
-
-// SQLite refuses to change the safety level inside a transaction, so it is
-// lowered just before BEGIN and restored just after COMMIT or ROLLBACK.
-Status Database::SetSynchronous(bool full) {
-  HOTLINE_ASSIGN_OR_RETURN(Statement * s,
-                           Cached(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
-  HOTLINE_RETURN_IF_ERROR(s->Run());
-  deferred_ = !full;
-  return Status::Ok();
-}
-
-Status Database::BeginDeferred() {
-  HOTLINE_RETURN_IF_ERROR(SetSynchronous(false));
-  Status st = Begin();
-  if (!st.ok()) (void)SetSynchronous(true);
-  return st;
-}
-
-Status Database::CommitDeferred() {
-  Status st = Commit();
-  if (!st.ok()) return st;  // still in the transaction: Rollback() restores FULL
-  return SetSynchronous(true);
+  if (!in_transaction()) return Status::Ok();
+  return Exec("ROLLBACK");
 }
 bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 

@@ -46,7 +46,6 @@ Status NodeDaemon::Start() {
   if (!check.ok()) return FailedPreconditionError("own certificate: " + check.message);
   HOTLINE_ASSIGN_OR_RETURN(store_, NodeStore::Open(config_.data_dir / "node.db"));
   committer_ = std::make_unique<GroupCommitter>(io_.get_executor(), store_->db());
-  committer_->SetUrgentPriority(v1::PRECEDENCE_FLASH);
   audit_ = std::make_unique<AuditLog>(store_->db(), NodeSubject(config_.nation),
                                       [this] { return config_.now_ms(); });
   committer_->OnRollback([this] {

@@ -84,27 +84,16 @@ class Database {
   Status Begin();   // BEGIN IMMEDIATE
   Status Commit();  // durable on return
   Status Rollback();
-  // A transaction whose COMMIT does not wait for the disk: on return it is
-  // in the write-ahead log (it survives a crash of the process, not of the
-  // machine) and durable only once log_path() is synced (LogSyncer).
-  Status BeginDeferred();
-  Status CommitDeferred();
-  // The store's file and its write-ahead log.
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path log_path() const { return path_.string() + "-wal"; }
   bool in_transaction() const;
 
   sqlite3* raw() { return db_; }
 
  private:
-  Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
-  Status SetSynchronous(bool full);
+  explicit Database(sqlite3* db) : db_(db) {}
   // sqlite3_open_v2(name, flags) with the busy timeout; errors name `path`.
   static StatusOr<std::unique_ptr<Database>> Connect(const std::string& name,
                                                      const std::filesystem::path& path, int flags);
   sqlite3* db_;
-  std::filesystem::path path_;
-  bool deferred_ = false;  // synchronous=NORMAL for the transaction in progress
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> cached_;
 };
 

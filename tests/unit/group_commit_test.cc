@@ -95,25 +95,6 @@ TEST_F(GroupCommitTest, AuditIndexHasNoGapAfterARolledBackAppend) {
   EXPECT_EQ(s->ColumnText(0), "0,1");
 }
 
-TEST_F(GroupCommitTest, AWriteIsReportedOnlyOnceTheDiskHasItAndAFailedSyncFailsIt) {
-  GroupCommitter c(io_.get_executor(), *db_);
-  Status first = InternalError("not called");
-  c.Submit([this] { return Insert(1); }, [&](const Status& st) { first = st; });
-  io_.run();
-  io_.restart();
-  EXPECT_TRUE(first.ok()) << first.ToString();
-  // The store's files vanish under the open connection: SQLite still
-  // commits into the open log, but nothing can be synced to disk, so the
-  // write must not be reported durable.
-  std::filesystem::remove(db_->log_path());
-  std::filesystem::remove(db_->path());
-  Status second;
-  c.Submit([this] { return Insert(2); }, [&](const Status& st) { second = st; });
-  io_.run();
-  EXPECT_EQ(second.code(), StatusCode::kUnavailable) << second.ToString();
-  EXPECT_NE(second.message().find("cannot"), std::string::npos) << second.ToString();
-}
-
 TEST_F(GroupCommitTest, TheProofTreeFollowsRolledBackAppendsAndAgreesWithTheRoot) {
   ASSERT_TRUE(db_->Exec(kAuditSchema).ok());
   GroupCommitter c(io_.get_executor(), *db_);
