@@ -53,6 +53,11 @@ int main(int argc, char** argv) {
                  "Re-handshake a link after this many Noise messages in either direction")
       ->check(CLI::Range(uint64_t{16}, hotline::limits::kRekeyAfterMessages))
       ->capture_default_str();
+  hotline::AddDurationOption(
+      app, "--relay-silence", &config.relay_silence, std::chrono::milliseconds(1),
+      "Take a relay link down when it has been silent this long (heartbeats every 200 ms; "
+      "default 750ms; longer for slow links). A FLASH a relay has not accepted within 100 ms "
+      "also goes through another relay regardless");
   std::vector<std::string> holds;
   app.add_option("--release-hold", holds,
                  "How long a message may wait for an earlier one of its stream before it is"
@@ -96,6 +101,12 @@ int main(int argc, char** argv) {
   if (epoch_length.count() < 1000 || epoch_length.count() > hotline::kMaxEpochMs ||
       key_retention.count() < 0 || key_retention.count() > hotline::kMaxEpochKeepMs) {
     std::cerr << "hotline-node: --epoch must be 1s to 7d and --key-retention at most 30d\n";
+    return 2;
+  }
+  // Heartbeats come every 200 ms: shorter would take healthy links down.
+  if (config.relay_silence < 2 * hotline::limits::kHeartbeatInterval ||
+      config.relay_silence > std::chrono::minutes(10)) {
+    std::cerr << "hotline-node: --relay-silence must be 400ms to 10m\n";
     return 2;
   }
   config.epochs.epoch_ms = epoch_length.count();

@@ -118,6 +118,7 @@ Status NodeDaemon::Start() {
   options.reconnect_min = config_.reconnect_min;
   options.reconnect_max = config_.reconnect_max;
   options.reconnect_refused = config_.reconnect_refused;
+  options.silence_timeout = config_.relay_silence;
   options.allowed_skew_seconds = config_.allowed_skew_seconds;
   options.rekey_after_messages = config_.rekey_after_messages;
   options.fifo = config_.fifo;
@@ -132,6 +133,7 @@ Status NodeDaemon::Start() {
   pool_ = std::make_unique<RelayPool>(io_, config_.relays, *identity_, trust(), options, callbacks);
   pool_->Start();
   tick_timer_ = std::make_unique<asio::steady_timer>(io_);
+  hedge_timer_ = std::make_unique<asio::steady_timer>(io_);
   last_checkpoint_ms_ = config_.now_ms();  // the first shared checkpoint after one interval
   Tick();
   spdlog::info("node {} started: {} relay(s), {} outstanding message(s)",
@@ -143,6 +145,7 @@ void NodeDaemon::Stop(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
   if (tick_timer_) tick_timer_->cancel();
+  if (hedge_timer_) hedge_timer_->cancel();
   if (pool_) pool_->Stop();
   if (committer_) {
     AuditAsync({.event = v1::AUDIT_EVENT_STOP, .detail = why});
@@ -283,12 +286,49 @@ void NodeDaemon::PumpOutbox() {
       outbox_.Unsubmitted(*id);
       break;
     }
-    outbox_.Submitted(*id, relay);
+    outbox_.Submitted(*id, relay, config_.now_ms());
   }
+  ArmHedgeTimer();
 }
 
-void NodeDaemon::TransmitReceipt(const PendingReceipt& receipt) {
-  int relay = pool_ ? pool_->First() : -1;
+void NodeDaemon::SendHedges() {
+  for (const auto& hedge : outbox_.HedgesDue(
+           config_.now_ms(), [this](int r) { return RelayUp(r); },
+           static_cast<int>(pool_->size()))) {
+    const OutboxScheduler::Entry* entry = outbox_.Find(hedge.message_id);
+    v1::LinkFrame f;
+    f.mutable_submit()->set_envelope(ToString(entry->envelope));
+    if (!pool_->Send(static_cast<size_t>(hedge.to), f, entry->precedence).ok()) continue;
+    outbox_.Submitted(hedge.message_id, hedge.to, config_.now_ms());
+    std::string from = pool_->subject(static_cast<size_t>(hedge.from));
+    std::string to = pool_->subject(static_cast<size_t>(hedge.to));
+    spdlog::warn("FLASH {} not accepted by {} within {} ms: also sent through {}",
+                 ToHex(hedge.message_id).substr(0, 8), from, limits::kFlashHedgeAfter.count(), to);
+    AuditAsync({.event = v1::AUDIT_EVENT_ESCALATED,
+                .message_id = ToString(hedge.message_id),
+                .precedence = entry->precedence,
+                .reason = "not accepted by " + from + " within " +
+                          std::to_string(limits::kFlashHedgeAfter.count()) +
+                          " ms: also sent through " + to});
+  }
+  ArmHedgeTimer();
+}
+
+void NodeDaemon::ArmHedgeTimer() {
+  auto due = outbox_.NextHedgeAt();
+  if (!due || !hedge_timer_ || stopping_ || (hedge_timer_at_ && *hedge_timer_at_ <= *due)) return;
+  hedge_timer_at_ = due;
+  hedge_timer_->expires_after(
+      std::chrono::milliseconds(std::max<int64_t>(0, *due - config_.now_ms())));
+  hedge_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed for an earlier hedge, or stopping
+    hedge_timer_at_.reset();
+    SendHedges();
+  });
+}
+
+void NodeDaemon::TransmitReceipt(const PendingReceipt& receipt, int via) {
+  int relay = RelayUp(via) ? via : pool_ ? pool_->First() : -1;
   if (relay < 0) return;
   v1::LinkFrame f;
   auto* s = f.mutable_submit_receipt();

@@ -74,6 +74,8 @@ struct NodeConfig {
   // After a relay refused our certificate: retrying sooner cannot help until
   // an operator renews it or fixes the clock.
   std::chrono::milliseconds reconnect_refused{30000};
+  // A relay link silent this long (no frame, no heartbeat) is taken down.
+  std::chrono::milliseconds relay_silence = limits::kIdleTimeout;
   bool fifo = false;  // ignore precedence (benchmark comparison only)
   DeadlinePolicy deadlines = DeadlinePolicy::Defaults();
   // The node's one wall clock, in microseconds: deadlines, stored times,
@@ -169,7 +171,13 @@ class NodeDaemon {
 
   // Sending.
   void PumpOutbox();
-  void TransmitReceipt(const PendingReceipt& receipt);
+  // FLASH submissions a relay has not accepted in time also go through
+  // another (OutboxScheduler::HedgesDue); the timer waits for the next.
+  void SendHedges();
+  void ArmHedgeTimer();
+  // Through relay `via` if it is up (the one the message came through, just
+  // seen alive), else the first live relay.
+  void TransmitReceipt(const PendingReceipt& receipt, int via = -1);
   void WithdrawCopies(const Bytes& message_id, const std::set<int>& relays,
                       v1::Precedence precedence);
   void SendWithdraw(size_t relay, const Bytes& message_id, v1::Precedence precedence);
@@ -308,6 +316,8 @@ class NodeDaemon {
   // Slow read-only work (a full audit verification) off the event loop.
   std::unique_ptr<asio::thread_pool> background_;
   std::unique_ptr<asio::steady_timer> tick_timer_;
+  std::unique_ptr<asio::steady_timer> hedge_timer_;
+  std::optional<int64_t> hedge_timer_at_;  // when it is armed for
   int64_t last_checkpoint_ms_ = 0;
   uint64_t last_checkpoint_size_ = 0;
   int64_t last_trust_reload_ms_ = 0;

@@ -86,7 +86,8 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
                          auto parsed = ParseReceipt(**receipt);
                          if (parsed.ok()) {
                            TransmitReceipt({ReceiptId(parsed->signed_receipt),
-                                            parsed->details.sender(), **receipt, h.precedence()});
+                                            parsed->details.sender(), **receipt, h.precedence()},
+                                           static_cast<int>(relay));
                          }
                        });
     return;
@@ -133,7 +134,7 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
         }
         SendTaken(relay, delivery_id);
         receipts_.Add(pending);
-        TransmitReceipt(pending);
+        TransmitReceipt(pending, static_cast<int>(relay));
         OnReleased(*shown, *gaps);
       },
       h.precedence());

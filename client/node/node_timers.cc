@@ -99,7 +99,7 @@ void NodeDaemon::OnOutboxDeadline(const DeadlineKey& key) {
     v1::LinkFrame f;
     f.mutable_submit()->set_envelope(ToString(entry->envelope));
     (void)pool_->Send(static_cast<size_t>(other), f, precedence);
-    outbox_.Submitted(id, other);
+    outbox_.Submitted(id, other, config_.now_ms());
     how = "re-sent through " + pool_->subject(static_cast<size_t>(other));
   }
   AuditAsync({.event = v1::AUDIT_EVENT_ESCALATED,

@@ -27,11 +27,35 @@ std::optional<Bytes> OutboxScheduler::Next(bool bulk_room) {
   return std::nullopt;
 }
 
-void OutboxScheduler::Submitted(const Bytes& message_id, int relay) {
+void OutboxScheduler::Submitted(const Bytes& message_id, int relay, int64_t now_ms) {
   auto it = entries_.find(message_id);
   if (it == entries_.end()) return;
   it->second.via = relay;
   it->second.submitted_via.insert(relay);
+  if (it->second.precedence == v1::PRECEDENCE_FLASH && !fifo_) {
+    hedges_.emplace(std::make_pair(now_ms + hedge_after_ms_, message_id), relay);
+  }
+}
+
+std::vector<OutboxScheduler::Hedge> OutboxScheduler::HedgesDue(
+    int64_t now_ms, const std::function<bool(int)>& is_up, int relay_count) {
+  std::vector<Hedge> out;
+  while (!hedges_.empty() && hedges_.begin()->first.first <= now_ms) {
+    auto node = hedges_.extract(hedges_.begin());
+    const Bytes& id = node.key().second;
+    int from = node.mapped();
+    auto it = entries_.find(id);
+    // Accepted, receipted, or gone out again elsewhere meanwhile: nothing to do.
+    if (it == entries_.end() || it->second.accepted || it->second.via != from) continue;
+    int to = EscalationRelay(id, is_up, relay_count);
+    if (to >= 0 && to != from) out.push_back({id, from, to});
+  }
+  return out;
+}
+
+std::optional<int64_t> OutboxScheduler::NextHedgeAt() const {
+  if (hedges_.empty()) return std::nullopt;
+  return hedges_.begin()->first.first;
 }
 
 void OutboxScheduler::Unsubmitted(const Bytes& message_id) {

@@ -3,7 +3,10 @@
 // precedence first, arrival order within one; every message is re-sent
 // until each recipient's delivery receipt is back — when a relay link comes
 // up and it has no live acceptance, when the relay it went through drops,
-// and through another relay at its delivery deadline. Also the sender's
+// and through another relay at its delivery deadline; a FLASH also through
+// another relay when the one it went to has not accepted it within
+// limits::kFlashHedgeAfter (a frozen relay's link looks alive until its
+// heartbeat times out; recipients deduplicate). Also the sender's
 // sequence counters. Sans-I/O: the daemon submits what it says on the link.
 //
 // Thread safety: none; the daemon's thread. Error contract: none; unknown
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "hotline/bytes.h"
+#include "hotline/limits.h"
 #include "hotline/v1/envelope.pb.h"
 #include "node/stream_keys.h"
 
@@ -43,7 +47,9 @@ class OutboxScheduler {
     std::set<int> submitted_via;  // (when done) relays that may still queue copies
   };
 
-  explicit OutboxScheduler(bool fifo = false) : fifo_(fifo) {}
+  explicit OutboxScheduler(bool fifo = false,
+                           int64_t hedge_after_ms = limits::kFlashHedgeAfter.count())
+      : fifo_(fifo), hedge_after_ms_(hedge_after_ms) {}
 
   // A new (or, after a restart, restored) message: queued for submission.
   // `entry` gives envelope, digest, created_at_ms, precedence and awaiting.
@@ -52,8 +58,9 @@ class OutboxScheduler {
   // The next message to submit. With `bulk_room` false (the link's queue is
   // past its high-water mark) only IMMEDIATE and FLASH come out.
   std::optional<Bytes> Next(bool bulk_room);
-  // Submitted through `relay`, or refused by the link (back to the queue).
-  void Submitted(const Bytes& message_id, int relay);
+  // Submitted through `relay` at `now_ms`, or refused by the link (back to
+  // the queue).
+  void Submitted(const Bytes& message_id, int relay, int64_t now_ms);
   void Unsubmitted(const Bytes& message_id);
 
   // Relay `relay` is up: queue everything without a live acceptance.
@@ -74,6 +81,19 @@ class OutboxScheduler {
   int EscalationRelay(const Bytes& message_id, const std::function<bool(int)>& is_up,
                       int relay_count) const;
 
+  // FLASH submissions still not accepted kFlashHedgeAfter later, each with
+  // another live relay to go through too (none if no other is up; the
+  // link's heartbeat then decides). The caller sends and calls Submitted.
+  struct Hedge {
+    Bytes message_id;
+    int from = -1;  // the relay that did not accept it in time
+    int to = -1;
+  };
+  std::vector<Hedge> HedgesDue(int64_t now_ms, const std::function<bool(int)>& is_up,
+                               int relay_count);
+  // When the next hedge may be due, if any submission is waiting for one.
+  std::optional<int64_t> NextHedgeAt() const;
+
   const Entry* Find(const Bytes& message_id) const;
   size_t size() const { return entries_.size(); }
 
@@ -81,7 +101,10 @@ class OutboxScheduler {
   void Queue(const Bytes& message_id, const Entry& entry);
 
   bool fifo_;
+  int64_t hedge_after_ms_;
   std::map<Bytes, Entry> entries_;
+  // (due at, message id) -> the relay it was submitted through.
+  std::map<std::pair<int64_t, Bytes>, int> hedges_;
   std::map<std::pair<int, uint64_t>, Bytes> queue_;  // (-precedence, order) -> id
   uint64_t next_order_ = 0;
 };

@@ -98,6 +98,7 @@ awaitable<void> RelayPool::Maintain(size_t index) {
       channel.now_unix = [now = options_.now_ms] { return now() / 1000; };
       LinkOptions link_options;
       link_options.heartbeat_interval = limits::kHeartbeatInterval;
+      link_options.idle_timeout = options_.silence_timeout;
       link_options.fifo = options_.fifo;
       auto closed =
           std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hotline/asio.h"
+#include "hotline/limits.h"
 #include "hotline/link_connection.h"
 #include "hotline/trust_dir.h"
 #include "hotline/v1/control.pb.h"
@@ -43,6 +44,7 @@ class RelayPool {
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{2000};
     std::chrono::milliseconds reconnect_refused{30000};
+    std::chrono::milliseconds silence_timeout = limits::kIdleTimeout;  // a relay this quiet is down
     int64_t allowed_skew_seconds = 300;
     uint64_t rekey_after_messages = 0;
     bool fifo = false;

@@ -56,6 +56,9 @@ inline constexpr size_t kMaxPendingWithdrawals = 10000;
 inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{200};
 inline constexpr std::chrono::milliseconds kIdleTimeout{750};
+// A FLASH not accepted by its relay within this goes through another too:
+// 6x the slowest acceptance seen under saturation (BENCHMARKS.md).
+inline constexpr std::chrono::milliseconds kFlashHedgeAfter{100};
 inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxHandshakingPerAddress = 8;
 inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;

@@ -178,6 +178,41 @@ int RelayQueuedEnvelopes(Cluster& c, int r) {
 // Issue 11 item 9: a relay that queued copies a recipient never fetched
 // (JP is not linked to it) drops them once their sender has every receipt
 // through another relay, audits why, and delivers no stale copy later.
+// Issue 16: a frozen relay keeps its TCP connections open, so its links
+// look alive until their silence timeout. A FLASH it does not accept goes
+// through the other relay after 100 ms; the silence timeout is set to ten
+// minutes here so that only that path can deliver it, and the receipt
+// comes back through the relay the message arrived by. Once the frozen
+// relay resumes, its copy reaches JP and is recognised as a duplicate.
+TEST(HotlineIntegrationTest, AFlashAFrozenRelayDoesNotAcceptGoesThroughAnother) {
+  Cluster c(2);
+  c.StartRelay(1);
+  c.StartRelay(2);
+  c.StartNode("us", {1, 2}, {"--relay-silence", "10m"});
+  c.StartNode("jp", {1, 2}, {"--relay-silence", "10m"});
+  ASSERT_TRUE(c.WaitLinksUp("us", 2) && c.WaitLinksUp("jp", 2));
+  std::string warm = c.CliOk("us", {"send", "--to", "JP", "--channel", "crisis", "--text", "warm"});
+  c.CliOk("us", {"wait", warm, "--tier", "delivered", "--timeout", "20"});
+  c.relay(1).Signal(SIGSTOP);
+  std::string id = c.CliOk(
+      "us", {"send", "--to", "JP", "--channel", "crisis", "--text", "while relay-1 is frozen"});
+  c.CliOk("us", {"wait", id, "--tier", "delivered", "--timeout", "30"});
+  EXPECT_TRUE(c.WaitLinksUp("us", 2)) << "the links were not taken down: the hedge delivered it";
+  c.relay(1).Signal(SIGCONT);
+  std::string after =
+      c.CliOk("us", {"send", "--to", "JP", "--channel", "crisis", "--text", "after"});
+  c.CliOk("us", {"wait", after, "--tier", "delivered", "--timeout", "20"});
+  c.StopAll();
+  fs::path us_db = c.NodeData("us") / "node.db";
+  fs::path jp_db = c.NodeData("jp") / "node.db";
+  EXPECT_EQ(CountAuditOfMessage(us_db, v1::AUDIT_EVENT_ESCALATED, id), 1);
+  EXPECT_EQ(CountAudit(us_db, v1::AUDIT_EVENT_ESCALATED,
+                       "not accepted by relay-1 within 100 ms: also sent through relay-2"),
+            1);
+  EXPECT_EQ(CountAuditOfMessage(jp_db, v1::AUDIT_EVENT_DELIVERED, id), 1);
+  EXPECT_EQ(CountAuditOfMessage(c.RelayData(2) / "relay.db", v1::AUDIT_EVENT_FORWARDED, id), 1);
+}
+
 TEST(HotlineIntegrationTest, ARelayDropsCopiesTheirSenderWithdrew) {
   Cluster c(2);
   c.StartRelay(1);

@@ -50,13 +50,47 @@ TEST(OutboxSchedulerTest, AFullLinkTakesOnlyUrgentMessages) {
   EXPECT_EQ(Drain(s, /*bulk_room=*/true), (std::vector<uint8_t>{1}));
 }
 
+// A frozen relay's link looks alive until its heartbeat times out: a FLASH
+// it has not accepted in time goes through another live relay too, once
+// per relay that fails to accept it; accepted ones and other precedences
+// wait for the link's verdict.
+TEST(OutboxSchedulerTest, AFlashNotAcceptedInTimeAlsoGoesThroughAnotherRelay) {
+  OutboxScheduler s(/*fifo=*/false, /*hedge_after_ms=*/100);
+  auto all_up = [](int) { return true; };
+  s.Add(Id(1), Message(v1::PRECEDENCE_FLASH, kJpKr));
+  s.Add(Id(2), Message(v1::PRECEDENCE_FLASH, kJpKr));
+  s.Add(Id(3), Message(v1::PRECEDENCE_IMMEDIATE, kJpKr));
+  Drain(s);
+  for (uint8_t i = 1; i <= 3; ++i) s.Submitted(Id(i), 0, 1000);
+  EXPECT_TRUE(s.OnAccepted(Id(2), 0));
+  EXPECT_EQ(s.NextHedgeAt(), 1100);
+  EXPECT_TRUE(s.HedgesDue(1099, all_up, 3).empty());
+  auto due = s.HedgesDue(1100, all_up, 3);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].message_id, Id(1));
+  EXPECT_EQ(due[0].from, 0);
+  EXPECT_EQ(due[0].to, 1);
+  s.Submitted(Id(1), 1, 1100);
+  // Relay 1 does not accept it either, and relay 0 is down now: relay 2.
+  due = s.HedgesDue(
+      1200, [](int r) { return r != 0; }, 3);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].to, 2);
+  s.Submitted(Id(1), 2, 1200);
+  // With no other relay up, nothing more: the heartbeat decides.
+  EXPECT_TRUE(s.HedgesDue(
+                   1300, [](int r) { return r == 2; }, 3)
+                  .empty());
+  EXPECT_FALSE(s.NextHedgeAt().has_value());
+}
+
 TEST(OutboxSchedulerTest, ResentWhenItsRelayDropsAndWhenARelayComesUpWithoutALiveAcceptance) {
   OutboxScheduler s;
   s.Add(Id(1), Message(v1::PRECEDENCE_ROUTINE, kJpKr));
   s.Add(Id(2), Message(v1::PRECEDENCE_ROUTINE, kJpKr));
   Drain(s);
-  s.Submitted(Id(1), 0);
-  s.Submitted(Id(2), 0);
+  s.Submitted(Id(1), 0, 0);
+  s.Submitted(Id(2), 0, 0);
   EXPECT_TRUE(s.OnAccepted(Id(1), 0));
   EXPECT_FALSE(s.OnAccepted(Id(1), 0));  // once
   // Relay 1 comes up while relay 0 is live: only the unaccepted one goes again.
@@ -72,8 +106,8 @@ TEST(OutboxSchedulerTest, DoneOnlyWhenEveryRecipientHasReceipted) {
   OutboxScheduler s;
   s.Add(Id(1), Message(v1::PRECEDENCE_FLASH, kJpKr));
   Drain(s);
-  s.Submitted(Id(1), 0);
-  s.Submitted(Id(1), 1);
+  s.Submitted(Id(1), 0, 0);
+  s.Submitted(Id(1), 1, 0);
   auto jp = s.OnDelivered(Id(1), v1::NATION_JP);
   EXPECT_TRUE(jp.awaited);
   EXPECT_FALSE(jp.done);
@@ -90,7 +124,7 @@ TEST(OutboxSchedulerTest, EscalationPrefersAnotherLiveRelay) {
   OutboxScheduler s;
   s.Add(Id(1), Message(v1::PRECEDENCE_FLASH, kJpKr));
   Drain(s);
-  s.Submitted(Id(1), 0);
+  s.Submitted(Id(1), 0, 0);
   auto all_up = [](int) { return true; };
   auto only_0 = [](int r) { return r == 0; };
   auto none = [](int) { return false; };
