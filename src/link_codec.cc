@@ -66,15 +66,38 @@ Status FrameQueue::Push(std::vector<Bytes> pieces, int precedence, bool force) {
   }
   for (auto& p : pieces) {
     bytes_ += p.size();
-    heap_.push({fifo_ ? 0 : precedence, next_seq_++, std::move(p)});
+    heap_.push({fifo_ ? 0 : precedence, next_seq_++, std::move(p), {}});
   }
+  return Status::Ok();
+}
+
+Status FrameQueue::PushLatest(const std::string& key, Bytes piece, int precedence) {
+  auto held = latest_.find(key);
+  if (held == latest_.end()) {
+    if (bytes_ + piece.size() > max_bytes_)
+      return ResourceExhaustedError("connection write queue full");
+    bytes_ += piece.size();
+    latest_.emplace(key, std::move(piece));
+    heap_.push({fifo_ ? 0 : precedence, next_seq_++, {}, key});
+    return Status::Ok();
+  }
+  // Replaces in place: the queue does not grow, whatever the update rate.
+  bytes_ = bytes_ - held->second.size() + piece.size();
+  held->second = std::move(piece);
   return Status::Ok();
 }
 
 bool FrameQueue::Pop(Bytes& out) {
   if (heap_.empty()) return false;
   // priority_queue::top is const; the move is safe because we pop at once.
-  out = std::move(const_cast<Item&>(heap_.top()).data);
+  Item& top = const_cast<Item&>(heap_.top());
+  if (top.key.empty()) {
+    out = std::move(top.data);
+  } else {
+    auto held = latest_.find(top.key);
+    out = std::move(held->second);
+    latest_.erase(held);
+  }
   heap_.pop();
   bytes_ -= out.size();
   return true;

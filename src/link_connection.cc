@@ -100,6 +100,19 @@ Status LinkConnection::Send(const v1::LinkFrame& frame, int precedence, bool for
   return Status::Ok();
 }
 
+Status LinkConnection::SendLatest(const v1::LinkFrame& frame, const std::string& key,
+                                  int precedence) {
+  if (closed_) return UnavailableError("connection closed");
+  if (!drain_reason_.empty()) return UnavailableError("connection closing: " + drain_reason_);
+  if (!channel_.established()) return FailedPreconditionError("connection not established");
+  std::vector<Bytes> pieces = EncodeLinkFrame(frame, next_stream_id_++);
+  Status st = pieces.size() == 1 ? queue_.PushLatest(key, std::move(pieces[0]), precedence)
+                                 : queue_.Push(std::move(pieces), precedence);
+  if (!st.ok()) return st;
+  wake_.cancel();
+  return Status::Ok();
+}
+
 awaitable<bool> LinkConnection::WriteRaw(ByteView message) {
   Bytes wire;
   if (!AppendWireFrame(wire, message).ok()) co_return false;

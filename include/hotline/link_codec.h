@@ -9,6 +9,7 @@
 
 #include <map>
 #include <queue>
+#include <string>
 #include <vector>
 
 #include "hotline/bytes.h"
@@ -49,12 +50,17 @@ class FrameQueue {
   // forced frames fail too past max_bytes + forced_headroom: the peer is
   // not reading.
   Status Push(std::vector<Bytes> pieces, int precedence, bool force = false);
+  // Latest-value traffic (track updates, PROTOCOL.md §11): a one-piece
+  // frame that replaces the queued, not yet written frame of the same
+  // `key`, keeping its place; queued as Push does otherwise.
+  Status PushLatest(const std::string& key, Bytes piece, int precedence);
   bool Pop(Bytes& out);
   bool empty() const { return heap_.empty(); }
   size_t bytes() const { return bytes_; }
   // Forgets everything queued (a peer being cut off gets nothing more).
   void Clear() {
     heap_ = {};
+    latest_.clear();
     bytes_ = 0;
   }
 
@@ -63,6 +69,7 @@ class FrameQueue {
     int precedence;
     uint64_t seq;
     Bytes data;
+    std::string key;  // latest-value frames: data lives in latest_[key]
   };
   struct Order {
     bool operator()(const Item& a, const Item& b) const {
@@ -71,6 +78,7 @@ class FrameQueue {
     }
   };
   std::priority_queue<Item, std::vector<Item>, Order> heap_;
+  std::map<std::string, Bytes> latest_;  // the newest frame of each queued key
   size_t max_bytes_;
   size_t forced_headroom_;
   bool fifo_;

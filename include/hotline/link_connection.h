@@ -61,6 +61,9 @@ class LinkConnection : public std::enable_shared_from_this<LinkConnection> {
   // Queues `frame` at `precedence` (a v1::Precedence value; control frames
   // use FLASH + 1). Fails when the queue is full, unless `force`.
   Status Send(const v1::LinkFrame& frame, int precedence, bool force = false);
+  // Latest-value traffic: replaces the queued, unwritten frame of `key`
+  // (FrameQueue::PushLatest).
+  Status SendLatest(const v1::LinkFrame& frame, const std::string& key, int precedence);
   void Close(const std::string& reason);
   // Writes what is queued, then half-closes; from now on nothing more is
   // sent and the peer's frames are dropped unread. Closed when the peer

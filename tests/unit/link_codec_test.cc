@@ -104,6 +104,28 @@ TEST(FrameQueueTest, HigherPrecedenceFirstFifoWithin) {
   EXPECT_EQ(q.bytes(), 0u);
 }
 
+// Track updates (PROTOCOL.md §11): a newer frame of a key replaces the
+// queued one in its place, so a slow link holds one frame per track.
+TEST(FrameQueueTest, ALatestValueFrameReplacesTheQueuedOneOfItsKeyInPlace) {
+  FrameQueue q(1 << 20);
+  ASSERT_TRUE(q.Push({ToBytes("r1")}, v1::PRECEDENCE_ROUTINE).ok());
+  ASSERT_TRUE(q.PushLatest("track A", ToBytes("A1"), v1::PRECEDENCE_IMMEDIATE).ok());
+  ASSERT_TRUE(q.PushLatest("track B", ToBytes("B1"), v1::PRECEDENCE_IMMEDIATE).ok());
+  ASSERT_TRUE(q.PushLatest("track A", ToBytes("A2-longer"), v1::PRECEDENCE_IMMEDIATE).ok());
+  ASSERT_TRUE(q.Push({ToBytes("f1")}, v1::PRECEDENCE_FLASH).ok());
+  EXPECT_EQ(q.bytes(), 2u + 9u + 2u + 2u);
+  std::vector<std::string> order;
+  Bytes b;
+  while (q.Pop(b)) order.push_back(ToString(b));
+  EXPECT_EQ(order, (std::vector<std::string>{"f1", "A2-longer", "B1", "r1"}));
+  EXPECT_EQ(q.bytes(), 0u);
+  // Once written, the key queues afresh.
+  ASSERT_TRUE(q.PushLatest("track A", ToBytes("A3"), v1::PRECEDENCE_IMMEDIATE).ok());
+  ASSERT_TRUE(q.Pop(b));
+  EXPECT_EQ(ToString(b), "A3");
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(FrameQueueTest, FifoModeIgnoresPrecedence) {
   FrameQueue q(1 << 20, /*fifo=*/true);
   ASSERT_TRUE(q.Push({ToBytes("r1")}, v1::PRECEDENCE_ROUTINE).ok());

@@ -1,0 +1,128 @@
+#include "hotline/track_feed.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "hotline/crypto.h"
+
+namespace hotline::track {
+
+DigestPrefix PrefixOf(ByteView envelope_digest) {
+  DigestPrefix p{};
+  std::copy_n(envelope_digest.begin(), std::min(envelope_digest.size(), p.size()), p.begin());
+  return p;
+}
+
+Publisher::Stamp Publisher::Next(const std::string& track_id) {
+  Track& t = tracks_[track_id];
+  if (t.key.empty()) t.key = RandomBytes(kKeyBytes);
+  return {t.key, t.next_seq++};
+}
+
+void Publisher::Sent(const std::string& track_id, uint64_t seq, ByteView envelope_digest,
+                     bool ended, v1::MissileWarning::Status status, int64_t now_ms) {
+  auto it = tracks_.find(track_id);
+  if (it == tracks_.end() || seq == 0) return;
+  Track& t = it->second;
+  uint64_t expected = t.first_unsummarized + t.digests.size() / kDigestPrefixBytes;
+  if (seq != expected) return;  // out of order: a caller bug; the summary stays contiguous
+  DigestPrefix p = envelope_digest.empty() ? DigestPrefix{} : PrefixOf(envelope_digest);
+  t.digests.append(reinterpret_cast<const char*>(p.data()), p.size());
+  if (t.period_start_ms < 0) t.period_start_ms = now_ms;
+  t.status = status;
+  if (ended) {
+    // Its last summary goes out at the next call; an update of the same
+    // name after this starts a new track with a new key.
+    ended_.push_back({it->first, std::move(t)});
+    ended_.back().second.ended = true;
+    tracks_.erase(it);
+  }
+}
+
+v1::TrackSummary Publisher::Summarize(const std::string& track_id, Track& t) {
+  v1::TrackSummary s;
+  s.set_track_key(ToString(t.key));
+  s.set_track_id(track_id);
+  s.set_first_seq(t.first_unsummarized);
+  s.set_last_seq(t.first_unsummarized + t.digests.size() / kDigestPrefixBytes - 1);
+  s.set_update_digests(t.digests);
+  s.set_ended(t.ended);
+  s.set_status(t.status);
+  t.first_unsummarized = s.last_seq() + 1;
+  t.digests.clear();
+  t.period_start_ms = -1;
+  return s;
+}
+
+std::vector<v1::TrackSummary> Publisher::SummariesDue(int64_t now_ms) {
+  std::vector<v1::TrackSummary> out;
+  for (auto& [id, t] : ended_) out.push_back(Summarize(id, t));
+  ended_.clear();
+  for (auto& [id, t] : tracks_) {
+    if (!t.digests.empty() && now_ms - t.period_start_ms >= kSummaryPeriodMs) {
+      out.push_back(Summarize(id, t));
+    }
+  }
+  return out;
+}
+
+Receiver::Verdict Receiver::Offer(v1::Nation sender, ByteView key, uint64_t seq,
+                                  ByteView envelope_digest) {
+  Track& t = tracks_[{sender, Bytes(key.begin(), key.end())}];
+  // The first digest seen for a sequence is kept: a second, different one
+  // shows up as a mismatch when the summary comes.
+  if (t.received.size() < kMaxUnsummarized || t.received.count(seq)) {
+    t.received.emplace(seq, PrefixOf(envelope_digest));
+  }
+  if (seq <= t.applied) return Verdict::kStale;
+  t.applied = seq;
+  return Verdict::kApply;
+}
+
+StatusOr<Receiver::Check> Receiver::CheckSummary(v1::Nation sender, const v1::TrackSummary& s) {
+  if (s.track_key().size() != kKeyBytes) return InvalidArgumentError("track key is not 16 bytes");
+  if (s.first_seq() == 0 || s.last_seq() < s.first_seq()) {
+    return InvalidArgumentError("track summary range is empty or starts at 0");
+  }
+  uint64_t count = s.last_seq() - s.first_seq() + 1;
+  if (count > kMaxUnsummarized || s.update_digests().size() != count * kDigestPrefixBytes) {
+    return InvalidArgumentError("track summary lists " + std::to_string(s.update_digests().size()) +
+                                " digest bytes for " + std::to_string(count) + " updates");
+  }
+  Check check;
+  check.sent = count;
+  Track& t = tracks_[{sender, ToBytes(s.track_key())}];
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t seq = s.first_seq() + i;
+    auto got = t.received.find(seq);
+    if (got == t.received.end()) {
+      ++check.missed;
+      continue;
+    }
+    if (std::memcmp(got->second.data(), s.update_digests().data() + i * kDigestPrefixBytes,
+                    kDigestPrefixBytes) == 0) {
+      ++check.received;
+    } else {
+      check.mismatched.push_back(seq);
+    }
+  }
+  t.received.erase(t.received.begin(), t.received.upper_bound(s.last_seq()));
+  return check;
+}
+
+uint64_t Receiver::Applied(v1::Nation sender, ByteView key) const {
+  auto it = tracks_.find({sender, Bytes(key.begin(), key.end())});
+  return it == tracks_.end() ? 0 : it->second.applied;
+}
+
+void Receiver::Forget(v1::Nation sender, ByteView key) {
+  tracks_.erase({sender, Bytes(key.begin(), key.end())});
+}
+
+std::string CheckText(const Receiver::Check& c) {
+  return std::to_string(c.sent) + " sent, " + std::to_string(c.received) + " received, " +
+         std::to_string(c.missed) + " not received, " + std::to_string(c.mismatched.size()) +
+         " mismatched";
+}
+
+}  // namespace hotline::track

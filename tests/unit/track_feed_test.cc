@@ -1,0 +1,102 @@
+// Track feeds (PROTOCOL.md §11): numbering, the latest-value rule, and the
+// once-a-second evidence checked against what arrived.
+#include "hotline/track_feed.h"
+
+#include <gtest/gtest.h>
+
+#include "hotline/crypto.h"
+
+namespace hotline::track {
+namespace {
+
+Bytes DigestOf(const Bytes& key, uint64_t seq) {
+  Sha256Digest d = Sha256({key, AsBytes(std::to_string(seq))});
+  return Bytes(d.begin(), d.end());
+}
+
+TEST(TrackFeedTest, AnUpdateOlderThanOneAppliedIsNeverApplied) {
+  Receiver r;
+  Bytes key(kKeyBytes, 7);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, key, 3, DigestOf(key, 3)), Receiver::Verdict::kApply);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, key, 2, DigestOf(key, 2)), Receiver::Verdict::kStale);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, key, 3, DigestOf(key, 3)),
+            Receiver::Verdict::kStale);  // via the other relay
+  EXPECT_EQ(r.Offer(v1::NATION_KR, key, 5, DigestOf(key, 5)), Receiver::Verdict::kApply);
+  EXPECT_EQ(r.Applied(v1::NATION_KR, key), 5u);
+  // Tracks are per sender: JP's track with the same key is another track.
+  EXPECT_EQ(r.Offer(v1::NATION_JP, key, 1, DigestOf(key, 1)), Receiver::Verdict::kApply);
+}
+
+TEST(TrackFeedTest, ThePublisherSummarisesEachSecondAndAtTheEndAndTheRecipientChecksIt) {
+  Publisher p;
+  Receiver r;
+  std::string key;
+  for (uint64_t i = 1; i <= 10; ++i) {
+    auto stamp = p.Next("KR-01");
+    ASSERT_EQ(stamp.seq, i);
+    key = ToString(stamp.key);
+    Bytes digest = DigestOf(stamp.key, i);
+    p.Sent("KR-01", i, digest, /*ended=*/false, v1::MissileWarning::STATUS_EXERCISE,
+           1000 + 20 * static_cast<int64_t>(i));
+    if (i % 3 != 0) {  // every third one conflated away on a slow link
+      r.Offer(v1::NATION_KR, stamp.key, i, i == 4 ? DigestOf(stamp.key, 99) : digest);
+    }
+  }
+  EXPECT_TRUE(p.SummariesDue(2000).empty());  // the first went out at 1020
+  auto due = p.SummariesDue(2020);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].first_seq(), 1u);
+  EXPECT_EQ(due[0].last_seq(), 10u);
+  EXPECT_EQ(due[0].status(), v1::MissileWarning::STATUS_EXERCISE);
+  EXPECT_FALSE(due[0].ended());
+  auto check = r.CheckSummary(v1::NATION_KR, due[0]);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_EQ(check->sent, 10u);
+  EXPECT_EQ(check->received, 6u);
+  EXPECT_EQ(check->missed, 3u);
+  EXPECT_EQ(check->mismatched, std::vector<uint64_t>{4});
+  EXPECT_EQ(CheckText(*check), "10 sent, 6 received, 3 not received, 1 mismatched");
+
+  // The last update ends the track: its summary is due at once, and the
+  // name starts a new track with a new key afterwards.
+  auto last = p.Next("KR-01");
+  EXPECT_EQ(last.seq, 11u);
+  p.Sent("KR-01", 11, DigestOf(last.key, 11), /*ended=*/true, v1::MissileWarning::STATUS_EXERCISE,
+         2100);
+  EXPECT_EQ(p.tracks(), 0u);
+  auto next = p.Next("KR-01");
+  EXPECT_EQ(next.seq, 1u);
+  EXPECT_NE(ToString(next.key), key);
+  p.Sent("KR-01", 1, DigestOf(next.key, 1), false, v1::MissileWarning::STATUS_EXERCISE, 2100);
+  due = p.SummariesDue(2101);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_TRUE(due[0].ended());
+  EXPECT_EQ(due[0].first_seq(), 11u);
+  EXPECT_EQ(due[0].last_seq(), 11u);
+  check = r.CheckSummary(v1::NATION_KR, due[0]);
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->missed, 1u);
+}
+
+TEST(TrackFeedTest, AMalformedSummaryIsRefused) {
+  Receiver r;
+  v1::TrackSummary s;
+  s.set_track_key(std::string(kKeyBytes, 'k'));
+  s.set_first_seq(5);
+  s.set_last_seq(6);
+  s.set_update_digests(std::string(8, 'x'));  // one digest for two updates
+  EXPECT_EQ(r.CheckSummary(v1::NATION_US, s).status().code(), StatusCode::kInvalidArgument);
+  s.set_first_seq(0);
+  EXPECT_EQ(r.CheckSummary(v1::NATION_US, s).status().code(), StatusCode::kInvalidArgument);
+  s.set_first_seq(1);
+  s.set_last_seq(2);
+  s.set_update_digests(std::string(16, 'x'));
+  s.set_track_key("short");
+  EXPECT_EQ(r.CheckSummary(v1::NATION_US, s).status().code(), StatusCode::kInvalidArgument);
+  s.set_track_key(std::string(kKeyBytes, 'k'));
+  s.set_last_seq(UINT64_MAX);  // a range no memory could hold
+  EXPECT_EQ(r.CheckSummary(v1::NATION_US, s).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hotline::track
