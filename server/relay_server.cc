@@ -194,6 +194,8 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   SendTrustInForce(link);
   queues_.ReturnInFlight(nation);
   Pump(nation);
+  for (const auto& [key, envelope] : held_tracks_.Take(nation, config_.now_ms()))
+    SendTrack(link, key, envelope);
 }
 
 void RelayServer::OnClosed(const LinkConnection::Ptr& link, const std::string& reason,
@@ -246,6 +248,8 @@ void RelayServer::OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame)
       return OnTaken(link, frame.taken().delivery_id());
     case v1::LinkFrame::kWithdraw:
       return OnWithdraw(link, frame.withdraw().message_id());
+    case v1::LinkFrame::kTrack:
+      return OnTrack(link, frame.track().envelope());
     case v1::LinkFrame::kTrust:
       return OnTrustResult(trust_keeper_->Offer(frame.trust(), config_.now_ms() / 1000),
                            link->peer().subject(), link);
@@ -364,6 +368,48 @@ void RelayServer::OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id)
                            .precedence = static_cast<v1::Precedence>(item.precedence)});
   });
   Pump(nation);
+}
+
+void RelayServer::OnTrack(const LinkConnection::Ptr& link, const std::string& encoded) {
+  auto routed = ParseEnvelopeForRouting(AsBytes(encoded));
+  if (!routed.ok()) {
+    return Reject(link, v1::LinkError::CODE_MALFORMED,
+                  "track update rejected: " + routed.status().message());
+  }
+  const v1::EnvelopeHeader& h = routed->header;
+  if (h.sender() != PeerNation(link)) {
+    return Reject(link, v1::LinkError::CODE_FORBIDDEN,
+                  "track update claims sender " + NationCode(h.sender()) + " but the link is " +
+                      NationCode(PeerNation(link)),
+                  h.message_id());
+  }
+  if (h.track().track_key().size() != limits::kTrackKeyBytes || h.track().update_seq() == 0) {
+    return Reject(
+        link, v1::LinkError::CODE_MALFORMED,
+        "track update rejected: its header has no track key of 16 bytes and update_seq >= 1",
+        h.message_id());
+  }
+  // One queued update per (sender, track) on each link: the newest.
+  std::string key = NationCode(h.sender()) + ":" + h.track().track_key();
+  for (int r : h.recipients()) {
+    auto recipient = static_cast<v1::Nation>(r);
+    LinkConnection::Ptr to = links_.Current(recipient);
+    if (to && to->established()) {
+      SendTrack(to, key, encoded);
+    } else if (!held_tracks_.Hold(recipient, key, h.track().update_seq(), encoded,
+                                  config_.now_ms())) {
+      spdlog::debug("track update for {} not held (stale or {} tracks held)", NationCode(recipient),
+                    held_tracks_.held(recipient));
+    }
+  }
+}
+
+void RelayServer::SendTrack(const LinkConnection::Ptr& to, const std::string& key,
+                            const std::string& encoded) {
+  v1::LinkFrame f;
+  f.mutable_track()->set_envelope(encoded);
+  // A full write queue drops it: the next update of the track follows soon.
+  (void)to->SendLatest(f, key, v1::PRECEDENCE_IMMEDIATE);
 }
 
 void RelayServer::OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "delivery_queues.h"
+#include "held_tracks.h"
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
 #include "hotline/group_commit.h"
@@ -81,6 +82,10 @@ class RelayServer {
   void OnSubmitReceipt(const LinkConnection::Ptr& link, const v1::SubmitReceipt& submit);
   void OnTaken(const LinkConnection::Ptr& link, uint64_t delivery_id);
   void OnWithdraw(const LinkConnection::Ptr& link, const std::string& message_id);
+  // A track update: forwarded at once to each recipient whose link is up,
+  // else held in memory (PROTOCOL.md §11); never stored or acknowledged.
+  void OnTrack(const LinkConnection::Ptr& link, const std::string& encoded);
+  void SendTrack(const LinkConnection::Ptr& to, const std::string& key, const std::string& encoded);
   // Forgets a queued item (memory and store) and audits why.
   void Drop(v1::Nation recipient, int64_t id, const std::string& why);
   void RetryUnreadable();
@@ -119,6 +124,7 @@ class RelayServer {
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<AuditLog> audit_;
   DeliveryQueues queues_;
+  HeldTracks held_tracks_;
   LinkRegistry links_;
   bool stopping_ = false;
   uint64_t last_checkpoint_size_ = 0;

@@ -58,6 +58,8 @@ int InboundLaneOf(const v1::LinkFrame& f) {
                  : LaneOfPrecedence(f.submit_receipt().precedence());
     case v1::LinkFrame::kDeliverReceipt:
       return LaneOfPrecedence(f.deliver_receipt().precedence());
+    case v1::LinkFrame::kTrack:  // after FLASH, ahead of PRIORITY and ROUTINE (PROTOCOL.md §11)
+      return LaneOfPrecedence(v1::PRECEDENCE_IMMEDIATE);
     default:
       return kRoutineLane;
   }

@@ -59,6 +59,8 @@ inline constexpr std::chrono::milliseconds kIdleTimeout{750};
 // A FLASH not accepted by its relay within this goes through another too:
 // 6x the slowest acceptance seen under saturation (BENCHMARKS.md).
 inline constexpr std::chrono::milliseconds kFlashHedgeAfter{100};
+// A track's key in its TrackStamp (PROTOCOL.md §11).
+inline constexpr size_t kTrackKeyBytes = 16;
 inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxHandshakingPerAddress = 8;
 inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;

@@ -22,13 +22,14 @@
 #include <vector>
 
 #include "hotline/bytes.h"
+#include "hotline/limits.h"
 #include "hotline/status.h"
 #include "hotline/v1/body.pb.h"
 #include "hotline/v1/common.pb.h"
 
 namespace hotline::track {
 
-inline constexpr size_t kKeyBytes = 16;
+inline constexpr size_t kKeyBytes = limits::kTrackKeyBytes;
 inline constexpr size_t kDigestPrefixBytes = 8;
 inline constexpr int64_t kSummaryPeriodMs = 1000;
 // Digests a recipient keeps per track while it waits for their summary.
