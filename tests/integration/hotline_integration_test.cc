@@ -175,6 +175,71 @@ int RelayQueuedEnvelopes(Cluster& c, int r) {
   return row.ok() && *row ? static_cast<int>(q->ColumnInt(0)) : -1;
 }
 
+// Issue 17 (PROTOCOL.md §11): the relay checks each track update's sender
+// and stamp, keeps only the newest update of a track for an absent
+// recipient, and hands it over when the recipient connects.
+TEST(HotlineIntegrationTest, ARelayHoldsTheNewestUpdateOfEachTrackAndRefusesBadOnes) {
+  Cluster c;
+  std::string addr = c.StartRelay(1);
+  auto trust = LoadTrustStore(c.certs());
+  Identity us = *LoadIdentity(c.certs(), "node-us");
+  Identity jp = *LoadIdentity(c.certs(), "node-jp");
+  std::map<v1::Nation, PeerKeys> peers;
+  peers[v1::NATION_JP] = *PeerKeysOf(jp.details);
+  Bytes key = RandomBytes(16);
+  auto update = [&](v1::Nation claimed, uint64_t seq, bool stamped) {
+    EnvelopeKeys sealer(claimed, us.keys.signing, *us.keys.e2e, peers);
+    v1::EnvelopeHeader h;
+    h.set_version(kEnvelopeVersion);
+    h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
+    h.set_sender(claimed);
+    h.add_recipients(v1::NATION_JP);
+    h.set_channel(v1::CHANNEL_MISSILE_WARNING);
+    h.set_precedence(v1::PRECEDENCE_IMMEDIATE);
+    h.set_sequence(seq);
+    if (stamped) {
+      h.mutable_track()->set_track_key(ToString(key));
+      h.mutable_track()->set_update_seq(seq);
+    }
+    v1::Body body;
+    body.mutable_track_update()->set_track_id("US-01");
+    body.mutable_track_update()->set_latitude(35.0 + 0.01 * static_cast<double>(seq));
+    v1::LinkFrame f;
+    f.mutable_track()->set_envelope(ToString(*sealer.Seal(h, body)));
+    return f;
+  };
+  RogueClient publisher;
+  publisher.Run(
+      addr, us, *trust,
+      [&](const LinkConnection::Ptr& link) {
+        ASSERT_TRUE(link->Send(update(v1::NATION_KR, 1, true), v1::PRECEDENCE_IMMEDIATE).ok());
+        ASSERT_TRUE(link->Send(update(v1::NATION_US, 1, false), v1::PRECEDENCE_IMMEDIATE).ok());
+        for (uint64_t seq = 1; seq <= 5; ++seq) {
+          ASSERT_TRUE(link->Send(update(v1::NATION_US, seq, true), v1::PRECEDENCE_IMMEDIATE).ok());
+        }
+      },
+      2);
+  ASSERT_EQ(publisher.frames.size(), 2u) << publisher.closed_reason;
+  EXPECT_EQ(publisher.frames[0].error().code(), v1::LinkError::CODE_FORBIDDEN);
+  EXPECT_EQ(publisher.frames[1].error().code(), v1::LinkError::CODE_MALFORMED);
+  EXPECT_NE(publisher.frames[1].error().message().find("no track key"), std::string::npos);
+
+  RogueClient recipient;
+  recipient.Run(addr, jp, *trust, nullptr, 1);
+  ASSERT_EQ(recipient.frames.size(), 1u) << recipient.closed_reason;
+  ASSERT_TRUE(recipient.frames[0].has_track());
+  auto routed = ParseEnvelopeForRouting(AsBytes(recipient.frames[0].track().envelope()));
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(routed->header.track().update_seq(), 5u) << "only the newest update is held";
+  EXPECT_EQ(routed->header.track().track_key(), ToString(key));
+  c.StopAll();
+  fs::path relay_db = c.RelayData(1) / "relay.db";
+  EXPECT_EQ(CountAudit(relay_db, v1::AUDIT_EVENT_INPUT_REJECTED, "track update claims sender KR"),
+            1);
+  EXPECT_EQ(CountAudit(relay_db, v1::AUDIT_EVENT_INPUT_REJECTED, "no track key"), 1);
+  EXPECT_EQ(RelayQueuedEnvelopes(c, 1), 0) << "track updates are never stored";
+}
+
 // Issue 11 item 9: a relay that queued copies a recipient never fetched
 // (JP is not linked to it) drops them once their sender has every receipt
 // through another relay, audits why, and delivers no stale copy later.
