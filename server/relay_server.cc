@@ -259,6 +259,16 @@ void RelayServer::OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame)
   }
 }
 
+bool RelayServer::SenderIsLink(const LinkConnection::Ptr& link, const v1::EnvelopeHeader& h,
+                               const std::string& what) {
+  if (h.sender() == PeerNation(link)) return true;
+  Reject(link, v1::LinkError::CODE_FORBIDDEN,
+         what + " claims sender " + NationCode(h.sender()) + " but the link is " +
+             NationCode(PeerNation(link)),
+         h.message_id());
+  return false;
+}
+
 void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& encoded) {
   auto routed = ParseEnvelopeForRouting(AsBytes(encoded));
   if (!routed.ok()) {
@@ -267,12 +277,7 @@ void RelayServer::OnSubmit(const LinkConnection::Ptr& link, const std::string& e
   const v1::EnvelopeHeader& h = routed->header;
   // The Noise handshake authenticated the peer's nation; a compare suffices
   // here, and recipients verify the signature (PERFORMANCE.md §1).
-  if (h.sender() != PeerNation(link)) {
-    return Reject(link, v1::LinkError::CODE_FORBIDDEN,
-                  "envelope claims sender " + NationCode(h.sender()) + " but the link is " +
-                      NationCode(PeerNation(link)),
-                  h.message_id());
-  }
+  if (!SenderIsLink(link, h, "envelope")) return;
   Sha256Digest digest = EnvelopeDigest(routed->envelope);
   auto items = std::make_shared<std::vector<QueuedItem>>();
   int64_t now = config_.now_ms();
@@ -377,12 +382,7 @@ void RelayServer::OnTrack(const LinkConnection::Ptr& link, const std::string& en
                   "track update rejected: " + routed.status().message());
   }
   const v1::EnvelopeHeader& h = routed->header;
-  if (h.sender() != PeerNation(link)) {
-    return Reject(link, v1::LinkError::CODE_FORBIDDEN,
-                  "track update claims sender " + NationCode(h.sender()) + " but the link is " +
-                      NationCode(PeerNation(link)),
-                  h.message_id());
-  }
+  if (!SenderIsLink(link, h, "track update")) return;
   if (h.track().track_key().size() != limits::kTrackKeyBytes || h.track().update_seq() == 0) {
     return Reject(
         link, v1::LinkError::CODE_MALFORMED,

@@ -25,6 +25,7 @@
 #include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
+#include "hotline/v1/envelope.pb.h"
 #include "link_registry.h"
 #include "relay_store.h"
 
@@ -85,6 +86,10 @@ class RelayServer {
   // A track update: forwarded at once to each recipient whose link is up,
   // else held in memory (PROTOCOL.md §11); never stored or acknowledged.
   void OnTrack(const LinkConnection::Ptr& link, const std::string& encoded);
+  // The Noise handshake authenticated the link's nation: an envelope
+  // claiming another sender is refused (FORBIDDEN, audited) and false.
+  bool SenderIsLink(const LinkConnection::Ptr& link, const v1::EnvelopeHeader& h,
+                    const std::string& what);
   void SendTrack(const LinkConnection::Ptr& to, const std::string& key, const std::string& encoded);
   // Forgets a queued item (memory and store) and audits why.
   void Drop(v1::Nation recipient, int64_t id, const std::string& why);
