@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/messaging_commands.h"
 #include "cli/operators_commands.h"
+#include "cli/track_commands.h"
 #include "hotline/crypto.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   hotline::cli::AddMessagingCommands(app, exit_code);
   hotline::cli::AddAuditCommands(app, exit_code);
   hotline::cli::AddOperatorsCommands(app, exit_code);
+  hotline::cli::AddTrackCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

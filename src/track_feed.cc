@@ -67,19 +67,27 @@ std::vector<v1::TrackSummary> Publisher::SummariesDue(int64_t now_ms) {
 }
 
 Receiver::Verdict Receiver::Offer(v1::Nation sender, ByteView key, uint64_t seq,
-                                  ByteView envelope_digest) {
+                                  ByteView envelope_digest, int via, int64_t now_ms) {
   Track& t = tracks_[{sender, Bytes(key.begin(), key.end())}];
-  // The first digest seen for a sequence is kept: a second, different one
-  // shows up as a mismatch when the summary comes.
-  if (t.received.size() < kMaxUnsummarized || t.received.count(seq)) {
-    t.received.emplace(seq, PrefixOf(envelope_digest));
+  t.last_ms = now_ms;
+  if (seq <= t.summarized) return Verdict::kLate;
+  uint32_t bit = 1u << (static_cast<unsigned>(via) % 32);
+  auto got = t.received.find(seq);
+  if (got != t.received.end()) {
+    if (got->second.via & bit) return Verdict::kReplayed;
+    got->second.via |= bit;
+    // The first digest seen for a sequence is kept: a second, different
+    // one shows up as a mismatch when the summary comes.
+  } else if (t.received.size() < kMaxUnsummarized) {
+    t.received.emplace(seq, Received{PrefixOf(envelope_digest), bit});
   }
   if (seq <= t.applied) return Verdict::kStale;
   t.applied = seq;
   return Verdict::kApply;
 }
 
-StatusOr<Receiver::Check> Receiver::CheckSummary(v1::Nation sender, const v1::TrackSummary& s) {
+StatusOr<Receiver::Check> Receiver::CheckSummary(v1::Nation sender, const v1::TrackSummary& s,
+                                                 int64_t now_ms) {
   if (s.track_key().size() != kKeyBytes) return InvalidArgumentError("track key is not 16 bytes");
   if (s.first_seq() == 0 || s.last_seq() < s.first_seq()) {
     return InvalidArgumentError("track summary range is empty or starts at 0");
@@ -92,14 +100,15 @@ StatusOr<Receiver::Check> Receiver::CheckSummary(v1::Nation sender, const v1::Tr
   Check check;
   check.sent = count;
   Track& t = tracks_[{sender, ToBytes(s.track_key())}];
+  t.last_ms = now_ms;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t seq = s.first_seq() + i;
     auto got = t.received.find(seq);
     if (got == t.received.end()) {
-      ++check.missed;
+      check.missing.push_back(seq);
       continue;
     }
-    if (std::memcmp(got->second.data(), s.update_digests().data() + i * kDigestPrefixBytes,
+    if (std::memcmp(got->second.digest.data(), s.update_digests().data() + i * kDigestPrefixBytes,
                     kDigestPrefixBytes) == 0) {
       ++check.received;
     } else {
@@ -107,6 +116,7 @@ StatusOr<Receiver::Check> Receiver::CheckSummary(v1::Nation sender, const v1::Tr
     }
   }
   t.received.erase(t.received.begin(), t.received.upper_bound(s.last_seq()));
+  t.summarized = std::max(t.summarized, s.last_seq());
   return check;
 }
 
@@ -119,10 +129,29 @@ void Receiver::Forget(v1::Nation sender, ByteView key) {
   tracks_.erase({sender, Bytes(key.begin(), key.end())});
 }
 
+void Receiver::ForgetIdle(int64_t now_ms, int64_t idle_ms) {
+  std::erase_if(tracks_,
+                [&](const auto& entry) { return now_ms - entry.second.last_ms > idle_ms; });
+}
+
 std::string CheckText(const Receiver::Check& c) {
   return std::to_string(c.sent) + " sent, " + std::to_string(c.received) + " received, " +
-         std::to_string(c.missed) + " not received, " + std::to_string(c.mismatched.size()) +
-         " mismatched";
+         std::to_string(c.missing.size()) + " not received, " +
+         std::to_string(c.mismatched.size()) + " mismatched";
+}
+
+std::string RangesText(const std::vector<uint64_t>& seqs, size_t max_ranges) {
+  std::string out;
+  size_t ranges = 0;
+  for (size_t i = 0; i < seqs.size();) {
+    size_t j = i;
+    while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
+    if (ranges++ == max_ranges) return out + ", ...";
+    out += (out.empty() ? "#" : ", #") + std::to_string(seqs[i]);
+    if (j > i) out += "..#" + std::to_string(seqs[j]);
+    i = j + 1;
+  }
+  return out;
 }
 
 }  // namespace hotline::track

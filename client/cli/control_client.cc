@@ -1,8 +1,29 @@
 #include "cli/control_client.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 namespace hotline::cli {
 
 using asio::local::stream_protocol;
+
+std::filesystem::path NodeSocketPath(std::string node) {
+  if (node.empty()) {
+    const char* env = std::getenv("HOTLINE_NODE");
+    if (env) node = env;
+  }
+  if (node.empty()) return {};
+  std::filesystem::path p = node;
+  if (std::filesystem::is_directory(p)) p /= "control.sock";
+  return p;
+}
+
+std::string CliOperatorName() {
+  const passwd* user = ::getpwuid(::getuid());
+  return std::string("cli:") + (user && user->pw_name ? user->pw_name : std::to_string(::getuid()));
+}
 
 StatusOr<std::unique_ptr<ControlClient>> ControlClient::Connect(const std::filesystem::path& path) {
   std::unique_ptr<ControlClient> c(new ControlClient());

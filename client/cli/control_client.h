@@ -16,6 +16,12 @@
 
 namespace hotline::cli {
 
+// The control socket of `node` (a data folder or the socket; empty:
+// $HOTLINE_NODE), or an empty path when neither says which.
+std::filesystem::path NodeSocketPath(std::string node);
+// Who asks, for the node's audit records: "cli:<login name>".
+std::string CliOperatorName();
+
 class ControlClient {
  public:
   static StatusOr<std::unique_ptr<ControlClient>> Connect(const std::filesystem::path& socket_path);

@@ -4,9 +4,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <pwd.h>
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -14,8 +11,8 @@
 #include "cli/control_client.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
-#include "hotline/cli_options.h"
 #include "hotline/certs.h"
+#include "hotline/cli_options.h"
 #include "hotline/file_util.h"
 #include "hotline/limits.h"
 #include "hotline/names.h"
@@ -44,23 +41,7 @@ struct Options {
   std::string operator_as = "duty-officer";  // console link --as
 };
 
-std::filesystem::path SocketPath(const Options& o) {
-  std::string node = o.node;
-  if (node.empty()) {
-    const char* env = std::getenv("HOTLINE_NODE");
-    if (env) node = env;
-  }
-  if (node.empty()) return {};
-  std::filesystem::path p = node;
-  if (std::filesystem::is_directory(p)) p /= "control.sock";
-  return p;
-}
-
-// Who asks, for the node's audit records: "cli:<login name>".
-std::string CliOperatorName() {
-  const passwd* user = ::getpwuid(::getuid());
-  return std::string("cli:") + (user && user->pw_name ? user->pw_name : std::to_string(::getuid()));
-}
+std::filesystem::path SocketPath(const Options& o) { return NodeSocketPath(o.node); }
 
 StatusOr<v1::ControlResponse> Call(const Options& o, const v1::ControlRequest& req) {
   auto path = SocketPath(o);

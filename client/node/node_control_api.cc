@@ -39,6 +39,10 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
       if (epoch_in_progress_)
         return reply(Error(UnavailableError("an epoch key is being made; ask again")));
       return MakeEpoch("rotation asked for by " + who, std::move(reply));
+    case v1::ControlRequest::kTrackPublish:
+      return reply(PublishTrack(request.track_publish()));
+    case v1::ControlRequest::kTrackList:
+      return reply(TrackList());
     case v1::ControlRequest::kTrustPublish:
       return PublishTrust(request.trust_publish(), who, std::move(reply));
     case v1::ControlRequest::kConsoleLink: {
@@ -61,10 +65,31 @@ void NodeDaemon::Send(const v1::SendRequest& request, const std::string& operato
                       Reply reply) {
   if (IsSystemBody(request.body())) {
     return reply(
-        Error(InvalidArgumentError("checkpoint notes and epoch keys are sent by the node itself")));
+        Error(InvalidArgumentError("checkpoint notes, epoch keys and track summaries are sent by "
+                                   "the node itself; track updates by `track publish`")));
   }
   witness_->NoteTraffic();
   SendInternal(request, /*system=*/false, operator_name, std::move(reply));
+}
+
+StatusOr<std::set<int>> NodeDaemon::Recipients(const google::protobuf::RepeatedField<int>& asked) {
+  std::set<int> to(asked.begin(), asked.end());
+  if (to.empty()) {
+    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+      if (n != config_.nation) to.insert(n);
+    }
+  }
+  for (int n : to) {
+    if (n == config_.nation) return InvalidArgumentError("cannot send to your own nation");
+    auto nation = static_cast<v1::Nation>(n);
+    bool valid = v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED;
+    if (valid && !peers_.Current(nation)) ReloadTrust();  // fixed in the folder since?
+    if (valid && !peers_.Current(nation)) {
+      return FailedPreconditionError("cannot send to " + NationCode(nation) + ": " +
+                                     peers_.ProblemFor(nation));
+    }
+  }
+  return to;
 }
 
 void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system,
@@ -73,24 +98,9 @@ void NodeDaemon::SendInternal(const v1::SendRequest& request, bool system,
   h.set_version(kEnvelopeVersion);
   h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
   h.set_sender(config_.nation);
-  std::set<int> to(request.to().begin(), request.to().end());
-  if (to.empty()) {
-    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
-      if (n != config_.nation) to.insert(n);
-    }
-  }
-  for (int n : to) {
-    if (n == config_.nation)
-      return reply(Error(InvalidArgumentError("cannot send to your own nation")));
-    auto nation = static_cast<v1::Nation>(n);
-    bool valid = v1::Nation_IsValid(n) && nation != v1::NATION_UNSPECIFIED;
-    if (valid && !peers_.Current(nation)) ReloadTrust();  // fixed in the folder since?
-    if (valid && !peers_.Current(nation)) {
-      return reply(Error(FailedPreconditionError("cannot send to " + NationCode(nation) + ": " +
-                                                 peers_.ProblemFor(nation))));
-    }
-    h.add_recipients(nation);
-  }
+  auto to = Recipients(request.to());
+  if (!to.ok()) return reply(Error(to.status()));
+  for (int n : *to) h.add_recipients(static_cast<v1::Nation>(n));
   v1::Channel channel =
       request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_GENERAL : request.channel();
   h.set_channel(channel);

@@ -171,6 +171,7 @@ void NodeDaemon::OnRelayReady(size_t relay, const v1::Hello& hello) {
   outbox_.OnRelayUp(static_cast<int>(relay), [this](int r) { return RelayUp(r); });
   PumpOutbox();
   for (const auto& [id, receipt] : receipts_.pending()) TransmitReceipt(receipt);
+  FlushUnsentTracks();
   // Copies this relay still queues of messages receipted meanwhile.
   auto withdrawn = std::move(withdraw_pending_[relay]);
   withdraw_pending_.erase(relay);
@@ -231,6 +232,8 @@ void NodeDaemon::OnRelayFrame(size_t relay, v1::LinkFrame& frame) {
                            pool_->subject(relay), static_cast<int>(relay));
     case v1::LinkFrame::kExpired:
       return OnExpiryNotice(relay, frame.expired());
+    case v1::LinkFrame::kTrack:
+      return OnTrack(relay, frame.track());
     case v1::LinkFrame::kError: {
       const auto& e = frame.error();
       spdlog::warn("relay {} reported error {}: {}", pool_->subject(relay),
@@ -437,7 +440,7 @@ void NodeDaemon::RejectInput(const std::string& what, ByteView message_id, v1::N
 }
 
 void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation peer,
-                      const std::string& text) {
+                      const std::string& text, const v1::TrackView* track) {
   if (watchers_.empty()) return;
   v1::WatchEvent e;
   int64_t now_us = config_.now_us();
@@ -447,6 +450,7 @@ void NodeDaemon::Emit(const std::string& kind, ByteView message_id, v1::Nation p
   e.set_message_id(ToString(message_id));
   e.set_peer(peer);
   e.set_text(text);
+  if (track) *e.mutable_track() = *track;
   for (auto& [id, w] : std::map<int, Watcher>(watchers_)) w(e);
 }
 

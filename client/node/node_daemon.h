@@ -40,6 +40,7 @@
 #include "hotline/group_commit.h"
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
+#include "hotline/track_feed.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
 #include "hotline/v1/control.pb.h"
@@ -189,6 +190,9 @@ class NodeDaemon {
   v1::ControlResponse GetStatus(const v1::StatusRequest& request);
   v1::ControlResponse ConsultStatus(const v1::ConsultStatusRequest& request);
   void AuditView(const v1::AuditRequest& request, Reply reply);
+  // Whom a request sends to (`asked`, or every other nation): each with a
+  // usable certificate, else why not.
+  StatusOr<std::set<int>> Recipients(const google::protobuf::RepeatedField<int>& asked);
   void SendInternal(const v1::SendRequest& request, bool system, const std::string& operator_name,
                     Reply reply);
   void SealAndStore(v1::EnvelopeHeader header, v1::Body body, std::string operator_name,
@@ -261,8 +265,20 @@ class NodeDaemon {
   // receipts; empty if none.
   std::string NewestEpochKey() const;
 
+  // Track feeds (node_tracks.cc, PROTOCOL.md §11): latest-value updates
+  // sealed and sent through every live relay, never stored; summaries as
+  // ordinary messages; received updates applied newest-first and shown.
+  v1::ControlResponse PublishTrack(const v1::TrackPublishRequest& request);
+  v1::ControlResponse TrackList();
+  void OnTrack(size_t relay, const v1::TrackFrame& frame);
+  void SendTrackSummaries(int64_t now_ms);
+  void OnTrackSummary(v1::Nation sender, const v1::TrackSummary& summary, ByteView message_id);
+  void FlushUnsentTracks();
+  void TickTracks(int64_t now_ms);
+
   // Operator events and the audit log.
-  void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text);
+  void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text,
+            const v1::TrackView* track = nullptr);
   void Alert(const std::string& text, ByteView message_id, v1::Nation peer);
   // An alert that no other audit record covers: also audited (ALERT).
   void AlertAndAudit(const std::string& text, ByteView message_id, v1::Nation peer);
@@ -301,6 +317,14 @@ class NodeDaemon {
   bool wal_to_truncate_ = false;
   int64_t last_retention_ms_ = 0;
   int64_t wal_truncate_since_ms_ = 0;
+
+  track::Publisher track_publisher_;
+  track::Receiver track_receiver_;
+  std::map<std::string, std::set<int>> track_recipients_;  // live published tracks, by id
+  // Updates published while no relay was up: the newest per track key.
+  std::map<std::string, std::pair<int64_t, std::string>> unsent_tracks_;
+  std::map<std::pair<v1::Nation, std::string>, v1::TrackView> track_views_;  // received
+  int64_t last_track_prune_ms_ = 0;
 
   std::map<Bytes, Held> held_;         // see Held
   std::set<Bytes> inbox_in_progress_;  // opened, not yet committed

@@ -14,7 +14,10 @@
 namespace hotline::node {
 
 bool IsSystemBody(const v1::Body& body) {
-  return body.has_checkpoint_note() || body.has_epoch_key();
+  // Track summaries are evidence the node checks and audits itself (one a
+  // second per track): not for the inbox.
+  return body.has_checkpoint_note() || body.has_epoch_key() || body.has_track_summary() ||
+         body.has_track_update();
 }
 
 Status NodeDaemon::RestoreEpochs() {

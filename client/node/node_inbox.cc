@@ -62,6 +62,14 @@ void NodeDaemon::OnDeliver(size_t relay, const v1::DeliverEnvelope& deliver) {
     SendTaken(relay, delivery_id);  // it can never become valid; do not loop on it
     return;
   }
+  if (opened->header.has_track() || opened->body.has_track_update()) {
+    // Latest-value traffic travels only in TrackFrames (§11), never stored.
+    RejectInput("envelope from relay " + pool_->subject(relay) +
+                    " rejected: a track update delivered as a stored message",
+                AsBytes(opened->header.message_id()), opened->header.sender());
+    SendTaken(relay, delivery_id);
+    return;
+  }
   OnOpenedEpochs(*opened);
   const v1::EnvelopeHeader& h = opened->header;
   Bytes id = ToBytes(h.message_id());
@@ -203,6 +211,10 @@ void NodeDaemon::OnReleased(const std::vector<Shown>& shown, const std::vector<G
     }
     if (held.body.has_epoch_key()) {
       OnEpochAnnouncement(hh.sender(), held.body.epoch_key());
+      continue;
+    }
+    if (held.body.has_track_summary()) {
+      OnTrackSummary(hh.sender(), held.body.track_summary(), id);
       continue;
     }
     witness_->NoteTraffic();

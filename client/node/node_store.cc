@@ -444,6 +444,15 @@ std::string SummarizeBody(const v1::Body& body) {
       return "EPOCH KEY (our new one, for forward secrecy)";
     case v1::Body::kCheckpointNote:
       return "AUDIT CHECKPOINT (for witnessing)";
+    case v1::Body::kTrackSummary: {
+      const auto& t = body.track_summary();
+      return "TRACK SUMMARY [" + WarningStatusText(t.status()) + "] " + clip(t.track_id()) + " #" +
+             std::to_string(t.first_seq()) + "..#" + std::to_string(t.last_seq()) +
+             (t.ended() ? " (ended)" : "");
+    }
+    case v1::Body::kTrackUpdate:
+      return "TRACK UPDATE [" + WarningStatusText(body.track_update().status()) + "] " +
+             clip(body.track_update().track_id());
     default:
       return "(empty)";
   }

@@ -53,6 +53,12 @@ Status RelayPool::Send(size_t relay, const v1::LinkFrame& frame, int precedence,
   return relays_[relay].link->Send(frame, precedence, force);
 }
 
+Status RelayPool::SendLatest(size_t relay, const v1::LinkFrame& frame, const std::string& key,
+                             int precedence) {
+  if (!relays_[relay].link) return UnavailableError("no link to " + relays_[relay].address);
+  return relays_[relay].link->SendLatest(frame, key, precedence);
+}
+
 void RelayPool::FillStatus(v1::StatusResponse& out) const {
   int first = First();
   for (const auto& relay : relays_) {

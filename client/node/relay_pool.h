@@ -66,6 +66,9 @@ class RelayPool {
   // Queues `frame` on relay `relay`'s link, greeted or not (a Taken may
   // answer a delivery that came before the greeting).
   Status Send(size_t relay, const v1::LinkFrame& frame, int precedence, bool force = false);
+  // Latest-value traffic: replaces a queued frame of the same `key`.
+  Status SendLatest(size_t relay, const v1::LinkFrame& frame, const std::string& key,
+                    int precedence);
   void FillStatus(v1::StatusResponse& out) const;
   // Closes every link whose relay certificate no longer verifies against
   // the trust store (revoked, or no longer signed under a new root

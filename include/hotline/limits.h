@@ -61,6 +61,9 @@ inline constexpr std::chrono::milliseconds kIdleTimeout{750};
 inline constexpr std::chrono::milliseconds kFlashHedgeAfter{100};
 // A track's key in its TrackStamp (PROTOCOL.md §11).
 inline constexpr size_t kTrackKeyBytes = 16;
+// A track update made longer ago than this (beyond the allowed clock skew)
+// is no live position: recipients refuse it as replayed.
+inline constexpr std::chrono::milliseconds kTrackMaxAge{60000};
 inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxHandshakingPerAddress = 8;
 inline constexpr size_t kMaxQueuedBytesPerConnection = 8 * 1024 * 1024;

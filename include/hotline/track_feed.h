@@ -77,35 +77,52 @@ class Publisher {
 class Receiver {
  public:
   enum class Verdict {
-    kApply,  // newer than any applied update of its track: show it
-    kStale,  // not newer (conflated, duplicated through two relays, replayed)
+    kApply,     // newer than any applied update of its track: show it
+    kStale,     // not newer (conflated, or the same update through another relay)
+    kReplayed,  // the same update again through the same relay: refuse and audit
+    kLate,      // of a range a summary has already covered: refuse and audit
   };
-  // A verified, opened update. Recorded as received either way.
-  Verdict Offer(v1::Nation sender, ByteView key, uint64_t seq, ByteView envelope_digest);
+  // A verified, opened update that came through relay `via` (0..31; each
+  // relay forwards an update once). Recorded as received unless refused.
+  Verdict Offer(v1::Nation sender, ByteView key, uint64_t seq, ByteView envelope_digest, int via,
+                int64_t now_ms);
 
   struct Check {
     uint64_t sent = 0;                 // updates the summary lists
     uint64_t received = 0;             // of them, received with the digest listed
-    uint64_t missed = 0;               // not received (conflated on the way, or lost)
+    std::vector<uint64_t> missing;     // not received (conflated on the way, or lost)
     std::vector<uint64_t> mismatched;  // received with another digest
   };
   // Compares `summary` from `sender` with the updates received in its
   // range, then forgets their digests (the track's applied sequence stays,
   // so a late older update of an ended track is still stale).
-  StatusOr<Check> CheckSummary(v1::Nation sender, const v1::TrackSummary& summary);
+  StatusOr<Check> CheckSummary(v1::Nation sender, const v1::TrackSummary& summary, int64_t now_ms);
   // The highest applied sequence of a track (0: none).
   uint64_t Applied(v1::Nation sender, ByteView key) const;
   size_t tracks() const { return tracks_.size(); }
   // Forgets a track entirely (e.g. long after it ended).
   void Forget(v1::Nation sender, ByteView key);
+  // Forgets every track with no update or summary for `idle_ms`; the
+  // caller refuses updates older than that, so a forgotten track cannot
+  // be replayed into view.
+  void ForgetIdle(int64_t now_ms, int64_t idle_ms);
 
  private:
+  struct Received {
+    DigestPrefix digest;
+    uint32_t via = 0;  // bit per relay it came through
+  };
   struct Track {
     uint64_t applied = 0;
-    std::map<uint64_t, DigestPrefix> received;  // not yet summarized
+    uint64_t summarized = 0;                // every update up to this was summarized
+    std::map<uint64_t, Received> received;  // not yet summarized
+    int64_t last_ms = 0;
   };
   std::map<std::pair<v1::Nation, Bytes>, Track> tracks_;
 };
+
+// Sequence numbers as ranges, e.g. "#3..#5, #9" (at most `max_ranges`, then "...").
+std::string RangesText(const std::vector<uint64_t>& seqs, size_t max_ranges = 32);
 
 // Text for a check, e.g. "50 sent, 48 received, 2 not received, 0 mismatched".
 std::string CheckText(const Receiver::Check& check);

@@ -30,8 +30,16 @@ class TamperingRelay {
   using Tamper = std::function<std::optional<std::string>(
       const v1::EnvelopeHeader& header, v1::Nation recipient, const std::string& encoded)>;
 
-  TamperingRelay(SecureChannelConfig config, Tamper tamper)
-      : config_(std::move(config)), tamper_(std::move(tamper)), acceptor_(io_) {
+  // Track updates (PROTOCOL.md §11): the copies to pass to each recipient
+  // (none: withheld; two: replayed). Default: the update as it came.
+  using TrackTamper = std::function<std::vector<std::string>(
+      const v1::EnvelopeHeader& header, v1::Nation recipient, const std::string& encoded)>;
+
+  TamperingRelay(SecureChannelConfig config, Tamper tamper, TrackTamper track_tamper = nullptr)
+      : config_(std::move(config)),
+        tamper_(std::move(tamper)),
+        track_tamper_(std::move(track_tamper)),
+        acceptor_(io_) {
     asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(ep.protocol());
     acceptor_.bind(ep);
@@ -109,6 +117,19 @@ class TamperingRelay {
         d.mutable_deliver()->set_delivery_id(next_delivery_++);
         To(static_cast<v1::Nation>(r), d);
       }
+    } else if (f.has_track()) {
+      auto routed = ParseEnvelopeForRouting(AsBytes(f.track().envelope()));
+      if (!routed.ok()) return;
+      for (int r : routed->header.recipients()) {
+        auto copies = track_tamper_ ? track_tamper_(routed->header, static_cast<v1::Nation>(r),
+                                                    f.track().envelope())
+                                    : std::vector<std::string>{f.track().envelope()};
+        for (auto& copy : copies) {
+          v1::LinkFrame d;
+          d.mutable_track()->set_envelope(std::move(copy));
+          To(static_cast<v1::Nation>(r), d);
+        }
+      }
     } else if (f.has_submit_receipt()) {
       v1::LinkFrame ack;
       ack.mutable_receipt_accepted()->set_receipt_id(f.submit_receipt().receipt_id());
@@ -122,6 +143,7 @@ class TamperingRelay {
 
   SecureChannelConfig config_;
   Tamper tamper_;
+  TrackTamper track_tamper_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   std::string address_;
