@@ -114,7 +114,43 @@ echo "KR sent $warn"
 echo "--- as the US operator sees it:"
 "$hotline" inbox "${US[@]}" show "$warn"
 
-say "2. US and JP operators acknowledge the warning"
+say "2. KR tracks the launch live to US and JP (simulated, EXERCISE) through a relay failover"
+# Watchers at US and JP print each applied update (lines: not a terminal).
+"$hotline" track watch "${US[@]}" --for 60s >"$run/track-us.txt" 2>&1 &
+watch_us=$!
+"$hotline" track watch "${JP[@]}" --for 60s >"$run/track-jp.txt" 2>&1 &
+watch_jp=$!
+pids+=("$watch_us" "$watch_jp")
+"$hotline" track publish "${KR[@]}" --to US,JP --simulate --track-id KR-2026-1122-01-T1 \
+  --sensor "ROK Green Pine radar" --launch-lat 39.0 --launch-lon 125.7 --azimuth 95 \
+  --range-km 850 --duration 6s --rate 20 --status exercise >"$run/track-publish.txt" 2>&1 &
+publisher=$!
+wait_for "US to see the track" grep -q "KR-2026-1122-01-T1 #2" "$run/track-us.txt"
+if [ "$kill_relay" = 1 ]; then
+  echo "FAILOVER mid-track: kill -9 relay-1"
+  { kill -KILL "${relay_pids[0]}"; wait "${relay_pids[0]}"; } 2>/dev/null || true
+else
+  echo "FAILOVER mid-track: relay-1 frozen (SIGSTOP) for the rest of the flight"
+  kill -STOP "${relay_pids[0]}"
+fi
+wait "$publisher"
+cat "$run/track-publish.txt"
+if [ "$kill_relay" = 0 ]; then kill -CONT "${relay_pids[0]}"; echo "relay-1 resumed"; fi
+for n in us jp; do
+  wait_for "${n^^} to check the last track summary" bash -c \
+    "'$hotline' audit export '$run/node-$n/node.db' 2>/dev/null | grep TRACK_SUMMARY | grep -q ended"
+done
+echo "--- live at US (first and last updates applied):"
+grep ' track ' "$run/track-us.txt" | head -n 3
+echo "   ..."
+grep ' track ' "$run/track-us.txt" | tail -n 2
+echo "--- what each nation received, from its audit log (KR's summaries checked):"
+for n in us jp; do
+  echo "${n^^}:"
+  "$hotline" audit export "$run/node-$n/node.db" | grep TRACK_SUMMARY | sed 's/^/  /'
+done
+
+say "3. US and JP operators acknowledge the warning"
 us_ack=$("$hotline" ack "${US[@]}" "$warn" --reply "US INDOPACOM tracking; stand by for consultation")
 echo "$us_ack"
 "$hotline" ack "${JP[@]}" "$warn"
@@ -127,8 +163,7 @@ echo "--- KR reads the US reply and acknowledges it:"
 "$hotline" wait "${US[@]}" "$us_reply" --tier acknowledged --timeout 10 >/dev/null
 
 if [ "$kill_relay" = 1 ]; then
-  say "FAILOVER: kill -9 relay-1, the relay every node is using"
-  { kill -KILL "${relay_pids[0]}"; wait "${relay_pids[0]}"; } 2>/dev/null || true
+  say "FAILOVER: relay-1, the relay every node was using, was killed mid-track (step 2)"
   for n in us jp kr; do
     wait_for "node-$n to notice" bash -c "'$hotline' status --node '$run/node-$n' | grep -q '$(cat "$run/relay-1.addr")  DOWN'"
   done
@@ -136,13 +171,13 @@ if [ "$kill_relay" = 1 ]; then
   echo "Every node detected the dead relay; the scenario carries on through relay-2."
 fi
 
-say "3. JP invokes the commitment to consult"
+say "4. JP invokes the commitment to consult"
 consult=$("$hotline" consult "${JP[@]}" request --topic "KR-2026-1122-01 launch" \
   --question "Issue a joint statement within the hour?" --respond-within 30)
 echo "JP sent $consult"
 "$hotline" wait "${JP[@]}" "$consult" --tier delivered --timeout 10 >/dev/null
 
-say "4. US and KR answer the consultation and acknowledge it"
+say "5. US and KR answer the consultation and acknowledge it"
 us_answer=$("$hotline" consult "${US[@]}" respond "$consult" --position concur --text "Concur; draft follows")
 kr_answer=$("$hotline" consult "${KR[@]}" respond "$consult" --position need-time --text "Need 20 minutes")
 "$hotline" ack "${US[@]}" "$consult" >/dev/null
@@ -156,7 +191,7 @@ done
 "$hotline" wait "${US[@]}" "$us_answer" --tier acknowledged --timeout 10 >/dev/null
 "$hotline" wait "${KR[@]}" "$kr_answer" --tier acknowledged --timeout 10 >/dev/null
 
-say "5. US opens the crisis line to all: FLASH"
+say "6. US opens the crisis line to all: FLASH"
 crisis=$("$hotline" send "${US[@]}" --to all --channel crisis --text "Leaders' call in 15 minutes; secure line 1")
 "$hotline" wait "${US[@]}" "$crisis" --tier delivered --timeout 10 >/dev/null  # in both inboxes
 for node in JP KR; do

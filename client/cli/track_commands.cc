@@ -30,7 +30,7 @@ using Clock = std::chrono::steady_clock;
 struct TrackOptions {
   std::string node, to, file = "-", track_id = "SIM-01", status = "exercise", sensor;
   bool simulate = false, as_json = false;
-  double rate = 10;
+  double rate = 10, range_km = 900;
   uint32_t tracks = 1;
   std::chrono::milliseconds duration{20'000}, timeout{30'000}, watch_for{0};
   track::BallisticFlight flight;
@@ -97,6 +97,8 @@ int RunSimulation(const TrackOptions& o, Publishing& out) {
     return Fail(
         InvalidArgumentError("a simulated track is never ACTUAL: use --status exercise or test"));
   }
+  track::BallisticFlight base = o.flight;
+  base.range_m = o.range_km * 1000;
   auto steps = static_cast<uint64_t>(
       std::max(1.0, std::round(std::chrono::duration<double>(o.duration).count() * o.rate)));
   auto start = Clock::now();
@@ -106,7 +108,7 @@ int RunSimulation(const TrackOptions& o, Publishing& out) {
                     std::chrono::duration<double>(static_cast<double>(i) / o.rate)));
     double fraction = static_cast<double>(i) / static_cast<double>(steps);
     for (uint32_t k = 0; k < o.tracks; ++k) {
-      track::BallisticFlight flight = o.flight;
+      track::BallisticFlight flight = base;
       flight.azimuth_degrees += 6.0 * k;  // a salvo fans out
       char suffix[16];
       std::snprintf(suffix, sizeof suffix, "-%02u", k + 1);
@@ -269,9 +271,8 @@ void AddTrackCommands(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(-180.0, 180.0));
   publish->add_option("--azimuth", o->flight.azimuth_degrees, "Heading (degrees from north)")
       ->check(CLI::Range(0.0, 360.0));
-  publish->add_option("--range-km", o->flight.range_m, "Range in km")
-      ->check(CLI::Range(1.0, 20000.0))
-      ->transform([](std::string s) { return std::to_string(std::stod(s) * 1000); });
+  publish->add_option("--range-km", o->range_km, "Range in km (default 900)")
+      ->check(CLI::Range(1.0, 20000.0));
   publish->callback([o, &exit_code] { exit_code = RunPublish(*o); });
 
   CLI::App* watch = track->add_subcommand(
