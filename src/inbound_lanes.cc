@@ -14,13 +14,14 @@ int LaneOfPrecedence(int precedence) {
   return v1::PRECEDENCE_FLASH - precedence + 1;  // FLASH 1 .. ROUTINE 4
 }
 
-// The header's precedence, read without parsing the whole envelope (its
-// ciphertext may be 1 MiB): field 1 (header) comes first in a serialized
-// Envelope. Anything unexpected reads as ROUTINE; the receiver checks it
-// all properly.
-int EnvelopePrecedence(const std::string& envelope) {
+// The header, read without parsing the whole envelope (its ciphertext may
+// be 1 MiB): field 1 (header) comes first in a serialized Envelope.
+// Anything unexpected reads as an empty header (ROUTINE, no track); the
+// receiver checks it all properly.
+v1::EnvelopeHeader HeaderOf(const std::string& envelope) {
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(envelope.data()),
                                             static_cast<int>(envelope.size()));
+  v1::EnvelopeHeader h;
   for (int fields = 0; fields < 8; ++fields) {
     uint32_t tag = in.ReadTag();
     if (tag == 0) break;
@@ -28,14 +29,19 @@ int EnvelopePrecedence(const std::string& envelope) {
       uint32_t length = 0;
       std::string header;
       if (!in.ReadVarint32(&length) || length > 4096 ||
-          !in.ReadString(&header, static_cast<int>(length)))
-        break;
-      v1::EnvelopeHeader h;
-      return h.ParseFromString(header) ? h.precedence() : v1::PRECEDENCE_ROUTINE;
+          !in.ReadString(&header, static_cast<int>(length)) || !h.ParseFromString(header)) {
+        h.Clear();
+      }
+      return h;
     }
     if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) break;
   }
-  return v1::PRECEDENCE_ROUTINE;
+  return h;
+}
+
+int EnvelopePrecedence(const std::string& envelope) {
+  int precedence = HeaderOf(envelope).precedence();
+  return precedence == v1::PRECEDENCE_UNSPECIFIED ? v1::PRECEDENCE_ROUTINE : precedence;
 }
 
 }  // namespace
@@ -68,7 +74,35 @@ int InboundLaneOf(const v1::LinkFrame& f) {
 void InboundLanes::Push(v1::LinkFrame frame) {
   size_t size = frame.ByteSizeLong();
   int lane = fifo_ || !started_ ? kRoutineLane : InboundLaneOf(frame);
-  lanes_[static_cast<size_t>(lane)].push_back({std::move(frame), size});
+  if (frame.has_track() && lane != kRoutineLane) {
+    // Latest value (PROTOCOL.md §11): a newer update of a track replaces
+    // the one of that (sender, track) still waiting here, in its place, so
+    // a slow reader stays one update behind instead of a backlog.
+    v1::EnvelopeHeader h = HeaderOf(frame.track().envelope());
+    std::string key = std::to_string(h.sender()) + ":" + h.track().track_key();
+    uint64_t seq = h.track().update_seq();
+    if (!h.track().track_key().empty()) {
+      auto waiting = latest_.find(key);
+      if (waiting != latest_.end()) {
+        Held& held = *waiting->second;
+        if (seq > held.seq) {
+          bytes_ = bytes_ - held.bytes + size;
+          held.frame = std::move(frame);
+          held.bytes = size;
+          held.seq = seq;
+        }
+        ++conflated_;
+        return;
+      }
+      auto& target = lanes_[static_cast<size_t>(lane)];
+      target.push_back({std::move(frame), size, key, seq});
+      latest_[key] = &target.back();  // a deque keeps references across push_back / pop_front
+      bytes_ += size;
+      ++count_;
+      return;
+    }
+  }
+  lanes_[static_cast<size_t>(lane)].push_back({std::move(frame), size, {}, 0});
   bytes_ += size;
   ++count_;
 }
@@ -78,6 +112,7 @@ bool InboundLanes::Pop(v1::LinkFrame& out) {
     if (lane.empty()) continue;
     out = std::move(lane.front().frame);
     bytes_ -= lane.front().bytes;
+    if (!lane.front().latest_key.empty()) latest_.erase(lane.front().latest_key);
     --count_;
     lane.pop_front();
     if (!started_ && !fifo_) {

@@ -15,6 +15,8 @@
 
 #include <array>
 #include <deque>
+#include <map>
+#include <string>
 
 #include "hotline/v1/link.pb.h"
 
@@ -36,12 +38,18 @@ class InboundLanes {
   bool empty() const { return count_ == 0; }
   size_t bytes() const { return bytes_; }
   size_t size() const { return count_; }
+  // Track updates replaced by a newer one of their track before being taken.
+  uint64_t conflated() const { return conflated_; }
 
  private:
   struct Held {
     v1::LinkFrame frame;
     size_t bytes = 0;
+    std::string latest_key;  // a track update's (sender, track key); else empty
+    uint64_t seq = 0;
   };
+  std::map<std::string, Held*> latest_;  // the waiting update of each track
+  uint64_t conflated_ = 0;
   bool fifo_;
   bool started_ = false;  // the first frame was taken: lanes apply
   std::array<std::deque<Held>, kLanes> lanes_;

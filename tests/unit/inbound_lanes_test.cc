@@ -23,6 +23,20 @@ v1::LinkFrame Deliver(v1::Precedence p, uint64_t id, size_t body = 100) {
   return f;
 }
 
+v1::LinkFrame Track(v1::Nation sender, char key, uint64_t seq) {
+  v1::EnvelopeHeader h;
+  h.set_version(1);
+  h.set_sender(sender);
+  h.set_precedence(v1::PRECEDENCE_IMMEDIATE);
+  h.mutable_track()->set_track_key(std::string(16, key));
+  h.mutable_track()->set_update_seq(seq);
+  v1::Envelope e;
+  e.set_header(h.SerializeAsString());
+  v1::LinkFrame f;
+  f.mutable_track()->set_envelope(e.SerializeAsString());
+  return f;
+}
+
 std::vector<std::string> Drain(InboundLanes& lanes) {
   std::vector<std::string> out;
   v1::LinkFrame f;
@@ -43,6 +57,15 @@ std::vector<std::string> Drain(InboundLanes& lanes) {
       case v1::LinkFrame::kTrust:
         out.push_back("trust");
         break;
+      case v1::LinkFrame::kTrack: {
+        v1::Envelope e;
+        v1::EnvelopeHeader h;
+        e.ParseFromString(f.track().envelope());
+        h.ParseFromString(e.header());
+        out.push_back(std::string("t") + h.track().track_key()[0] +
+                      std::to_string(h.track().update_seq()));
+        break;
+      }
       default:
         out.push_back("?");
     }
@@ -79,6 +102,33 @@ TEST(InboundLanesTest, TheMostUrgentGoesFirstInArrivalOrderWithinALane) {
             (std::vector<std::string>{"taken", "d1", "r5", "d6", "d4", "d2", "trust", "d3"}));
   EXPECT_TRUE(lanes.empty());
   EXPECT_EQ(lanes.bytes(), 0u);
+}
+
+// PROTOCOL.md §11: a track update waiting to be handed on is replaced, in
+// its place, by a newer one of the same sender and track; never by an older.
+TEST(InboundLanesTest, ANewerTrackUpdateReplacesTheWaitingOneOfItsTrack) {
+  InboundLanes lanes;
+  v1::LinkFrame hello;
+  hello.mutable_hello()->set_version(1);
+  lanes.Push(hello);
+  v1::LinkFrame first;
+  ASSERT_TRUE(lanes.Pop(first));
+  lanes.Push(Deliver(v1::PRECEDENCE_ROUTINE, 1));
+  lanes.Push(Track(v1::NATION_KR, 'a', 1));
+  lanes.Push(Track(v1::NATION_KR, 'b', 1));
+  lanes.Push(Track(v1::NATION_KR, 'a', 2));
+  lanes.Push(Track(v1::NATION_JP, 'a', 1));  // another sender's track
+  lanes.Push(Track(v1::NATION_KR, 'a', 5));
+  lanes.Push(Track(v1::NATION_KR, 'a', 4));  // older than the waiting one: dropped
+  lanes.Push(Deliver(v1::PRECEDENCE_FLASH, 2));
+  EXPECT_EQ(lanes.size(), 5u);
+  EXPECT_EQ(lanes.conflated(), 3u);
+  EXPECT_EQ(Drain(lanes), (std::vector<std::string>{"d2", "ta5", "tb1", "ta1", "d1"}));
+  EXPECT_EQ(lanes.bytes(), 0u);
+  // Taken: the next update of the track waits on its own again.
+  lanes.Push(Track(v1::NATION_KR, 'a', 6));
+  lanes.Push(Track(v1::NATION_KR, 'a', 7));
+  EXPECT_EQ(Drain(lanes), (std::vector<std::string>{"ta7"}));
 }
 
 TEST(InboundLanesTest, FifoAndUnreadableFramesKeepArrivalOrder) {
