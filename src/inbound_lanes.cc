@@ -83,15 +83,21 @@ void InboundLanes::Push(v1::LinkFrame frame) {
     uint64_t seq = h.track().update_seq();
     if (!h.track().track_key().empty()) {
       auto waiting = latest_.find(key);
-      if (waiting != latest_.end()) {
+      if (waiting != latest_.end() && seq > waiting->second->seq) {
         Held& held = *waiting->second;
-        if (seq > held.seq) {
-          bytes_ = bytes_ - held.bytes + size;
-          held.frame = std::move(frame);
-          held.bytes = size;
-          held.seq = seq;
-        }
+        bytes_ = bytes_ - held.bytes + size;
+        held.frame = std::move(frame);
+        held.bytes = size;
+        held.seq = seq;
         ++conflated_;
+        return;
+      }
+      if (waiting != latest_.end()) {
+        // Not newer: a copy or a replay. Handed on as it is, for the
+        // receiver to judge (and audit), never in place of the newer one.
+        lanes_[static_cast<size_t>(lane)].push_back({std::move(frame), size, {}, 0});
+        bytes_ += size;
+        ++count_;
         return;
       }
       auto& target = lanes_[static_cast<size_t>(lane)];
