@@ -339,6 +339,25 @@ def main():
         browser.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, 'article.message svg.map')), 'the map')
         browser.shot('06-us-missile-warning-map')
 
+        step('KR publishes a live (simulated, EXERCISE) missile track; the US console shows it on its map')
+        d = browser.tab('us')
+        click_tab(d, 'tracks')
+        browser.wait(lambda d: 'Live tracks' in text_of(d, '#view-tracks h2'), 'the tracks view')
+        track_id = 'KR-T1<b>x</b>'
+        cluster.run([cluster.hotline, 'track', 'publish', '--node', cluster.data('kr'), '--to', 'US', '--simulate',
+                     '--track-id', track_id, '--duration', '2s', '--rate', '10', '--status', 'exercise'])
+        browser.wait(lambda d: 'ENDED' in text_of(d, 'table.tracks tr.status-exercise'), 'the track ended at US')
+        row = text_of(d, 'table.tracks tr.status-exercise')
+        assert track_id in row and '#21' in row and 'EXERCISE' in row, row
+        trail = d.execute_script("const p = document.querySelector('#view-tracks svg.map polyline.track-trail');"
+                                 "return p ? p.getAttribute('points').split(' ').length : 0")
+        assert trail >= 2, f'the trail has {trail} points'
+        label = d.execute_script("return Array.from(document.querySelectorAll('#view-tracks svg.map text.track-label'))"
+                                 ".map((e) => e.textContent).join(' ')")
+        assert '[EXERCISE]' in label and 'ENDED' in label, label
+        assert not d.find_elements(By.CSS_SELECTOR, 'main b'), 'markup in a track id rendered'
+        browser.shot('07-us-live-track')
+
         step('requests without CSRF, without a session, and a foreign-origin WebSocket are refused and audited')
         d = browser.tab('us')
         status = d.execute_async_script("""

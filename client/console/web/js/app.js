@@ -7,6 +7,7 @@ import {h, fill} from './dom.js';
 import {nation, zulu, shortId, precedence} from './format.js';
 import {Inbox} from './inbox.js';
 import {Compose, Sent, Consultations, Links, Audit} from './views.js';
+import {Tracks} from './tracks.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,6 +48,7 @@ class Console {
       consult: new Consultations($('view-consult'), this),
       links: new Links($('view-links'), this),
       audit: new Audit($('view-audit'), this),
+      tracks: new Tracks($('view-tracks'), this),
     };
     this.current = 'inbox';
   }
@@ -115,6 +117,7 @@ class Console {
   }
 
   onEvent(e) {
+    if (e.kind === 'track') return this.views.tracks.onTrack(e.track || {});  // many a second: not in the feed
     const feed = $('feed');
     const item = h('li', {class: `event kind-${e.kind || 'unknown'}`},
         h('span', {class: 'time'}, zulu(e.at_ms)), ' ',
@@ -134,6 +137,7 @@ class Console {
       sent: ['accepted', 'delivered', 'acknowledged', 'alert'],
       consult: ['arrived', 'alert'],
       links: ['link-up', 'link-down', 'relay-error', 'alert'],
+      tracks: ['track-summary'],
       compose: [], audit: [],
     };
     return (kinds[view] || []).includes(kind);

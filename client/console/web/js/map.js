@@ -36,15 +36,9 @@ const y = (lat) => ((NORTH - lat) / (NORTH - SOUTH)) * HEIGHT;
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 const point = (lon, lat) => `${x(lon).toFixed(1)},${y(lat).toFixed(1)}`;
 
-// The map for one MissileWarning (proto3 JSON object).
-export function warningMap(w) {
-  const lat = Number(w.launch_latitude || 0), lon = Number(w.launch_longitude || 0);
-  const impactLat = Number(w.predicted_impact_latitude || 0);
-  const impactLon = Number(w.predicted_impact_longitude || 0);
-  const hasLaunch = finite(lat) && finite(lon) && (lat !== 0 || lon !== 0);
-  const hasImpact = finite(impactLat) && finite(impactLon) && (impactLat !== 0 || impactLon !== 0);
-  const map = svg('svg', {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'map', role: 'img',
-    'aria-label': 'schematic map of the launch, azimuth and predicted impact'});
+// The region: sea, a 5-degree grid and the coastlines.
+function baseMap(label) {
+  const map = svg('svg', {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'map', role: 'img', 'aria-label': label});
   map.append(svg('rect', {x: 0, y: 0, width: WIDTH, height: HEIGHT, class: 'sea'}));
   for (let lonLine = 120; lonLine < EAST; lonLine += 5) {
     map.append(svg('line', {x1: x(lonLine), y1: 0, x2: x(lonLine), y2: HEIGHT, class: 'grid'}));
@@ -57,6 +51,17 @@ export function warningMap(w) {
   for (const outline of Object.values(LAND)) {
     map.append(svg('polygon', {points: outline.map(([a, b]) => point(a, b)).join(' '), class: 'land'}));
   }
+  return map;
+}
+
+// The map for one MissileWarning (proto3 JSON object).
+export function warningMap(w) {
+  const lat = Number(w.launch_latitude || 0), lon = Number(w.launch_longitude || 0);
+  const impactLat = Number(w.predicted_impact_latitude || 0);
+  const impactLon = Number(w.predicted_impact_longitude || 0);
+  const hasLaunch = finite(lat) && finite(lon) && (lat !== 0 || lon !== 0);
+  const hasImpact = finite(impactLat) && finite(impactLon) && (impactLat !== 0 || impactLon !== 0);
+  const map = baseMap('schematic map of the launch, azimuth and predicted impact');
   if (hasLaunch && finite(Number(w.azimuth_degrees || 0))) {
     // 8 degrees of arc along the azimuth (flat-earth approximation: a bearing, not a track).
     const az = (Number(w.azimuth_degrees || 0) * Math.PI) / 180;
@@ -73,6 +78,29 @@ export function warningMap(w) {
   if (hasLaunch) {
     map.append(svg('circle', {cx: x(lon), cy: y(lat), r: 6, class: 'launch'}));
     map.append(svg('text', {x: x(lon) + 9, y: y(lat) + 4, class: 'map-label'}, 'launch'));
+  }
+  return map;
+}
+
+// Live tracks (PROTOCOL.md §11): for each, the trail of the positions this
+// console has seen and its newest position, labelled with its name, status
+// (EXERCISE / TEST shown on the map itself) and altitude.
+export function trackMap(tracks) {
+  const map = baseMap('schematic map of the live tracks');
+  for (const t of tracks) {
+    const trail = t.trail.filter(([lon, lat]) => finite(lon) && finite(lat));
+    if (trail.length === 0) continue;
+    if (trail.length > 1) {
+      map.append(svg('polyline', {points: trail.map(([lon, lat]) => point(lon, lat)).join(' '),
+        class: 'track-trail'}));
+    }
+    const [lon, lat] = trail[trail.length - 1];
+    const u = t.view.update || {};
+    map.append(svg('circle', {cx: x(lon), cy: y(lat), r: 5, class: u.ended ? 'track-ended' : 'track-now'}));
+    const right = x(lon) > WIDTH * 0.55;  // labels stay inside the map
+    map.append(svg('text', {x: x(lon) + (right ? -8 : 8), y: y(lat) - 8, class: 'map-label track-label',
+      'text-anchor': right ? 'end' : 'start'},
+        `${t.name} [${t.status}] ${(Number(u.altitude_m || 0) / 1000).toFixed(0)} km${u.ended ? ' ENDED' : ''}`));
   }
   return map;
 }
