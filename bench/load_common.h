@@ -44,7 +44,7 @@ struct Args {
   size_t tracks = 20;     // tracks: tracks at once in the load phase
   double rate = 50;       // tracks: updates per second per track
   size_t seconds = 10;    // tracks: length of each phase
-  std::string phase = "all";  // tracks: unloaded, backlog, load, slow or all
+  std::string phase = "all";  // tracks: unloaded, backlog, load, kill, freeze, slow or all
 };
 
 inline double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }

@@ -358,7 +358,8 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: hotline_load "
                  "relay-throughput|e2e-throughput|latency|flash-latency|failover|tracks\n"
-                 "       tracks: [--phase unloaded|backlog|load|slow|all] [--tracks N] [--rate HZ] "
+                 "       tracks: [--phase unloaded|backlog|load|kill|freeze|slow|all] [--tracks N] "
+                 "[--rate HZ] "
                  "[--seconds S]\n"
                  "       [--kills N] [--freeze]\n"
                  "       [--messages N] [--window W] [--accept-only] [--fifo]\n"

@@ -30,6 +30,7 @@ class Recipient {
           const auto& u = r.event().track().update();
           std::lock_guard lock(mu_);
           latencies_us_.push_back(static_cast<double>(r.event().at_us() - u.measured_at_us()));
+          applied_at_us_.push_back(r.event().at_us());
           if (u.ended()) ended_.insert(u.track_id());
         }
       } catch (const std::exception&) {  // closed
@@ -48,12 +49,22 @@ class Recipient {
     std::lock_guard lock(mu_);
     return latencies_us_;
   }
+  // The longest wait between two applied updates, in µs.
+  int64_t LongestGapUs() {
+    std::lock_guard lock(mu_);
+    int64_t gap = 0;
+    for (size_t i = 1; i < applied_at_us_.size(); ++i) {
+      gap = std::max(gap, applied_at_us_[i] - applied_at_us_[i - 1]);
+    }
+    return gap;
+  }
 
  private:
   Control control_;
   size_t tracks_;
   std::mutex mu_;
   std::vector<double> latencies_us_;
+  std::vector<int64_t> applied_at_us_;
   std::set<std::string> ended_;
   std::thread thread_;
 };
@@ -111,7 +122,8 @@ void Report(const char* phase, const char* who, Recipient& r, size_t published) 
 
 // Publisher KR -> US and JP through one relay.
 void Phase(const Args& args, const std::string& phase) {
-  Cluster cluster(args);
+  bool failover = phase == "kill" || phase == "freeze";
+  Cluster cluster(args, failover ? 2 : 1);
   fs::path kr = cluster.StartNode("kr");
   fs::path us = cluster.StartNode("us");
   fs::path jp = cluster.StartNode("jp");
@@ -149,8 +161,17 @@ void Phase(const Args& args, const std::string& phase) {
     });
     std::this_thread::sleep_for(std::chrono::seconds(2));  // the backlog builds (bench only)
   }
+  std::thread failure;
+  if (failover) {
+    // Relay-1 dies (or freezes) half-way through the flight.
+    failure = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(args.seconds) * 500));
+      cluster.relays[1]->Signal(phase == "kill" ? SIGKILL : SIGSTOP);
+    });
+  }
   Control publisher(io, kr);
   size_t published = Publish(publisher, tracks, rate, args.seconds);
+  if (failure.joinable()) failure.join();
   WaitEnded({&at_us, &at_jp});
   stop = true;
   if (flood.joinable()) flood.join();
@@ -165,6 +186,15 @@ void Phase(const Args& args, const std::string& phase) {
               published, static_cast<double>(published) / static_cast<double>(args.seconds));
   Report(phase.c_str(), "at US", at_us, published);
   Report(phase.c_str(), "at JP", at_jp, published);
+  if (failover) {
+    std::printf(
+        "  relay-1 %s half-way: longest wait between applied updates %.1f ms at US, %.1f ms at JP "
+        "(one update every %.0f ms)\n",
+        phase == "kill" ? "killed (SIGKILL)" : "frozen (SIGSTOP)",
+        static_cast<double>(at_us.LongestGapUs()) / 1000,
+        static_cast<double>(at_jp.LongestGapUs()) / 1000, 1000 / rate);
+    if (phase == "freeze") cluster.relays[1]->Signal(SIGCONT);
+  }
 }
 
 // A recipient that handles 10 updates a second: a link client as JP that
@@ -255,7 +285,7 @@ void Slow(const Args& args) {
 }  // namespace
 
 int TrackFeeds(const Args& args) {
-  for (const char* phase : {"unloaded", "backlog", "load"}) {
+  for (const char* phase : {"unloaded", "backlog", "load", "kill", "freeze"}) {
     if (args.phase == "all" || args.phase == phase) Phase(args, phase);
   }
   if (args.phase == "all" || args.phase == "slow") Slow(args);
