@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/messaging_commands.h"
 #include "cli/operators_commands.h"
+#include "cli/report_command.h"
 #include "cli/track_commands.h"
 #include "hotline/crypto.h"
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   hotline::cli::AddAuditCommands(app, exit_code);
   hotline::cli::AddOperatorsCommands(app, exit_code);
   hotline::cli::AddTrackCommands(app, exit_code);
+  hotline::cli::AddReportCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
