@@ -237,6 +237,10 @@ echo "All processes stopped cleanly."
 
 say "checking the run from the audit logs (lost / duplicated / unreceipted / out of order)"
 "$hotline" history "$run"
+
+say "after-action report: how each nation performed, from the audit logs (verified first)"
+"$hotline" report "$run" --certs "$run/certs"
+echo "Open it in a browser (one self-contained file, works offline): $run/report.html"
 echo
 echo "Logs:   $run/relay-*/relay.log  $run/node-*/node.log"
 echo "Stores: $run/relay-*/relay.db   $run/node-*/node.db   (SQLite; open with sqlite3)"

@@ -418,6 +418,35 @@ def main():
             assert needle in audit, f'no audit record for: {needle}'
         kr_audit = cluster.audit('kr')
         assert 'OPERATOR_LOGIN' in kr_audit and 'kr-watch-officer' in kr_audit, 'KR sign-in audited with the name'
+
+        step("the after-action report of this run opens offline with its charts and the JSON's figures")
+        cluster.stop()  # the final checkpoints cover every record
+        out = os.path.join(work, 'report')
+        printed = cluster.run([cluster.hotline, 'report', work, '--certs', cluster.certs, '--out', out])
+        assert printed.startswith('VERIFIED'), printed
+        with open(os.path.join(out, 'report.json')) as f:
+            data = json.load(f)
+        browser.open_tab('report', 'file://' + os.path.join(out, 'report.html'))
+        d = browser.tab('report')
+        browser.wait(lambda d: d.find_elements(By.CSS_SELECTOR, 'svg.timeline'), 'the report page')
+        lanes = d.execute_script("return document.querySelectorAll('svg.timeline g.lane').length")
+        assert lanes == len(data['lanes']) == 5, (lanes, len(data['lanes']))
+        marks = d.execute_script("return document.querySelectorAll('svg.timeline circle.event').length")
+        assert marks == sum(len(lane.get('events', [])) for lane in data['lanes']) and marks > 20, marks
+        bars = d.execute_script("return Array.from(document.querySelectorAll('svg.histogram rect.bar'))"
+                                ".map((b) => Number(b.dataset.count))")
+        assert bars == data['acknowledgment_histogram']['counts'], (bars, data['acknowledgment_histogram'])
+        shown = d.execute_script("const out = {}; document.querySelectorAll('[data-figure]')"
+                                 ".forEach((e) => { out[e.dataset.figure] = e.textContent; }); return out")
+        for name, value in data['counts'].items():
+            assert shown.get('counts.' + name) == str(value), (name, value, shown.get('counts.' + name))
+        for i, stats in enumerate(data['stats']):
+            for field in ('messages', 'delivered', 'acknowledged', 'deadlines_met', 'deadlines_missed'):
+                assert shown.get(f'stats[{i}].{field}') == str(stats.get(field, 0)), (i, field)
+        assert data['verified'] and 'VERIFIED: every log is intact' in text_of(d, '#verification')
+        assert not d.find_elements(By.CSS_SELECTOR, 'script, link, img'), 'the page loads nothing'
+        d.set_window_size(1300, 2300)
+        browser.shot('08-after-action-report')
         step('PASS')
         return 0
     finally:
