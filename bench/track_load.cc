@@ -72,9 +72,14 @@ class Recipient {
 // Publishes `tracks` simulated tracks at `rate` Hz each for `seconds`, the
 // last update of each ended; pipelined on one control connection. Returns
 // how many were published.
+// `latest` (if given) follows each track's newest published sequence, by track key.
+struct Latest {
+  std::mutex mu;
+  std::map<std::string, uint64_t> seq;
+};
+
 size_t Publish(Control& publisher, size_t tracks, double rate, size_t seconds,
-               std::vector<std::atomic<uint64_t>>* latest = nullptr,
-               const std::vector<v1::Nation>& to = {}) {
+               Latest* latest = nullptr, const std::vector<v1::Nation>& to = {}) {
   auto steps = static_cast<size_t>(rate * static_cast<double>(seconds));
   auto start = Clock::now();
   size_t published = 0;
@@ -94,7 +99,10 @@ size_t Publish(Control& publisher, size_t tracks, double rate, size_t seconds,
     for (size_t k = 0; k < tracks; ++k) {
       v1::ControlResponse r = publisher.Next();
       if (!r.ok()) throw std::runtime_error("track publish failed: " + r.error());
-      if (latest) (*latest)[k] = r.track_publish().update_seq();
+      if (latest) {
+        std::lock_guard lock(latest->mu);
+        latest->seq[r.track_publish().track_key()] = r.track_publish().update_seq();
+      }
       ++published;
     }
   }
@@ -208,8 +216,7 @@ void Slow(const Args& args) {
   asio::io_context io;
   std::mutex mu;
   std::vector<std::pair<double, uint64_t>> behind;  // (seconds since start, updates behind)
-  std::vector<std::atomic<uint64_t>> latest(args.tracks);
-  std::map<std::string, size_t> index;
+  Latest latest;
   auto start = Clock::now();
   LinkConnection::Callbacks cb;
   cb.frame = [&](const LinkConnection::Ptr&, v1::LinkFrame& f) {
@@ -217,11 +224,13 @@ void Slow(const Args& args) {
     auto routed = ParseEnvelopeForRouting(AsBytes(f.track().envelope()));
     if (!routed.ok()) return;
     const auto& stamp = routed->header.track();
-    auto [it, fresh] = index.emplace(stamp.track_key(), index.size());
-    size_t k = it->second;
-    (void)fresh;
-    if (k < latest.size()) {
-      uint64_t now_latest = latest[k];
+    uint64_t now_latest = 0;
+    {
+      std::lock_guard lock(latest.mu);
+      auto it = latest.seq.find(stamp.track_key());
+      if (it != latest.seq.end()) now_latest = it->second;
+    }
+    if (now_latest > 0) {
       std::lock_guard lock(mu);
       behind.emplace_back(Seconds(Clock::now() - start),
                           now_latest > stamp.update_seq() ? now_latest - stamp.update_seq() : 0);

@@ -29,6 +29,7 @@ void Publisher::Sent(const std::string& track_id, uint64_t seq, ByteView envelop
   DigestPrefix p = envelope_digest.empty() ? DigestPrefix{} : PrefixOf(envelope_digest);
   t.digests.append(reinterpret_cast<const char*>(p.data()), p.size());
   if (t.period_start_ms < 0) t.period_start_ms = now_ms;
+  t.last_sent_ms = now_ms;
   t.status = status;
   if (ended) {
     // Its last summary goes out at the next call; an update of the same
@@ -59,22 +60,59 @@ std::vector<v1::TrackSummary> Publisher::SummariesDue(int64_t now_ms) {
   for (auto& [id, t] : ended_) out.push_back(Summarize(id, t));
   ended_.clear();
   for (auto& [id, t] : tracks_) {
-    if (!t.digests.empty() && now_ms - t.period_start_ms >= kSummaryPeriodMs) {
+    bool full = t.digests.size() >= kMaxUnsummarized * kDigestPrefixBytes;
+    if (!t.digests.empty() && (full || now_ms - t.period_start_ms >= kSummaryPeriodMs)) {
       out.push_back(Summarize(id, t));
     }
   }
   return out;
 }
 
+std::vector<std::string> Publisher::EndSilent(int64_t now_ms, int64_t silent_ms) {
+  std::vector<std::string> ended;
+  for (auto it = tracks_.begin(); it != tracks_.end();) {
+    if (now_ms - it->second.last_sent_ms < silent_ms) {
+      ++it;
+      continue;
+    }
+    ended.push_back(it->first);
+    it->second.ended = true;
+    if (!it->second.digests.empty()) ended_.push_back({it->first, std::move(it->second)});
+    it = tracks_.erase(it);
+  }
+  return ended;
+}
+
+Receiver::Track* Receiver::Find(v1::Nation sender, ByteView key, int64_t now_ms, bool* too_many) {
+  auto id = std::make_pair(sender, Bytes(key.begin(), key.end()));
+  auto it = tracks_.find(id);
+  if (it == tracks_.end()) {
+    if (per_sender_[sender] >= kMaxTracksPerSender) {
+      *too_many = true;
+      return nullptr;
+    }
+    ++per_sender_[sender];
+    it = tracks_.emplace(std::move(id), Track{}).first;
+  }
+  it->second.last_ms = now_ms;
+  return &it->second;
+}
+
 Receiver::Verdict Receiver::Offer(v1::Nation sender, ByteView key, uint64_t seq,
                                   ByteView envelope_digest, int via, int64_t now_ms) {
-  Track& t = tracks_[{sender, Bytes(key.begin(), key.end())}];
-  t.last_ms = now_ms;
-  if (seq <= t.summarized) return Verdict::kLate;
+  bool too_many = false;
+  Track* found = Find(sender, key, now_ms, &too_many);
+  if (!found) return Verdict::kTooMany;
+  Track& t = *found;
   uint32_t bit = 1u << (static_cast<unsigned>(via) % 32);
   auto got = t.received.find(seq);
+  if (got != t.received.end() && (got->second.via & bit)) return Verdict::kReplayed;
+  if (seq <= t.summarized) {
+    // Its digest is forgotten: the copy through a relay that was away
+    // (stale), or a replay of an old update (never applied either way).
+    return seq <= t.applied ? Verdict::kStale : Verdict::kLate;
+  }
   if (got != t.received.end()) {
-    if (got->second.via & bit) return Verdict::kReplayed;
     got->second.via |= bit;
     // The first digest seen for a sequence is kept: a second, different
     // one shows up as a mismatch when the summary comes.
@@ -99,8 +137,10 @@ StatusOr<Receiver::Check> Receiver::CheckSummary(v1::Nation sender, const v1::Tr
   }
   Check check;
   check.sent = count;
-  Track& t = tracks_[{sender, ToBytes(s.track_key())}];
-  t.last_ms = now_ms;
+  bool too_many = false;
+  Track* found = Find(sender, AsBytes(s.track_key()), now_ms, &too_many);
+  if (!found) return ResourceExhaustedError("more than 1024 tracks of one sender at once");
+  Track& t = *found;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t seq = s.first_seq() + i;
     auto got = t.received.find(seq);
@@ -126,12 +166,15 @@ uint64_t Receiver::Applied(v1::Nation sender, ByteView key) const {
 }
 
 void Receiver::Forget(v1::Nation sender, ByteView key) {
-  tracks_.erase({sender, Bytes(key.begin(), key.end())});
+  if (tracks_.erase({sender, Bytes(key.begin(), key.end())})) --per_sender_[sender];
 }
 
 void Receiver::ForgetIdle(int64_t now_ms, int64_t idle_ms) {
-  std::erase_if(tracks_,
-                [&](const auto& entry) { return now_ms - entry.second.last_ms > idle_ms; });
+  std::erase_if(tracks_, [&](const auto& entry) {
+    bool idle = now_ms - entry.second.last_ms > idle_ms;
+    if (idle) --per_sender_[entry.first.first];
+    return idle;
+  });
 }
 
 std::string CheckText(const Receiver::Check& c) {

@@ -320,22 +320,6 @@ int RunConsultStatus(const Options& o) {
   return 0;
 }
 
-// "US", "JP,KR", "all": checked while parsing, so a bad name is exit 2.
-CLI::Validator NationList() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        for (size_t pos = 0; pos <= text.size();) {
-          size_t comma = std::min(text.find(',', pos), text.size());
-          std::string one = text.substr(pos, comma - pos);
-          pos = comma + 1;
-          if (one != "all" && one != "ALL" && !ParseNation(one).ok())
-            return "unknown nation '" + one + "' (US, JP, KR, a comma list, or all)";
-        }
-        return "";
-      },
-      "US|JP|KR|all[,...]");
-}
-
 // --node and --timeout belong to the commands that talk to a node, and
 // only to them (certs, audit and history read files).
 void AddNodeOptions(CLI::App& command, Options& o) {
@@ -419,6 +403,22 @@ int RunConsoleLink(const Options& o) {
 }
 
 }  // namespace
+
+// "US", "JP,KR", "all": checked while parsing, so a bad name is exit 2.
+CLI::Validator NationList() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        for (size_t pos = 0; pos <= text.size();) {
+          size_t comma = std::min(text.find(',', pos), text.size());
+          std::string one = text.substr(pos, comma - pos);
+          pos = comma + 1;
+          if (one != "all" && one != "ALL" && !ParseNation(one).ok())
+            return "unknown nation '" + one + "' (US, JP, KR, a comma list, or all)";
+        }
+        return "";
+      },
+      "US|JP|KR|all[,...]");
+}
 
 void AddMessagingCommands(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();

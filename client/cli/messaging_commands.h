@@ -11,6 +11,8 @@
 namespace hotline::cli {
 
 void AddMessagingCommands(CLI::App& app, int& exit_code);
+// "US", "JP,KR", "all": checked while parsing, so a bad name is exit 2.
+CLI::Validator NationList();
 
 }  // namespace hotline::cli
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -16,6 +17,7 @@
 #include "cli/control_client.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/messaging_commands.h"
 #include "hotline/certs.h"
 #include "hotline/cli_options.h"
 #include "hotline/names.h"
@@ -53,7 +55,8 @@ class Publishing {
       size_t comma = std::min(o.to.find(',', pos), o.to.size());
       std::string one = o.to.substr(pos, comma - pos);
       pos = comma + 1;
-      if (auto n = ParseNation(one); n.ok()) request_.mutable_track_publish()->add_to(*n);
+      if (auto n = ParseNation(one); n.ok())
+        request_.mutable_track_publish()->add_to(*n);  // else "all"
     }
   }
   Status Publish(const v1::TrackUpdate& update) {
@@ -172,13 +175,16 @@ std::string Row(const v1::TrackView& v, int64_t now_us) {
   return row;
 }
 
-void DrawTable(const std::map<std::pair<int, std::string>, v1::TrackView>& tracks) {
+void DrawTable(const std::map<std::pair<int, std::string>, v1::TrackView>& tracks,
+               const std::deque<std::string>& notes) {
   std::ostringstream o;
   o << "\033[H\033[2J"
     << "live tracks (" << tracks.size() << ")  " << FormatTimeMs(NowUs() / 1000)
     << "\n\nFROM TRACK                  UPDATE  STATUS        LAT       LON   ALT km   m/s   AGE s "
        " APPLIED  STALE\n";
   for (const auto& [key, view] : tracks) o << Row(view, NowUs()) << "\n";
+  if (!notes.empty()) o << "\n";
+  for (const auto& note : notes) o << note << "\n";  // alerts and refusals stay in view
   std::cout << o.str() << std::flush;
 }
 
@@ -198,8 +204,9 @@ int RunWatch(const TrackOptions& o) {
   req.mutable_watch();
   if (Status st = (*client)->Send(req); !st.ok()) return Fail(st);
   bool table = !o.as_json && ::isatty(STDOUT_FILENO);
+  std::deque<std::string> notes;
   if (table) {
-    DrawTable(tracks);
+    DrawTable(tracks, notes);
   } else if (!o.as_json) {
     for (const auto& [key, v] : tracks) std::cout << Row(v, NowUs()) << "\n";
   }
@@ -226,13 +233,18 @@ int RunWatch(const TrackOptions& o) {
       PrintJson(e);
     } else if (!table) {
       std::cout << FormatWatchEvent(e) << std::endl;
-    } else if (Clock::now() - drawn >= std::chrono::milliseconds(100) || e.kind() != "track") {
-      DrawTable(tracks);  // at most ten times a second for updates
-      drawn = Clock::now();
-      if (e.kind() != "track") std::cout << FormatWatchEvent(e) << std::endl;
+    } else {
+      if (e.kind() != "track") {
+        notes.push_back(FormatWatchEvent(e));
+        if (notes.size() > 6) notes.pop_front();
+      }
+      if (Clock::now() - drawn >= std::chrono::milliseconds(100) || e.kind() != "track") {
+        DrawTable(tracks, notes);  // at most ten times a second for updates
+        drawn = Clock::now();
+      }
     }
   }
-  if (table) DrawTable(tracks);
+  if (table) DrawTable(tracks, notes);
   return 0;
 }
 
@@ -253,7 +265,8 @@ void AddTrackCommands(CLI::App& app, int& exit_code) {
       "Publish track updates: JSON lines (one TrackUpdate each) from --file or stdin, or a "
       "simulated ballistic flight (--simulate)");
   add_node(*publish);
-  publish->add_option("--to", o->to, "Recipients: US, JP, KR, a comma list (default: both others)");
+  publish->add_option("--to", o->to, "Recipients: US, JP, KR, a comma list (default: both others)")
+      ->check(NationList());
   publish->add_option("--file", o->file, "JSON lines to publish (default - = stdin)");
   publish->add_flag("--simulate", o->simulate, "Publish a simulated ballistic flight instead");
   publish->add_option("--track-id", o->track_id, "Simulated track name (default SIM-01)");
@@ -263,7 +276,8 @@ void AddTrackCommands(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.1, 50.0));
   AddDurationOption(*publish, "--duration", &o->duration, std::chrono::seconds(1),
                     "Launch to impact, in wall time (default 20s)");
-  publish->add_option("--status", o->status, "exercise or test (default exercise)");
+  publish->add_option("--status", o->status, "Simulated track: exercise or test (default exercise)")
+      ->check(CLI::IsMember({"exercise", "test", "EXERCISE", "TEST"}));
   publish->add_option("--sensor", o->sensor, "Source sensor named in each update");
   publish->add_option("--launch-lat", o->flight.launch_latitude, "Launch latitude (degrees)")
       ->check(CLI::Range(-90.0, 90.0));
@@ -278,7 +292,8 @@ void AddTrackCommands(CLI::App& app, int& exit_code) {
   CLI::App* watch = track->add_subcommand(
       "watch", "Live table of the tracks this node receives (lines when not on a terminal)");
   add_node(*watch);
-  watch->add_option("--count", o->count, "Stop after this many track updates (0 = no limit)");
+  watch->add_option("--count", o->count, "Stop after this many track updates (0 = no limit)")
+      ->check(CLI::NonNegativeNumber);
   AddDurationOption(*watch, "--for", &o->watch_for, std::chrono::seconds(1),
                     "Stop after this long (default: until interrupted)");
   watch->add_flag("--json", o->as_json, "One proto3 JSON watch event per line");

@@ -275,6 +275,7 @@ class NodeDaemon {
   void OnTrackSummary(v1::Nation sender, const v1::TrackSummary& summary, ByteView message_id);
   void FlushUnsentTracks();
   void TickTracks(int64_t now_ms);
+  void RejectTrack(size_t relay, const std::string& what, ByteView message_id, v1::Nation peer);
 
   // Operator events and the audit log.
   void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text,
@@ -325,6 +326,12 @@ class NodeDaemon {
   std::map<std::string, std::pair<int64_t, std::string>> unsent_tracks_;
   std::map<std::pair<v1::Nation, std::string>, v1::TrackView> track_views_;  // received
   int64_t last_track_prune_ms_ = 0;
+  struct RejectWindow {
+    int64_t start_ms = 0;
+    int audited = 0;
+    uint64_t suppressed = 0;
+  };
+  std::map<size_t, RejectWindow> track_rejects_;  // per relay
 
   std::map<Bytes, Held> held_;         // see Held
   std::set<Bytes> inbox_in_progress_;  // opened, not yet committed

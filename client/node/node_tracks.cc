@@ -25,6 +25,7 @@ constexpr size_t kMaxUnsentTracks = 1024;
 constexpr int64_t kUnsentMaxAgeMs = 10'000;  // as a relay holds them
 constexpr int64_t kShownAfterEndMs = 60'000;
 constexpr int64_t kTrackPruneEveryMs = 5'000;
+constexpr int kAuditedRejectsPerSecond = 20;
 
 bool Finite(std::initializer_list<double> values) {
   for (double v : values) {
@@ -119,10 +120,10 @@ v1::ControlResponse NodeDaemon::PublishTrack(const v1::TrackPublishRequest& requ
   // Numbered either way, so the summary shows the gap.
   track_publisher_.Sent(update.track_id(), stamp.seq, sealed.ok() ? ByteView(digest) : ByteView(),
                         update.ended(), update.status(), now_us / 1000);
-  if (update.ended()) {
-    SendTrackSummaries(now_us / 1000);  // its last summary, at once
-    track_recipients_.erase(update.track_id());
-  }
+  // Its last summary at once if it ended; any that is full (a summary
+  // never covers more than kMaxUnsummarized updates).
+  SendTrackSummaries(now_us / 1000);
+  if (update.ended()) track_recipients_.erase(update.track_id());
   if (!sealed.ok()) return ErrorResponse(sealed.status());
 
   v1::LinkFrame frame;
@@ -132,7 +133,9 @@ v1::ControlResponse NodeDaemon::PublishTrack(const v1::TrackPublishRequest& requ
   for (size_t r = 0; pool_ && r < pool_->size(); ++r) {
     if (pool_->Up(r) && pool_->SendLatest(r, frame, key, v1::PRECEDENCE_IMMEDIATE).ok()) ++relays;
   }
-  if (relays == 0 && (unsent_tracks_.size() < kMaxUnsentTracks || unsent_tracks_.count(key))) {
+  if (relays > 0) {
+    unsent_tracks_.erase(key);  // an older one held must not follow this one
+  } else if (unsent_tracks_.size() < kMaxUnsentTracks || unsent_tracks_.count(key)) {
     unsent_tracks_[key] = {now_us / 1000, frame.track().envelope()};
   }
   v1::ControlResponse r;
@@ -209,7 +212,8 @@ void NodeDaemon::OnTrack(size_t relay, const v1::TrackFrame& frame) {
   }
   if (!opened.ok()) {
     auto routed = ParseEnvelopeForRouting(AsBytes(frame.envelope()));
-    RejectInput("track update from relay " + pool_->subject(relay) +
+    RejectTrack(relay,
+                "track update from relay " + pool_->subject(relay) +
                     " rejected: " + opened.status().message(),
                 routed.ok() ? AsBytes(routed->header.message_id()) : ByteView(),
                 routed.ok() ? routed->header.sender() : v1::NATION_UNSPECIFIED);
@@ -226,13 +230,14 @@ void NodeDaemon::OnTrack(size_t relay, const v1::TrackFrame& frame) {
   std::string name = NationCode(h.sender()) + " track " + Printable(update.track_id()) + " #" +
                      std::to_string(seq);
   using Verdict = track::Receiver::Verdict;
-  if (verdict == Verdict::kReplayed || verdict == Verdict::kLate) {
-    RejectInput(
-        name + " from relay " + pool_->subject(relay) + " rejected: " +
-            (verdict == Verdict::kReplayed
-                 ? "already received through this relay (replayed)"
-                 : "its summary has already been checked (replayed, or over a second late)"),
-        AsBytes(h.message_id()), h.sender());
+  if (verdict == Verdict::kReplayed || verdict == Verdict::kLate || verdict == Verdict::kTooMany) {
+    const char* why = verdict == Verdict::kReplayed
+                          ? "already received through this relay (replayed)"
+                      : verdict == Verdict::kLate
+                          ? "its summary has already been checked (replayed, or over a second late)"
+                          : "its sender already has 1024 tracks at once";
+    RejectTrack(relay, name + " from relay " + pool_->subject(relay) + " rejected: " + why,
+                AsBytes(h.message_id()), h.sender());
     return;
   }
   v1::TrackView& view = track_views_[{h.sender(), key}];
@@ -291,8 +296,45 @@ v1::ControlResponse NodeDaemon::TrackList() {
   return r;
 }
 
+// Refused track updates are audited one by one up to kAuditedRejectsPerSecond
+// per relay, then counted: a relay replaying updates at link speed must not
+// fill the disk with audit records.
+void NodeDaemon::RejectTrack(size_t relay, const std::string& what, ByteView message_id,
+                             v1::Nation peer) {
+  int64_t now = config_.now_ms();
+  auto& window = track_rejects_[relay];
+  if (now - window.start_ms >= 1000) {
+    if (window.suppressed > 0) {
+      RejectInput(std::to_string(window.suppressed) + " more track updates from relay " +
+                      pool_->subject(relay) +
+                      " refused in the second before (not audited one by one)",
+                  {}, v1::NATION_UNSPECIFIED);
+    }
+    window = {now, 0, 0};
+  }
+  if (window.audited < kAuditedRejectsPerSecond) {
+    ++window.audited;
+    return RejectInput(what, message_id, peer);
+  }
+  ++window.suppressed;
+}
+
 void NodeDaemon::TickTracks(int64_t now_ms) {
+  // A track its publisher stopped without an ended update is ended here,
+  // with its last summary; then its recipients are free again.
+  std::vector<std::string> silent =
+      track_publisher_.EndSilent(now_ms, limits::kTrackMaxAge.count());
   SendTrackSummaries(now_ms);
+  for (const auto& id : silent) track_recipients_.erase(id);
+  for (auto& [relay, window] : track_rejects_) {
+    if (window.suppressed > 0 && now_ms - window.start_ms >= 1000) {
+      RejectInput(std::to_string(window.suppressed) + " more track updates from relay " +
+                      pool_->subject(relay) +
+                      " refused in the second before (not audited one by one)",
+                  {}, v1::NATION_UNSPECIFIED);
+      window = {now_ms, 0, 0};
+    }
+  }
   if (now_ms - last_track_prune_ms_ < kTrackPruneEveryMs) return;
   last_track_prune_ms_ = now_ms;
   int64_t now_us = now_ms * 1000;

@@ -34,6 +34,8 @@ inline constexpr size_t kDigestPrefixBytes = 8;
 inline constexpr int64_t kSummaryPeriodMs = 1000;
 // Digests a recipient keeps per track while it waits for their summary.
 inline constexpr size_t kMaxUnsummarized = 4096;
+// Tracks a recipient follows per sender at once (live or recently ended).
+inline constexpr size_t kMaxTracksPerSender = 1024;
 
 using DigestPrefix = std::array<uint8_t, kDigestPrefixBytes>;
 DigestPrefix PrefixOf(ByteView envelope_digest);
@@ -55,7 +57,13 @@ class Publisher {
   // Summaries due at `now_ms`: each track whose oldest unsummarized update
   // went out at least kSummaryPeriodMs ago, and the last of each track
   // that ended (then forgotten).
+  // Also due at once: a track with kMaxUnsummarized updates waiting (a
+  // summary never covers more).
   std::vector<v1::TrackSummary> SummariesDue(int64_t now_ms);
+  // Tracks with no update for `silent_ms` are ended as if their last
+  // update had said so (their last summary is due, marked ended); returns
+  // their names.
+  std::vector<std::string> EndSilent(int64_t now_ms, int64_t silent_ms);
   size_t tracks() const { return tracks_.size(); }
 
  private:
@@ -65,6 +73,7 @@ class Publisher {
     uint64_t first_unsummarized = 1;
     std::string digests;           // prefixes of [first_unsummarized, ...)
     int64_t period_start_ms = -1;  // when the oldest of them went out; -1: none
+    int64_t last_sent_ms = 0;
     bool ended = false;
     v1::MissileWarning::Status status = v1::MissileWarning::STATUS_UNSPECIFIED;
   };
@@ -80,10 +89,13 @@ class Receiver {
     kApply,     // newer than any applied update of its track: show it
     kStale,     // not newer (conflated, or the same update through another relay)
     kReplayed,  // the same update again through the same relay: refuse and audit
-    kLate,      // of a range a summary has already covered: refuse and audit
+    kLate,      // newer than any applied, but a summary already covered it: refuse and audit
+    kTooMany,   // a new track of a sender that has kMaxTracksPerSender: refuse and audit
   };
   // A verified, opened update that came through relay `via` (0..31; each
   // relay forwards an update once). Recorded as received unless refused.
+  // One not newer than the applied one is stale, whichever relay brought
+  // it, unless that relay already brought it (replayed).
   Verdict Offer(v1::Nation sender, ByteView key, uint64_t seq, ByteView envelope_digest, int via,
                 int64_t now_ms);
 
@@ -118,7 +130,9 @@ class Receiver {
     std::map<uint64_t, Received> received;  // not yet summarized
     int64_t last_ms = 0;
   };
+  Track* Find(v1::Nation sender, ByteView key, int64_t now_ms, bool* too_many);
   std::map<std::pair<v1::Nation, Bytes>, Track> tracks_;
+  std::map<v1::Nation, size_t> per_sender_;
 };
 
 // Sequence numbers as ranges, e.g. "#3..#5, #9" (at most `max_ranges`, then "...").

@@ -28,5 +28,21 @@ TEST(HeldTracksTest, KeepsTheNewestOfEachTrackBoundedInCountAndAge) {
   EXPECT_TRUE(held.Hold(v1::NATION_KR, "US:0", 2, "newer of a held track", 0));
 }
 
+// A recipient that never comes back holds nothing for ever: what is older
+// than kMaxAgeMs is dropped when anything new is held, and the bytes held
+// per recipient are bounded.
+TEST(HeldTracksTest, ExpiredUpdatesMakeRoomAndBytesAreBounded) {
+  HeldTracks held;
+  for (size_t i = 0; i < HeldTracks::kMaxPerRecipient; ++i) {
+    ASSERT_TRUE(held.Hold(v1::NATION_KR, "US:" + std::to_string(i), 1, "x", 0));
+  }
+  EXPECT_TRUE(held.Hold(v1::NATION_KR, "US:fresh", 1, "x", HeldTracks::kMaxAgeMs + 1));
+  EXPECT_EQ(held.held(v1::NATION_KR), 1u) << "the expired ones went";
+  std::string big(HeldTracks::kMaxBytesPerRecipient / 2, 'e');
+  EXPECT_TRUE(held.Hold(v1::NATION_JP, "KR:a", 1, big, 0));
+  EXPECT_FALSE(held.Hold(v1::NATION_JP, "KR:b", 1, big + big, 0));
+  EXPECT_TRUE(held.Hold(v1::NATION_JP, "KR:a", 2, big, 0)) << "a replacement counts once";
+}
+
 }  // namespace
 }  // namespace hotline::relay

@@ -38,25 +38,73 @@ TEST(TrackFeedTest, AnUpdateReplayedThroughTheSameRelayOrAfterItsSummaryIsRefuse
   Receiver r;
   constexpr int kRelay1 = 0, kRelay2 = 1;
   auto first = p.Next("KR-02");
-  Bytes digest = DigestOf(first.key, 1);
-  p.Sent("KR-02", 1, digest, false, v1::MissileWarning::STATUS_ACTUAL, 0);
-  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, digest, kRelay1, 0), Receiver::Verdict::kApply);
-  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, digest, kRelay2, 1), Receiver::Verdict::kStale);
+  Bytes d1 = DigestOf(first.key, 1);
+  p.Sent("KR-02", 1, d1, false, v1::MissileWarning::STATUS_ACTUAL, 0);
+  auto second = p.Next("KR-02");
+  Bytes d2 = DigestOf(second.key, 2);
+  p.Sent("KR-02", 2, d2, false, v1::MissileWarning::STATUS_ACTUAL, 0);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, d1, kRelay1, 0), Receiver::Verdict::kApply);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, d1, kRelay2, 1), Receiver::Verdict::kStale);
   // Each relay forwards an update once: a second copy through it is a replay.
-  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, digest, kRelay1, 2), Receiver::Verdict::kReplayed);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, d1, kRelay1, 2), Receiver::Verdict::kReplayed);
   auto due = p.SummariesDue(1000);
   ASSERT_EQ(due.size(), 1u);
   auto check = r.CheckSummary(v1::NATION_KR, due[0], 1000);
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->received, 1u);
-  // Its digest is forgotten once summarized, but it is still refused, from
-  // a relay that had never sent it too.
-  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, digest, 5, 1001), Receiver::Verdict::kLate);
+  EXPECT_EQ(check->missing, std::vector<uint64_t>{2});
+  // After the summary: #2, newer than any applied, is refused as late; a
+  // copy of #1 through a relay that was away is only stale (not applied,
+  // not an alarm: the failover this is for brings such copies).
+  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 2, d2, kRelay2, 1001), Receiver::Verdict::kLate);
+  EXPECT_EQ(r.Offer(v1::NATION_KR, first.key, 1, d1, 5, 1001), Receiver::Verdict::kStale);
   // Idle tracks are forgotten (the node refuses updates older than that).
   r.ForgetIdle(1001 + 60'000, 60'000);
   EXPECT_EQ(r.tracks(), 1u);
   r.ForgetIdle(1002 + 60'000, 60'000);
   EXPECT_EQ(r.tracks(), 0u);
+}
+
+TEST(TrackFeedTest, ASenderFollowsAtMost1024TracksAtOnce) {
+  Receiver r;
+  for (size_t i = 0; i < kMaxTracksPerSender; ++i) {
+    Bytes key(kKeyBytes, 0);
+    key[0] = static_cast<uint8_t>(i);
+    key[1] = static_cast<uint8_t>(i >> 8);
+    ASSERT_EQ(r.Offer(v1::NATION_JP, key, 1, DigestOf(key, 1), 0, 0), Receiver::Verdict::kApply);
+  }
+  Bytes more(kKeyBytes, 0xff);
+  EXPECT_EQ(r.Offer(v1::NATION_JP, more, 1, DigestOf(more, 1), 0, 0), Receiver::Verdict::kTooMany);
+  EXPECT_EQ(r.Offer(v1::NATION_US, more, 1, DigestOf(more, 1), 0, 0), Receiver::Verdict::kApply)
+      << "per sender";
+  r.ForgetIdle(100'000, 60'000);
+  EXPECT_EQ(r.Offer(v1::NATION_JP, more, 1, DigestOf(more, 1), 0, 100'000),
+            Receiver::Verdict::kApply);
+}
+
+TEST(TrackFeedTest, ASummaryNeverCoversMoreThan4096UpdatesAndASilentTrackEnds) {
+  Publisher p;
+  Bytes key;
+  for (uint64_t i = 1; i <= kMaxUnsummarized; ++i) {
+    auto stamp = p.Next("FAST");
+    key = stamp.key;
+    p.Sent("FAST", i, DigestOf(stamp.key, i), false, v1::MissileWarning::STATUS_TEST, 5);
+  }
+  auto due = p.SummariesDue(6);  // long before a second has passed
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].last_seq(), kMaxUnsummarized);
+  Receiver r;
+  EXPECT_TRUE(r.CheckSummary(v1::NATION_KR, due[0], 6).ok());
+  auto stamp = p.Next("FAST");
+  p.Sent("FAST", stamp.seq, DigestOf(stamp.key, stamp.seq), false, v1::MissileWarning::STATUS_TEST,
+         10);
+  EXPECT_TRUE(p.EndSilent(59'000, 60'000).empty());
+  EXPECT_EQ(p.EndSilent(60'010, 60'000), std::vector<std::string>{"FAST"});
+  EXPECT_EQ(p.tracks(), 0u);
+  due = p.SummariesDue(60'010);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_TRUE(due[0].ended());
+  EXPECT_EQ(due[0].first_seq(), kMaxUnsummarized + 1);
 }
 
 TEST(TrackFeedTest, RangesAreWrittenCompactly) {

@@ -8,6 +8,7 @@ import {nation, zulu} from './format.js';
 import {trackMap} from './map.js';
 
 const TRAIL = 600;  // positions kept per track
+const QUIET_MS = 60000;
 
 const statusOf = (u) => String(u.status || '').replace('STATUS_', '') || 'UNSPECIFIED';
 
@@ -53,6 +54,11 @@ export class Tracks {
   }
 
   render() {
+    // As the node's track_list: a track quiet for a minute (ended or lost) goes.
+    const now = Date.now();
+    for (const [key, t] of this.tracks) {
+      if (now - Number(t.view.received_at_us || 0) / 1000 > QUIET_MS) this.tracks.delete(key);
+    }
     const tracks = [...this.tracks.values()];
     const rows = tracks.map((t) => {
       const u = t.view.update || {};
