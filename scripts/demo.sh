@@ -141,7 +141,7 @@ for n in us jp; do
     "'$hotline' audit export '$run/node-$n/node.db' 2>/dev/null | grep TRACK_SUMMARY | grep -q ended"
 done
 echo "--- live at US (first and last updates applied):"
-grep ' track ' "$run/track-us.txt" | head -n 3
+grep -m 3 ' track ' "$run/track-us.txt"  # -m: no pipe into head (SIGPIPE under pipefail)
 echo "   ..."
 grep ' track ' "$run/track-us.txt" | tail -n 2
 echo "--- what each nation received, from its audit log (KR's summaries checked):"
