@@ -5,6 +5,7 @@
 
 #include "cli/audit_commands.h"
 #include "cli/certs_commands.h"
+#include "cli/exercise_command.h"
 #include "cli/exit_codes.h"
 #include "cli/messaging_commands.h"
 #include "cli/operators_commands.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   hotline::cli::AddOperatorsCommands(app, exit_code);
   hotline::cli::AddTrackCommands(app, exit_code);
   hotline::cli::AddReportCommand(app, exit_code);
+  hotline::cli::AddExerciseCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

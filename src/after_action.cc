@@ -313,6 +313,18 @@ v1::AfterActionReport ReportBuilder::Build() const {
     }
   }
   *out.mutable_counts() = counts;
+  if (exercise_) {
+    *out.mutable_exercise() = JudgeExercise(*exercise_, out);
+    auto* lane = out.add_lanes();  // the controller's lane, below the nodes' and relays'
+    lane->set_actor("exercise");
+    for (const auto& in : exercise_->injects()) {
+      auto* e = lane->add_events();
+      e->set_at_ms(in.played_at_ms() ? in.played_at_ms() : in.planned_at_ms());
+      e->set_kind(in.ok() ? "inject" : "inject-not-played");
+      e->set_text("[" + Printable(in.id()) + "] " + Printable(in.outcome()));
+      if (!in.message_ids().empty()) e->set_message_id(in.message_ids(0));
+    }
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 // no script, no external asset; opens offline. Every figure carries a
 // data-figure attribute naming the JSON field it shows, so a test can
 // compare the page with report.json.
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <sstream>
@@ -81,6 +82,8 @@ const char* KindColour(const std::string& kind) {
   if (kind == "link-up") return "#94d82d";
   if (kind == "consultation") return "#cc5de8";
   if (kind == "track-summary") return "#adb5bd";
+  if (kind == "inject") return "#364fc7";
+  if (kind == "inject-not-played") return "#e64980";
   return "#ced4da";
 }
 
@@ -118,8 +121,9 @@ void Timeline(std::ostringstream& o, const v1::AfterActionReport& r) {
     o << "</g>";
   }
   o << "</svg><p class=\"legend\">";
-  for (const char* k : {"sent", "accepted", "delivered", "acknowledged", "consultation",
-                        "escalated", "link-down", "link-up", "overdue", "alert", "track-summary"}) {
+  for (const char* k :
+       {"sent", "accepted", "delivered", "acknowledged", "consultation", "escalated", "link-down",
+        "link-up", "overdue", "alert", "track-summary", "inject", "inject-not-played"}) {
     o << "<span><svg width=\"12\" height=\"12\"><circle cx=\"6\" cy=\"6\" r=\"5\" fill=\""
       << KindColour(k) << "\"/></svg> " << k << "</span> ";
   }
@@ -145,6 +149,53 @@ void Histogram(std::ostringstream& o, const v1::ReportHistogram& h) {
       << "\" class=\"count\">" << h.counts(i) << "</text>";
   }
   o << "</svg>";
+}
+
+std::string Offset(int64_t at_ms, int64_t start_ms) {
+  if (at_ms <= 0) return "—";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "T+%.1fs", static_cast<double>(at_ms - start_ms) / 1000);
+  return buf;
+}
+
+// Against the scenario: each expected response, then each inject as played.
+void ExerciseSection(std::ostringstream& o, const v1::ReportExercise& x, int64_t started_ms) {
+  char speed[32];
+  std::snprintf(speed, sizeof speed, "%g", x.speed());
+  o << "<h2>Against the scenario</h2><p>Exercise <b>"
+    << Escape(x.title().empty() ? x.name() : x.title()) << "</b>"
+    << (x.speed() != 1 ? std::string(", played ") + speed + "× faster: deadlines scaled" : "")
+    << ". Which message each inject sent comes from the runner's record (exercise.json); every "
+       "time comes from the verified logs, measured from sending on the sender's clock.</p>"
+    << "<div class=\"counts\" id=\"exercise-counts\"><span><b data-figure=\"exercise.met\">"
+    << x.met() << "</b>expected responses met</span><span><b data-figure=\"exercise.late\">"
+    << x.late() << "</b>late</span><span><b data-figure=\"exercise.missing\">" << x.missing()
+    << "</b>missing</span></div><table id=\"expected\"><tr><th>Inject</th><th>By</th>"
+       "<th>Response</th><th>Expected within</th><th>Came after</th><th>Verdict</th></tr>";
+  for (int i = 0; i < x.expected_size(); ++i) {
+    const auto& e = x.expected(i);
+    std::string at = "exercise.expected[" + std::to_string(i) + "].";
+    bool bad = e.verdict() != "met";
+    std::string verdict = e.verdict() == "late"      ? "LATE by " + Duration(e.late_by_ms())
+                          : e.verdict() == "met"     ? "met"
+                          : e.verdict() == "missing" ? "MISSING"
+                                                     : "NOT SENT";
+    o << "<tr" << (bad ? " class=\"missed\"" : "") << " data-verdict=\"" << Escape(e.verdict())
+      << "\"><td>" << Escape(e.inject()) << "</td><td>" << NationCode(e.by()) << "</td><td>"
+      << Escape(e.response()) << "</td><td class=\"num\">"
+      << Figure(at + "deadline_ms", Duration(e.deadline_ms())) << "</td><td class=\"num\">"
+      << Figure(at + "response_ms", Duration(e.response_ms())) << "</td><td>"
+      << Figure(at + "verdict", verdict) << "</td></tr>";
+  }
+  o << "</table><table id=\"injects\"><tr><th>Inject</th><th>Planned</th><th>Played</th>"
+       "<th>What happened</th></tr>";
+  for (const auto& in : x.injects()) {
+    o << "<tr" << (in.ok() ? "" : " class=\"missed\"") << "><td>" << Escape(in.id())
+      << "</td><td class=\"num\">" << Offset(in.planned_at_ms(), started_ms)
+      << "</td><td class=\"num\">" << Offset(in.played_at_ms(), started_ms) << "</td><td>"
+      << Escape(in.outcome()) << "</td></tr>";
+  }
+  o << "</table>";
 }
 
 }  // namespace
@@ -212,6 +263,13 @@ std::string RenderHtml(const v1::AfterActionReport& r) {
     << " duplicated, " << h.unreceipted() << " unreceipted, " << h.out_of_order()
     << " out of order, " << h.mismatched() << " digest mismatches ("
     << (h.clean() ? "clean" : "PROBLEMS") << ").</p>";
+
+  if (r.has_exercise()) {
+    int64_t t0 = r.exercise().injects().empty() ? r.started_at_ms()
+                                                : r.exercise().injects(0).planned_at_ms();
+    for (const auto& in : r.exercise().injects()) t0 = std::min(t0, in.planned_at_ms());
+    ExerciseSection(o, r.exercise(), t0);
+  }
 
   o << "<h2>Timeline</h2>";
   Timeline(o, r);

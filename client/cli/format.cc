@@ -69,6 +69,11 @@ std::string FormatMissileWarning(const v1::MissileWarning& w) {
 
 std::string FormatBody(const v1::Body& body) {
   std::ostringstream o;
+  if (body.has_exercise()) {
+    o << "*** EXERCISE " << Line(body.exercise().exercise())
+      << (body.exercise().inject().empty() ? "" : ", inject " + Line(body.exercise().inject()))
+      << " — NOT A REAL EVENT ***\n";
+  }
   if (!body.in_reply_to().empty()) o << "in reply to " << ToHex(AsBytes(body.in_reply_to())) << "\n";
   switch (body.payload_case()) {
     case v1::Body::kText:
@@ -98,13 +103,15 @@ std::string FormatBody(const v1::Body& body) {
 }
 
 static std::string OneLine(const v1::Body& body) {
-  std::string text = FormatBody(body);
-  auto nl = text.find('\n');
+  std::string mark = body.has_exercise() ? "[EXERCISE] " : "";
   if (body.payload_case() == v1::Body::kMissileWarning) {
     std::string status = WarningStatusText(body.missile_warning().status());
-    return "MISSILE WARNING [" + status + "] " + Line(body.missile_warning().event_id());
+    return mark + "MISSILE WARNING [" + status + "] " + Line(body.missile_warning().event_id());
   }
-  return Printable(text.substr(0, nl), {.max_code_points = 60});
+  v1::Body unmarked = body;
+  unmarked.clear_exercise();
+  std::string text = FormatBody(unmarked);
+  return mark + Printable(text.substr(0, text.find('\n')), {.max_code_points = 60});
 }
 
 std::string FormatInboxLine(const v1::InboxEntry& e) {

@@ -2,12 +2,14 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "cli/audit_stores.h"
 #include "cli/exit_codes.h"
 #include "hotline/after_action.h"
+#include "hotline/certs.h"
 #include "hotline/file_util.h"
 #include "hotline/history.h"
 #include "hotline/net_util.h"
@@ -19,6 +21,14 @@ struct ReportOptions {
   std::string run, certs, out;
   bool allow_unverified = false;
 };
+
+std::string FormatLate(const v1::ReportExercise::Expected& e) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "after %.1f s (expected within %.1f s)",
+                static_cast<double>(e.response_ms()) / 1000,
+                static_cast<double>(e.deadline_ms()) / 1000);
+  return buf;
+}
 
 int RunReport(const ReportOptions& o) {
   auto stores = ExpandStores({o.run});
@@ -57,6 +67,18 @@ int RunReport(const ReportOptions& o) {
   auto history = CheckHistory({o.run});
   if (!history.ok()) return Fail(history.status());
   builder.SetHistory(*history);
+  std::filesystem::path exercise = std::filesystem::path(o.run) / "exercise.json";
+  if (std::filesystem::exists(exercise)) {
+    auto text = ReadFileBytes(exercise, 16 << 20);
+    if (!text.ok()) return Fail(text.status());
+    v1::ExerciseRecord record;
+    auto st = google::protobuf::util::JsonStringToMessage(ToString(*text), &record);
+    if (!st.ok()) {
+      return Fail(InvalidArgumentError(exercise.string() +
+                                       " is not an exercise record: " + std::string(st.message())));
+    }
+    builder.SetExercise(record);
+  }
   v1::AfterActionReport report = builder.Build();
 
   std::filesystem::path out =
@@ -77,8 +99,19 @@ int RunReport(const ReportOptions& o) {
   std::cout << (report.verified() ? "VERIFIED" : "NOT VERIFIED (logs left out: see the report)")
             << ": " << report.logs_size() << " logs; " << c.sent() << " sent, " << c.delivered()
             << " delivered, " << c.acknowledged() << " acknowledged, " << c.deadlines_missed()
-            << " deadlines missed, " << c.failovers() << " relay links lost\n"
-            << "report: " << (out / "report.html").string() << "\n"
+            << " deadlines missed, " << c.failovers() << " relay links lost\n";
+  if (report.has_exercise()) {
+    const auto& x = report.exercise();
+    std::cout << "against the scenario \"" << x.name() << "\": " << x.met()
+              << " expected responses met, " << x.late() << " late, " << x.missing()
+              << " missing\n";
+    for (const auto& e : x.expected()) {
+      if (e.verdict() == "met") continue;
+      std::cout << "  " << e.verdict() << ": " << NationCode(e.by()) << " " << e.response() << " \""
+                << e.inject() << "\"" << (e.verdict() == "late" ? " " + FormatLate(e) : "") << "\n";
+    }
+  }
+  std::cout << "report: " << (out / "report.html").string() << "\n"
             << "data:   " << (out / "report.json").string() << "\n";
   return report.verified() ? 0 : kExitFailed;
 }

@@ -39,12 +39,14 @@ Status ConsultationBook::Answer(ByteView id, v1::Nation nation, const v1::Consul
   return PermissionDeniedError(NationCode(nation) + " was not asked in consultation " + ToHex(id));
 }
 
-std::vector<ConsultationBook::Overdue> ConsultationBook::NewlyOverdue(int64_t now_ms) {
+std::vector<ConsultationBook::Overdue> ConsultationBook::NewlyOverdue(int64_t now_ms,
+                                                                      v1::Nation self) {
   std::vector<Overdue> out;
   for (auto& [id, e] : book_) {
     if (e.status.respond_by_ms() <= 0 || now_ms < e.status.respond_by_ms()) continue;
     for (const auto& a : e.status.answers()) {
       if (a.position() != v1::ConsultResponse::POSITION_UNSPECIFIED) continue;
+      if (e.status.requester() != self && a.nation() != self) continue;
       if (e.reported_overdue[a.nation()]) continue;
       e.reported_overdue[a.nation()] = true;
       out.push_back({id, a.nation(), e.status.topic()});

@@ -28,8 +28,10 @@ class ConsultationBook {
     std::string topic;
   };
   // Participants with no answer past respond_by that were not reported
-  // before; each is reported once.
-  std::vector<Overdue> NewlyOverdue(int64_t now_ms);
+  // before; each is reported once. `self` reports every participant of the
+  // consultations it asked for, but only itself in others': answers go to
+  // the requester alone, so it cannot know whether another nation answered.
+  std::vector<Overdue> NewlyOverdue(int64_t now_ms, v1::Nation self);
 
   // Status of one (id) or all (empty id), newest first.
   std::vector<v1::ConsultationStatus> List(ByteView id, int64_t now_ms) const;

@@ -212,6 +212,9 @@ void NodeDaemon::Ack(const v1::AckRequest& request, const std::string& operator_
   answer.set_precedence(entry.entry.precedence());
   answer.mutable_body()->set_in_reply_to(ToString(message_id));
   answer.mutable_body()->mutable_text()->set_text(request.reply_text());
+  if (entry.entry.body().has_exercise()) {  // a reply to exercise traffic is exercise traffic
+    *answer.mutable_body()->mutable_exercise() = entry.entry.body().exercise();
+  }
   Send(answer, operator_name, [finish, reply](v1::ControlResponse r) {
     if (!r.ok()) return reply(r);
     finish(ToBytes(r.send().message_id()));

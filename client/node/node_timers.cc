@@ -13,7 +13,7 @@ void NodeDaemon::Tick() {
   int64_t now = config_.now_ms();
   for (const auto& key : outbox_deadlines_.Expire(now)) OnOutboxDeadline(key);
   for (const auto& key : inbox_deadlines_.Expire(now)) OnInboxDeadline(key);
-  for (const auto& o : consultations_.NewlyOverdue(now)) {
+  for (const auto& o : consultations_.NewlyOverdue(now, config_.nation)) {
     Alert("CONSULT OVERDUE: " + NationCode(o.nation) + " has not answered consultation " +
               ToHex(o.id).substr(0, 8) + " (" + o.topic + ")",
           o.id, o.nation);

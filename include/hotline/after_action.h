@@ -15,10 +15,12 @@
 #ifndef HOTLINE_AFTER_ACTION_H_
 #define HOTLINE_AFTER_ACTION_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hotline/v1/audit.pb.h"
+#include "hotline/v1/exercise.pb.h"
 #include "hotline/v1/report.pb.h"
 
 namespace hotline::report {
@@ -29,6 +31,9 @@ class ReportBuilder {
   // One log as verified; its records are used only if it is intact.
   void AddLog(const v1::AuditVerification& verification, std::vector<v1::AuditRecord> records);
   void SetHistory(const v1::HistoryCheck& history) { history_ = history; }
+  // The run was an exercise: judge its expected responses, and add a lane
+  // of its injects to the timeline.
+  void SetExercise(const v1::ExerciseRecord& record) { exercise_ = record; }
   v1::AfterActionReport Build() const;
 
  private:
@@ -37,7 +42,13 @@ class ReportBuilder {
   std::vector<v1::AuditVerification> logs_;
   std::vector<std::vector<v1::AuditRecord>> records_;  // of the intact logs
   v1::HistoryCheck history_;
+  std::optional<v1::ExerciseRecord> exercise_;
 };
+
+// The scenario's expected responses against what the report's messages and
+// consultations show: met, late (by how much), missing, or not sent.
+v1::ReportExercise JudgeExercise(const v1::ExerciseRecord& record,
+                                 const v1::AfterActionReport& report);
 
 // Acknowledgment-time buckets (upper bounds, ms); the last is unbounded.
 std::vector<int64_t> HistogramBounds();

@@ -1,80 +1,20 @@
-// Starts a child process for a test and always stops it: SIGTERM, then
-// SIGKILL after a grace period, in the destructor at the latest.
+// hotline::ChildProcess for tests: one that cannot start throws, so the
+// test fails at once with the program's name.
 #ifndef HOTLINE_TESTS_SUPPORT_CHILD_PROCESS_H_
 #define HOTLINE_TESTS_SUPPORT_CHILD_PROCESS_H_
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <optional>
 #include <stdexcept>
-#include <string>
-#include <thread>
-#include <vector>
 
-extern char** environ;
+#include "hotline/child_process.h"
 
 namespace hotline::testing {
 
-class ChildProcess {
+class ChildProcess : public hotline::ChildProcess {
  public:
-  // Runs argv[0] (a path) with its output appended to `log_path` (or inherited).
-  explicit ChildProcess(const std::vector<std::string>& argv, const std::string& log_path = "") {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (!log_path.empty()) {
-      posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    }
-    int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  explicit ChildProcess(const std::vector<std::string>& argv, const std::string& log_path = "")
+      : hotline::ChildProcess(argv, log_path) {
+    if (!started()) throw std::runtime_error("cannot start " + argv.at(0));
   }
-  ~ChildProcess() { Stop(); }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-
-  // Polls for exit up to `timeout`; returns the exit status if it ended.
-  std::optional<int> WaitFor(std::chrono::milliseconds timeout) {
-    if (exit_status_) return exit_status_;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return exit_status_;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval, not a wait-for-result
-    }
-  }
-
-  void Signal(int sig) {
-    if (!exit_status_) ::kill(pid_, sig);
-  }
-
-  // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status.
-  int Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000)) {
-    if (exit_status_) return *exit_status_;
-    ::kill(pid_, SIGTERM);
-    if (auto s = WaitFor(grace)) return *s;
-    ::kill(pid_, SIGKILL);
-    return WaitFor(std::chrono::milliseconds(5000)).value_or(-1);
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> exit_status_;
 };
 
 }  // namespace hotline::testing

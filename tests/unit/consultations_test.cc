@@ -29,11 +29,11 @@ TEST(ConsultationBookTest, TracksAnswersAndMarksOverdueOnce) {
   ConsultationBook book;
   book.Open(kId, v1::NATION_JP, Request(10'000), {v1::NATION_US, v1::NATION_KR}, 1'000);
   ASSERT_TRUE(book.Answer(kId, v1::NATION_US, Response(v1::ConsultResponse::POSITION_CONCUR), 2'000).ok());
-  EXPECT_TRUE(book.NewlyOverdue(9'999).empty());
-  auto overdue = book.NewlyOverdue(10'000);
+  EXPECT_TRUE(book.NewlyOverdue(9'999, v1::NATION_JP).empty());
+  auto overdue = book.NewlyOverdue(10'000, v1::NATION_JP);  // at the requester
   ASSERT_EQ(overdue.size(), 1u);
   EXPECT_EQ(overdue[0].nation, v1::NATION_KR);
-  EXPECT_TRUE(book.NewlyOverdue(20'000).empty());  // reported once
+  EXPECT_TRUE(book.NewlyOverdue(20'000, v1::NATION_JP).empty());  // reported once
 
   auto list = book.List(kId, 20'000);
   ASSERT_EQ(list.size(), 1u);
@@ -50,6 +50,22 @@ TEST(ConsultationBookTest, TracksAnswersAndMarksOverdueOnce) {
   EXPECT_FALSE(book.List(kId, 22'000)[0].answers(1).overdue());
 }
 
+// Answers go to the requester alone: another participant reports only its
+// own missing answer, never one it could not have seen.
+TEST(ConsultationBookTest, AParticipantReportsOnlyItsOwnMissingAnswer) {
+  ConsultationBook at_us;
+  at_us.Open(kId, v1::NATION_JP, Request(10'000), {v1::NATION_US, v1::NATION_KR}, 1'000);
+  auto overdue = at_us.NewlyOverdue(10'000, v1::NATION_US);
+  ASSERT_EQ(overdue.size(), 1u);
+  EXPECT_EQ(overdue[0].nation, v1::NATION_US);
+  ConsultationBook answered;
+  answered.Open(kId, v1::NATION_JP, Request(10'000), {v1::NATION_US, v1::NATION_KR}, 1'000);
+  ASSERT_TRUE(
+      answered.Answer(kId, v1::NATION_US, Response(v1::ConsultResponse::POSITION_CONCUR), 2'000)
+          .ok());
+  EXPECT_TRUE(answered.NewlyOverdue(10'000, v1::NATION_US).empty());  // KR's is not ours to judge
+}
+
 TEST(ConsultationBookTest, RejectsUnknownConsultationAndNonParticipants) {
   ConsultationBook book;
   EXPECT_EQ(book.Answer(kId, v1::NATION_US, Response(v1::ConsultResponse::POSITION_DECLINE), 1).code(),
@@ -57,7 +73,8 @@ TEST(ConsultationBookTest, RejectsUnknownConsultationAndNonParticipants) {
   book.Open(kId, v1::NATION_JP, Request(0), {v1::NATION_US}, 1);
   EXPECT_EQ(book.Answer(kId, v1::NATION_KR, Response(v1::ConsultResponse::POSITION_DECLINE), 1).code(),
             StatusCode::kPermissionDenied);
-  EXPECT_TRUE(book.NewlyOverdue(1'000'000'000).empty());  // no deadline, never overdue
+  EXPECT_TRUE(
+      book.NewlyOverdue(1'000'000'000, v1::NATION_JP).empty());  // no deadline, never overdue
 }
 
 TEST(MissileWarningFormatTest, DrillsAndTestsAreUnmistakable) {

@@ -48,6 +48,8 @@ export const shortId = (base64) => hex(base64).slice(0, 8);
 
 export function bodySummary(body) {
   if (!body) return '';
+  // Exercise traffic says so wherever it is shown (PROTOCOL.md §12).
+  if (body.exercise) return `EXERCISE · ${bodySummary({...body, exercise: undefined})}`;
   if (body.text) return body.text.text || '';
   if (body.missile_warning) {
     const w = body.missile_warning;
