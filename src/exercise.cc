@@ -171,9 +171,10 @@ Status CheckExpectation(const v1::Scenario& s, const v1::Expectation& e, int ind
   if (e.response() == "answered" && !in->has_consult()) {
     return Bad(where, "only a consultation is answered");
   }
-  auto by = ParseNations(e.by(), Actor(*in));
-  if (!by.ok()) return Bad(where, "by: " + by.status().message());
   auto to = Recipients(*in);
+  auto by =
+      e.by().empty() ? StatusOr<std::vector<v1::Nation>>(to) : ParseNations(e.by(), Actor(*in));
+  if (!by.ok()) return Bad(where, "by: " + by.status().message());
   for (v1::Nation n : *by) {
     if (std::find(to.begin(), to.end(), n) == to.end()) {
       return Bad(where, NationCode(n) + " is not a recipient");
@@ -320,6 +321,7 @@ std::string RespondsTo(const v1::Inject& in) {
 std::vector<v1::Nation> ExpectedBy(const v1::Scenario& s, const v1::Expectation& e) {
   const v1::Inject* in = FindInject(s, e.inject());
   if (in == nullptr) return {};
+  if (e.by().empty()) return Recipients(*in);
   auto by = ParseNations(e.by(), Actor(*in));
   return by.ok() ? *by : std::vector<v1::Nation>{};
 }

@@ -101,8 +101,8 @@ class Player {
     const auto end = start_ + milliseconds(exercise::EndOffsetMs(scenario_, o_.speed));
     Say("exercise \"" + scenario_.name() + "\" started" +
         (o_.speed != 1 ? " at " + FormatSpeed() + " speed" : "") +
-        "; ends when every expected response is in, by T+" + Seconds(end - start_) +
-        " at the latest");
+        "; ends when every inject is played and every expected response is in or overdue, by T+" +
+        Seconds(end - start_) + " at the latest");
     while (!g_interrupted) {
       auto now = Clock::now();
       PlayDue(now);
@@ -112,7 +112,7 @@ class Player {
         PollExpectations(now);
         last_poll_ = now;
       }
-      if (pending_.empty() && tracks_.empty() && FaultsOver() && (now >= end || AllResolved())) {
+      if (pending_.empty() && tracks_.empty() && FaultsOver() && (now >= end || AllSettled())) {
         break;
       }
       std::this_thread::sleep_for(kTick);
@@ -154,8 +154,11 @@ class Player {
     });
   }
 
-  bool AllResolved() const {
-    return std::all_of(watches_.begin(), watches_.end(), [](const Watch& w) { return w.resolved; });
+  // Every expected response has come, or its deadline has passed (a late
+  // one is still judged by the report, from the logs).
+  bool AllSettled() const {
+    return std::all_of(watches_.begin(), watches_.end(),
+                       [](const Watch& w) { return w.resolved || w.late_said; });
   }
 
   // Plays `in`, or (a scripted response) says it still waits. True when done.
