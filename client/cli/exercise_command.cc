@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -604,6 +605,42 @@ class Player {
   std::vector<Watch> watches_;
 };
 
+std::string PercentEncode(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// A one-time sign-in link per console, and the situation room (served by
+// the US console) showing the three side by side.
+void PrintConsoleLinks(ExerciseCluster& cluster, int port) {
+  std::string room = "http://127.0.0.1:" + std::to_string(port) + "/room.html";
+  char sep = '?';
+  for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
+    auto client = ControlClient::Connect(NodeSocketPath(cluster.NodeDir(n).string()));
+    if (!client.ok()) continue;
+    v1::ControlRequest req;
+    req.mutable_console_link()->set_operator_name("duty-officer");
+    auto r = (*client)->Call(req);
+    if (!r.ok()) continue;
+    std::cout << NationCode(n) << " console: " << r->console_link().url() << "\n";
+    room += sep + std::string("c=") + PercentEncode(r->console_link().url());
+    sep = '&';
+  }
+  std::cout << "situation room (US, JP and KR side by side): " << room << "\n"
+            << "each link signs in once, as duty-officer; more: hotline console link --node "
+            << cluster.NodeDir(v1::NATION_US).string() << std::endl;
+}
+
 int RunExercise(const ExerciseOptions& o) {
   auto text = ReadFileBytes(o.scenario, exercise::kMaxScenarioBytes);
   if (!text.ok()) return Fail(text.status());
@@ -632,16 +669,7 @@ int RunExercise(const ExerciseOptions& o) {
   auto on_signal = [](int) { g_interrupted = true; };
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  if (options.console_port > 0) {
-    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) {
-      auto client = ControlClient::Connect(NodeSocketPath((*cluster)->NodeDir(n).string()));
-      if (!client.ok()) continue;
-      v1::ControlRequest req;
-      req.mutable_console_link()->set_operator_name("duty-officer");
-      auto r = (*client)->Call(req);
-      if (r.ok()) std::cout << NationCode(n) << " console: " << r->console_link().url() << "\n";
-    }
-  }
+  if (options.console_port > 0) PrintConsoleLinks(**cluster, options.console_port);
   Player player(options, *scenario, **cluster);
   int code = player.Play();
   if (options.hold && !g_interrupted) {

@@ -405,7 +405,8 @@ TEST(KeyMaterialTest, NoPrivateKeyAppearsOutsideItsKeyFile) {
   EXPECT_GT(scanned, 10);
 }
 
-// The same over the full demo (scripts/demo.sh --kill-relay): its logs,
+// The same over the full demo (scripts/demo.sh --kill-relay: exercise 2, relay-1
+// killed mid-crisis, at 4x speed): its logs,
 // stores, certificates folder, audit exports and everything it printed.
 TEST(KeyMaterialTest, FullDemoRunLeavesNoPrivateKeyOutsideItsKeyFile) {
   TempDir dir;
@@ -413,7 +414,8 @@ TEST(KeyMaterialTest, FullDemoRunLeavesNoPrivateKeyOutsideItsKeyFile) {
   fs::path output = dir.path() / "demo-output.txt";
   ChildProcess run(
       {"/usr/bin/env", "HOTLINE_DEMO_DIR=" + demo.string(), "HOTLINE_DEMO_BIN=" + BinDir(), "bash",
-       std::string(HOTLINE_SOURCE_DIR) + "/scripts/demo.sh", "--no-build", "--kill-relay"},
+       std::string(HOTLINE_SOURCE_DIR) + "/scripts/demo.sh", "--no-build", "--kill-relay",
+       "--speed", "4"},
       output.string());
   ASSERT_EQ(run.WaitFor(std::chrono::seconds(120)).value_or(-1), 0) << ReadFileOrDie(output);
   ASSERT_NE(ReadFileOrDie(output).find("CLEAN"), std::string::npos) << ReadFileOrDie(output);
