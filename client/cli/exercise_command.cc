@@ -1,6 +1,7 @@
 #include "cli/exercise_command.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -666,10 +667,20 @@ int RunExercise(const ExerciseOptions& o) {
                             options.console_port};
   auto cluster = ExerciseCluster::Start(co);
   if (!cluster.ok()) return Fail(cluster.status());
-  auto on_signal = [](int) { g_interrupted = true; };
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  if (options.console_port > 0) PrintConsoleLinks(**cluster, options.console_port);
+  // Without SA_RESTART: Ctrl-C also ends a wait for Enter.
+  struct sigaction on_signal {};
+  on_signal.sa_handler = [](int) { g_interrupted = true; };
+  sigemptyset(&on_signal.sa_mask);
+  sigaction(SIGINT, &on_signal, nullptr);
+  sigaction(SIGTERM, &on_signal, nullptr);
+  if (options.console_port > 0) {
+    PrintConsoleLinks(**cluster, options.console_port);
+    if (::isatty(STDIN_FILENO)) {  // time to open the consoles before T+0
+      std::cout << "press Enter to start the exercise" << std::endl;
+      std::string line;
+      std::getline(std::cin, line);
+    }
+  }
   Player player(options, *scenario, **cluster);
   int code = player.Play();
   if (options.hold && !g_interrupted) {
