@@ -1,9 +1,12 @@
 // An exercise's expected responses judged against the after-action report:
 // which message each inject sent comes from the runner's record; when it
 // was delivered, acknowledged or answered comes from the verified logs.
+#include <cctype>
 #include <map>
+#include <set>
 
 #include "hotline/after_action.h"
+#include "hotline/certs.h"
 #include "hotline/exercise.h"
 
 namespace hotline::report {
@@ -16,6 +19,11 @@ v1::ReportExercise JudgeExercise(const v1::ExerciseRecord& record,
   out.set_name(scenario.name());
   out.set_title(scenario.title());
   out.set_speed(speed);
+  out.set_started_at_ms(record.started_at_ms());
+  std::set<std::string> unverified;  // actors whose logs were left out
+  for (const auto& log : report.logs()) {
+    if (!log.intact()) unverified.insert(log.origin());
+  }
   std::map<std::string, const v1::PlayedInject*> played;
   for (const auto& p : record.injects()) {
     *out.add_injects() = p;
@@ -40,6 +48,15 @@ v1::ReportExercise JudgeExercise(const v1::ExerciseRecord& record,
         continue;
       }
       x->set_message_id(p->second->message_ids(0));
+      // Every time judged here is in the sender's log.
+      const v1::Inject* in = exercise::FindInject(scenario, e.inject());
+      std::string sender = in ? "node-" + NationCode(exercise::Actor(*in)) : "";
+      for (char& ch : sender) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (unverified.count(sender)) {
+        x->set_verdict("unverified");
+        out.set_missing(out.missing() + 1);
+        continue;
+      }
       int64_t took = 0;
       if (e.response() == "answered") {
         auto c = consultations.find(x->message_id());

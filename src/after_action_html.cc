@@ -107,8 +107,10 @@ void Timeline(std::ostringstream& o, const v1::AfterActionReport& r) {
       << kLabel << "\" y1=\"" << y << "\" x2=\"" << kLabel + kWidth << "\" y2=\"" << y
       << "\" class=\"lane-line\"/>";
     for (const auto& e : lane.events()) {
+      // Clamped: an inject planned after the last record stays on the chart.
+      int64_t at = std::clamp(e.at_ms(), r.started_at_ms(), r.ended_at_ms());
       double x = kLabel + static_cast<double>(kWidth) *
-                              static_cast<double>(e.at_ms() - r.started_at_ms()) /
+                              static_cast<double>(at - r.started_at_ms()) /
                               static_cast<double>(span);
       bool big = e.kind() == "overdue" || e.kind() == "alert" || e.kind() == "link-down" ||
                  e.kind() == "escalated";
@@ -176,10 +178,11 @@ void ExerciseSection(std::ostringstream& o, const v1::ReportExercise& x, int64_t
     const auto& e = x.expected(i);
     std::string at = "exercise.expected[" + std::to_string(i) + "].";
     bool bad = e.verdict() != "met";
-    std::string verdict = e.verdict() == "late"      ? "LATE by " + Duration(e.late_by_ms())
-                          : e.verdict() == "met"     ? "met"
-                          : e.verdict() == "missing" ? "MISSING"
-                                                     : "NOT SENT";
+    std::string verdict = e.verdict() == "late"         ? "LATE by " + Duration(e.late_by_ms())
+                          : e.verdict() == "met"        ? "met"
+                          : e.verdict() == "missing"    ? "MISSING"
+                          : e.verdict() == "unverified" ? "UNVERIFIED (its log left out)"
+                                                        : "NOT SENT";
     o << "<tr" << (bad ? " class=\"missed\"" : "") << " data-verdict=\"" << Escape(e.verdict())
       << "\"><td>" << Escape(e.inject()) << "</td><td>" << NationCode(e.by()) << "</td><td>"
       << Escape(e.response()) << "</td><td class=\"num\">"
@@ -264,12 +267,7 @@ std::string RenderHtml(const v1::AfterActionReport& r) {
     << " out of order, " << h.mismatched() << " digest mismatches ("
     << (h.clean() ? "clean" : "PROBLEMS") << ").</p>";
 
-  if (r.has_exercise()) {
-    int64_t t0 = r.exercise().injects().empty() ? r.started_at_ms()
-                                                : r.exercise().injects(0).planned_at_ms();
-    for (const auto& in : r.exercise().injects()) t0 = std::min(t0, in.planned_at_ms());
-    ExerciseSection(o, r.exercise(), t0);
-  }
+  if (r.has_exercise()) ExerciseSection(o, r.exercise(), r.exercise().started_at_ms());
 
   o << "<h2>Timeline</h2>";
   Timeline(o, r);

@@ -3,11 +3,16 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <set>
 
 #include "hotline/certs.h"
 #include "hotline/names.h"
+#include "hotline/track_feed.h"
+#include "hotline/track_sim.h"
 
 namespace hotline::exercise {
 namespace {
@@ -90,7 +95,10 @@ Status CheckInject(const v1::Scenario& s, const v1::Inject& in) {
         return Bad(where, "launch position out of range");
       }
       if (w.confidence_percent() > 100) return Bad(where, "confidence_percent must be 0..100");
-      return CheckText(where, "remarks", w.remarks());
+      for (const std::string* text : {&w.event_id(), &w.source(), &w.remarks()}) {
+        HOTLINE_RETURN_IF_ERROR(CheckText(where, "the warning's texts", *text));
+      }
+      return Status::Ok();
     }
     case v1::Inject::kConsult: {
       const auto& a = in.consult();
@@ -98,7 +106,9 @@ Status CheckInject(const v1::Scenario& s, const v1::Inject& in) {
       if (a.topic().empty() || a.question().empty()) {
         return Bad(where, "a consultation needs a topic and a question");
       }
-      HOTLINE_RETURN_IF_ERROR(CheckDuration(where, "respond_within", a.respond_within(), false));
+      HOTLINE_RETURN_IF_ERROR(
+          CheckDuration(where, "respond_within", a.respond_within(), a.has_respond_within()));
+      HOTLINE_RETURN_IF_ERROR(CheckText(where, "topic", a.topic()));
       return CheckText(where, "question", a.question());
     }
     case v1::Inject::kAnswer:
@@ -125,11 +135,18 @@ Status CheckInject(const v1::Scenario& s, const v1::Inject& in) {
     case v1::Inject::kTrack: {
       const auto& a = in.track();
       HOTLINE_RETURN_IF_ERROR(CheckMessageParts(where, a.from(), a.to()));
-      if (a.track_id().empty() || a.track_id().size() > kMaxIdLength) {
-        return Bad(where, "track_id must be 1..64 characters");
-      }
       if (!(std::fabs(a.launch_latitude()) <= 90 && std::fabs(a.launch_longitude()) <= 180)) {
         return Bad(where, "launch position out of range");
+      }
+      // What the nodes will check of every update it publishes.
+      track::BallisticFlight flight;
+      flight.launch_latitude = a.launch_latitude();
+      flight.launch_longitude = a.launch_longitude();
+      if (Status st = track::ValidateUpdate(track::SimulatedUpdate(
+              flight, 0.5, a.track_id(), a.sensor().empty() ? "simulated sensor" : a.sensor(),
+              v1::MissileWarning::STATUS_EXERCISE, 1));
+          !st.ok()) {
+        return Bad(where, st.message());
       }
       if (a.rate() > 50) return Bad(where, "rate must be 1..50 updates a second");
       if (!(a.range_km() >= 0 && a.range_km() <= 15'000))
@@ -156,6 +173,41 @@ Status CheckInject(const v1::Scenario& s, const v1::Inject& in) {
   }
   return Bad(where,
              "says nothing to do (send, warn, consult, answer, ack, track, relay or offline)");
+}
+
+// One fault at a time per relay and per nation: a relay cannot be frozen
+// while it is dead, nor a nation taken offline twice at once.
+Status CheckFaultsDoNotOverlap(const v1::Scenario& s) {
+  struct Span {
+    int64_t from, to;
+    std::string id;
+  };
+  std::map<std::string, std::vector<Span>> by_target;
+  for (const auto& in : s.injects()) {
+    std::string target;
+    int64_t lasts = 0;
+    if (in.has_relay()) {
+      target = "relay-" + std::to_string(in.relay().relay());
+      lasts = DurationMs(in.relay().duration());
+    } else if (in.has_offline()) {
+      target = in.offline().nation();
+      for (char& c : target) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      lasts = DurationMs(in.offline().duration());
+    } else {
+      continue;
+    }
+    int64_t from = DurationMs(in.at());
+    int64_t to = lasts > 0 ? from + lasts : std::numeric_limits<int64_t>::max();  // 0: for good
+    for (const Span& other : by_target[target]) {
+      if (from < other.to && other.from < to) {
+        return InvalidArgumentError("inject \"" + in.id() + "\": " + target +
+                                    " is already faulted by \"" + other.id +
+                                    "\" then (one fault at a time)");
+      }
+    }
+    by_target[target].push_back({from, to, in.id()});
+  }
+  return Status::Ok();
 }
 
 Status CheckExpectation(const v1::Scenario& s, const v1::Expectation& e, int index) {
@@ -205,6 +257,7 @@ Status CheckScenario(const v1::Scenario& s) {
   if (s.relays() > 4) return InvalidArgumentError("relays must be 1..4");
   if (s.injects_size() == 0) return InvalidArgumentError("the scenario has no injects");
   if (s.injects_size() > kMaxInjects) return InvalidArgumentError("more than 1000 injects");
+  HOTLINE_RETURN_IF_ERROR(CheckText("scenario", "title", s.title()));
   HOTLINE_RETURN_IF_ERROR(CheckText("scenario", "description", s.description()));
   std::set<std::string> ids;
   for (const auto& in : s.injects()) {
@@ -217,6 +270,7 @@ Status CheckScenario(const v1::Scenario& s) {
     }
   }
   for (const auto& in : s.injects()) HOTLINE_RETURN_IF_ERROR(CheckInject(s, in));
+  HOTLINE_RETURN_IF_ERROR(CheckFaultsDoNotOverlap(s));
   if (s.expect_size() > kMaxInjects) return InvalidArgumentError("more than 1000 expectations");
   for (int i = 0; i < s.expect_size(); ++i) {
     HOTLINE_RETURN_IF_ERROR(CheckExpectation(s, s.expect(i), i));
@@ -250,7 +304,9 @@ int64_t DurationMs(const google::protobuf::Duration& d) {
 }
 
 int64_t ScaledMs(const google::protobuf::Duration& d, double speed) {
-  return static_cast<int64_t>(std::llround(static_cast<double>(DurationMs(d)) / speed));
+  int64_t ms = DurationMs(d);
+  if (ms <= 0) return 0;
+  return std::max<int64_t>(1, std::llround(static_cast<double>(ms) / speed));  // never "0 = none"
 }
 
 bool SendsMessage(const v1::Inject& in) {

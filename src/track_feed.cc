@@ -1,11 +1,58 @@
 #include "hotline/track_feed.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "hotline/crypto.h"
+#include "hotline/text.h"
 
 namespace hotline::track {
+
+namespace {
+
+constexpr size_t kMaxTrackIdBytes = 64;
+constexpr size_t kMaxSensorBytes = 64;
+
+bool Finite(std::initializer_list<double> values) {
+  for (double v : values) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ValidateUpdate(const v1::TrackUpdate& u) {
+  if (u.track_id().empty() || u.track_id().size() > kMaxTrackIdBytes) {
+    return InvalidArgumentError("a track update needs a track id of 1 to 64 bytes");
+  }
+  if (Printable(u.track_id()) != u.track_id() ||
+      Printable(u.source_sensor()) != u.source_sensor() ||
+      u.source_sensor().size() > kMaxSensorBytes) {
+    return InvalidArgumentError(
+        "track id and source sensor must be printable text (sensor ≤ 64 bytes)");
+  }
+  if (!Finite({u.latitude(), u.longitude(), u.altitude_m(), u.velocity_east_mps(),
+               u.velocity_north_mps(), u.velocity_up_mps(), u.position_sigma_m(),
+               u.altitude_sigma_m()})) {
+    return InvalidArgumentError("track update has a number that is not finite");
+  }
+  if (std::abs(u.latitude()) > 90 || std::abs(u.longitude()) > 180) {
+    return InvalidArgumentError(
+        "track update position is off the globe (latitude ±90, longitude ±180)");
+  }
+  if (u.position_sigma_m() < 0 || u.altitude_sigma_m() < 0) {
+    return InvalidArgumentError("track update has a negative error estimate");
+  }
+  if (!v1::TrackUpdate::Classification_IsValid(u.classification()) ||
+      !v1::MissileWarning::Status_IsValid(u.status()) ||
+      u.status() == v1::MissileWarning::STATUS_UNSPECIFIED) {
+    return InvalidArgumentError(
+        "track update needs a known classification and a status (ACTUAL, EXERCISE or TEST)");
+  }
+  return Status::Ok();
+}
 
 DigestPrefix PrefixOf(ByteView envelope_digest) {
   DigestPrefix p{};

@@ -1,5 +1,6 @@
 #include "cli/exercise_cluster.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -20,12 +21,12 @@ std::string Lower(v1::Nation n) {
   return code;
 }
 
-// Polls `ready` up to `limit` (bounded; 20 ms apart).
+// Polls `ready` up to `limit` (bounded; 20 ms apart), or until `stop` says so.
 template <typename Ready>
-bool WaitUntil(Ready ready, std::chrono::milliseconds limit) {
+bool WaitUntil(Ready ready, std::chrono::milliseconds limit, const std::atomic<bool>* stop) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!ready()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (std::chrono::steady_clock::now() >= deadline || (stop && *stop)) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
@@ -102,8 +103,10 @@ Status ExerciseCluster::StartRelay(int r, const std::string& listen) {
       (dir / "stderr.log").string());
   auto& p = *relays_[r];
   bool up =
-      p.started() && WaitUntil([&] { return fs::exists(ready) && fs::file_size(ready, ec) > 0; },
-                               std::chrono::seconds(15));
+      p.started() &&
+      WaitUntil([&] { return (fs::exists(ready) && fs::file_size(ready, ec) > 0) || !p.running(); },
+                std::chrono::seconds(15), o_.stop) &&
+      p.running();
   if (!up) {
     return UnavailableError(name + " did not start listening: see " + (dir / "relay.log").string());
   }
@@ -153,7 +156,7 @@ Status ExerciseCluster::WaitNodeLinked(v1::Nation n) {
         }
         return false;
       },
-      std::chrono::seconds(20));
+      std::chrono::seconds(20), o_.stop);
   if (!linked || !nodes_[n]->running()) {
     return UnavailableError("node " + NationCode(n) + " did not link to a relay: see " +
                             (NodeDir(n) / "node.log").string());
@@ -173,18 +176,23 @@ bool ExerciseCluster::RelayRunning(int r) {
   return it != relays_.end() && it->second->running();
 }
 
-void ExerciseCluster::KillRelay(int r) {
-  if (!RelayRunning(r)) return;
+bool ExerciseCluster::KillRelay(int r) {
+  if (!RelayRunning(r)) return false;
   relays_[r]->Signal(SIGKILL);
   relays_[r]->WaitFor(std::chrono::seconds(5));
+  return true;
 }
 
-void ExerciseCluster::FreezeRelay(int r) {
-  if (RelayRunning(r)) relays_[r]->Signal(SIGSTOP);
+bool ExerciseCluster::FreezeRelay(int r) {
+  if (!RelayRunning(r)) return false;
+  relays_[r]->Signal(SIGSTOP);
+  return true;
 }
 
-void ExerciseCluster::ThawRelay(int r) {
-  if (RelayRunning(r)) relays_[r]->Signal(SIGCONT);
+bool ExerciseCluster::ThawRelay(int r) {
+  if (!RelayRunning(r)) return false;
+  relays_[r]->Signal(SIGCONT);
+  return true;
 }
 
 Status ExerciseCluster::RestartRelay(int r) {
@@ -192,16 +200,16 @@ Status ExerciseCluster::RestartRelay(int r) {
   return StartRelay(r, relay_addresses_.at(r));
 }
 
-void ExerciseCluster::KillNode(v1::Nation n) {
-  if (!NodeRunning(n)) return;
+bool ExerciseCluster::KillNode(v1::Nation n) {
+  if (!NodeRunning(n)) return false;
   nodes_[n]->Signal(SIGKILL);
   nodes_[n]->WaitFor(std::chrono::seconds(5));
+  return true;
 }
 
 Status ExerciseCluster::RestartNode(v1::Nation n) {
   if (NodeRunning(n)) return Status::Ok();
-  HOTLINE_RETURN_IF_ERROR(StartNode(n));
-  return WaitNodeLinked(n);
+  return StartNode(n);  // it links by itself; responses wait for it
 }
 
 void ExerciseCluster::StopAll() {

@@ -9,6 +9,7 @@
 #ifndef HOTLINE_CLIENT_CLI_EXERCISE_CLUSTER_H_
 #define HOTLINE_CLIENT_CLI_EXERCISE_CLUSTER_H_
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -26,6 +27,7 @@ struct ExerciseClusterOptions {
   std::filesystem::path bin_dir;  // where hotline-node and hotline-relay are (or ../server)
   int relays = 2;
   int console_port = 0;  // >0: consoles on this port, +1, +2 (US, JP, KR)
+  const std::atomic<bool>* stop = nullptr;  // set: give up waiting (Ctrl-C)
 };
 
 class ExerciseCluster {
@@ -39,12 +41,13 @@ class ExerciseCluster {
   bool NodeRunning(v1::Nation nation);
   bool RelayRunning(int relay);
 
-  void KillRelay(int relay);
-  void FreezeRelay(int relay);
-  void ThawRelay(int relay);
-  Status RestartRelay(int relay);  // on its old address
-  void KillNode(v1::Nation nation);
-  Status RestartNode(v1::Nation nation);  // from its store
+  // Each says whether it acted (false: the process was not running).
+  bool KillRelay(int relay);
+  bool FreezeRelay(int relay);
+  bool ThawRelay(int relay);
+  Status RestartRelay(int relay);  // on its old address, once it listens
+  bool KillNode(v1::Nation nation);
+  Status RestartNode(v1::Nation nation);  // from its store; it links by itself
   // SIGTERM to all (nodes first, so their last checkpoints reach a relay).
   void StopAll();
 

@@ -38,6 +38,7 @@ constexpr milliseconds kTick{20};
 constexpr milliseconds kResponseRetry{200};  // a scripted response looks for its message
 constexpr milliseconds kExpectationPoll{250};
 constexpr milliseconds kQuiesceLimit{60'000};  // after the end: every message receipted
+constexpr milliseconds kGrace{10'000};         // past the end, for scripted responses still waiting
 
 std::atomic<bool> g_interrupted{false};
 
@@ -58,8 +59,9 @@ struct SentMessage {
 struct ActiveTrack {
   const v1::Inject* inject;
   Clock::time_point start;
-  uint64_t steps = 0, next = 0;
+  uint64_t steps = 0, next = 0, refused = 0;
   double rate = 10;
+  std::string first_error;
 };
 
 // A fault's end, due at a time: thaw or restart a relay, bring a node back.
@@ -114,7 +116,10 @@ class Player {
         PollExpectations(now);
         last_poll_ = now;
       }
-      if (pending_.empty() && tracks_.empty() && FaultsOver() && (now >= end || AllSettled())) {
+      bool over = tracks_.empty() && FaultsOver();
+      // A scripted response whose message never arrives gives up after the
+      // grace; every other inject is played at its time.
+      if (over && ((pending_.empty() && (now >= end || AllSettled())) || now >= end + kGrace)) {
         break;
       }
       std::this_thread::sleep_for(kTick);
@@ -125,6 +130,7 @@ class Player {
                                     : "not played: the exercise ended");
     }
     pending_.clear();
+    if (g_interrupted) return WriteRecord();  // stopped: restart nothing, wait for nothing
     EndFaults(Clock::now(), true);
     Quiesce();
     PollExpectations(Clock::now());
@@ -319,7 +325,7 @@ class Player {
 
   void StartTrack(const v1::Inject& in, Clock::time_point now) {
     const auto& t = in.track();
-    ActiveTrack a{&in, now};
+    ActiveTrack a{&in, now, 0, 0, 0, 10, {}};
     a.rate = t.rate() ? t.rate() : 10;
     int64_t flight_ms =
         t.has_duration() ? exercise::DurationMs(t.duration()) : exercise::kDefaultTrackMs;
@@ -352,12 +358,20 @@ class Player {
         *req.mutable_track_publish()->mutable_update() = track::SimulatedUpdate(
             flight, fraction, t.track_id(), t.sensor().empty() ? "simulated sensor" : t.sensor(),
             v1::MissileWarning::STATUS_EXERCISE, NowUnixMs() * 1000);
-        (void)Call(from, req);  // a lost update is what the track summaries report
+        auto r = Call(from, req);  // a lost update is what the track summaries report
+        if (!r.ok()) {
+          ++a.refused;
+          if (a.first_error.empty()) a.first_error = r.status().message();
+        }
         ++a.next;
       } else if (now >= due) {
         ++a.next;  // its node is offline: that update is never measured
       }
       if (a.next > a.steps) {
+        if (a.refused) {
+          Say("[" + a.inject->id() + "] " + std::to_string(a.refused) + " of " +
+              std::to_string(a.steps + 1) + " updates refused: " + a.first_error);
+        }
         it = tracks_.erase(it);
       } else {
         ++it;
@@ -371,13 +385,16 @@ class Player {
     std::string name = "relay-" + std::to_string(r);
     int64_t lasts = exercise::ScaledMs(f.duration(), o_.speed);
     if (f.action() == "kill") {
-      cluster_.KillRelay(r);
+      if (!cluster_.KillRelay(r))
+        return Played(in, false, "not played: " + name + " is not running");
       Played(in, true,
              name + " killed (kill -9)" +
                  (lasts ? "; restarts at T+" + Seconds(now - start_ + milliseconds(lasts)) : ""));
       if (lasts) ends_.push_back({now + milliseconds(lasts), &in});
     } else {
-      cluster_.FreezeRelay(r);
+      if (!cluster_.FreezeRelay(r)) {
+        return Played(in, false, "not played: " + name + " is not running");
+      }
       Played(in, true,
              name + " frozen (SIGSTOP)" +
                  (lasts ? " until T+" + Seconds(now - start_ + milliseconds(lasts))
@@ -389,7 +406,9 @@ class Player {
   void TakeOffline(const v1::Inject& in, Clock::time_point now) {
     v1::Nation n = exercise::Actor(in);
     int64_t lasts = exercise::ScaledMs(in.offline().duration(), o_.speed);
-    cluster_.KillNode(n);
+    if (!cluster_.KillNode(n)) {
+      return Played(in, false, "not played: " + NationCode(n) + " is already offline");
+    }
     Played(in, true,
            NationCode(n) + " offline (its node killed) until T+" +
                Seconds(now - start_ + milliseconds(lasts)));
@@ -407,8 +426,7 @@ class Player {
         int r = static_cast<int>(in.relay().relay());
         std::string name = "relay-" + std::to_string(r);
         if (in.relay().action() == "freeze") {
-          cluster_.ThawRelay(r);
-          what = name + " resumed (SIGCONT)";
+          what = cluster_.ThawRelay(r) ? name + " resumed (SIGCONT)" : name + " is not running";
         } else {
           Status st = cluster_.RestartRelay(r);
           what = st.ok() ? name + " restarted" : name + " did not restart: " + st.message();
@@ -658,21 +676,29 @@ int RunExercise(const ExerciseOptions& o) {
   }
   ExerciseOptions options = o;
   if (options.run.empty()) options.run = "run/" + scenario->name();
-  std::cout << "== " << (scenario->title().empty() ? scenario->name() : scenario->title()) << "\n";
-  if (!scenario->description().empty()) std::cout << scenario->description() << "\n";
+  std::cout << "== " << Printable(scenario->title().empty() ? scenario->name() : scenario->title())
+            << "\n";
+  if (!scenario->description().empty()) {
+    std::cout << Printable(scenario->description(), {.max_code_points = 2000}) << "\n";
+  }
   std::cout << "starting " << (scenario->relays() ? scenario->relays() : 2)
             << " relays and the US, JP and KR nodes in " << options.run << std::endl;
-  ExerciseClusterOptions co{options.run, options.bin.empty() ? OwnBinDir() : fs::path(options.bin),
-                            static_cast<int>(scenario->relays() ? scenario->relays() : 2),
-                            options.console_port};
-  auto cluster = ExerciseCluster::Start(co);
-  if (!cluster.ok()) return Fail(cluster.status());
-  // Without SA_RESTART: Ctrl-C also ends a wait for Enter.
+  // Before anything starts, so that Ctrl-C always stops what did. Without
+  // SA_RESTART: it also ends a wait for Enter.
   struct sigaction on_signal {};
   on_signal.sa_handler = [](int) { g_interrupted = true; };
   sigemptyset(&on_signal.sa_mask);
   sigaction(SIGINT, &on_signal, nullptr);
   sigaction(SIGTERM, &on_signal, nullptr);
+  ExerciseClusterOptions co{options.run, options.bin.empty() ? OwnBinDir() : fs::path(options.bin),
+                            static_cast<int>(scenario->relays() ? scenario->relays() : 2),
+                            options.console_port, &g_interrupted};
+  auto cluster = ExerciseCluster::Start(co);
+  if (!cluster.ok()) {
+    return Fail(g_interrupted ? UnavailableError("interrupted while starting; everything started "
+                                                 "was stopped")
+                              : cluster.status());
+  }
   if (options.console_port > 0) {
     PrintConsoleLinks(**cluster, options.console_port);
     if (::isatty(STDIN_FILENO)) {  // time to open the consoles before T+0

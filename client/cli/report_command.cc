@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "hotline/after_action.h"
 #include "hotline/certs.h"
+#include "hotline/exercise.h"
 #include "hotline/file_util.h"
 #include "hotline/history.h"
 #include "hotline/net_util.h"
@@ -76,6 +77,12 @@ int RunReport(const ReportOptions& o) {
     if (!st.ok()) {
       return Fail(InvalidArgumentError(exercise.string() +
                                        " is not an exercise record: " + std::string(st.message())));
+    }
+    if (!(record.speed() >= 0.01 && record.speed() <= 1000)) {
+      return Fail(InvalidArgumentError(exercise.string() + ": speed must be 0.01..1000"));
+    }
+    if (Status sc = exercise::CheckScenario(record.scenario()); !sc.ok()) {
+      return Fail(InvalidArgumentError(exercise.string() + ": its scenario: " + sc.message()));
     }
     builder.SetExercise(record);
   }

@@ -19,51 +19,11 @@ namespace hotline::node {
 
 namespace {
 
-constexpr size_t kMaxTrackIdBytes = 64;
-constexpr size_t kMaxSensorBytes = 64;
 constexpr size_t kMaxUnsentTracks = 1024;
 constexpr int64_t kUnsentMaxAgeMs = 10'000;  // as a relay holds them
 constexpr int64_t kShownAfterEndMs = 60'000;
 constexpr int64_t kTrackPruneEveryMs = 5'000;
 constexpr int kAuditedRejectsPerSecond = 20;
-
-bool Finite(std::initializer_list<double> values) {
-  for (double v : values) {
-    if (!std::isfinite(v)) return false;
-  }
-  return true;
-}
-
-Status ValidateUpdate(const v1::TrackUpdate& u) {
-  if (u.track_id().empty() || u.track_id().size() > kMaxTrackIdBytes) {
-    return InvalidArgumentError("a track update needs a track id of 1 to 64 bytes");
-  }
-  if (Printable(u.track_id()) != u.track_id() ||
-      Printable(u.source_sensor()) != u.source_sensor() ||
-      u.source_sensor().size() > kMaxSensorBytes) {
-    return InvalidArgumentError(
-        "track id and source sensor must be printable text (sensor ≤ 64 bytes)");
-  }
-  if (!Finite({u.latitude(), u.longitude(), u.altitude_m(), u.velocity_east_mps(),
-               u.velocity_north_mps(), u.velocity_up_mps(), u.position_sigma_m(),
-               u.altitude_sigma_m()})) {
-    return InvalidArgumentError("track update has a number that is not finite");
-  }
-  if (std::abs(u.latitude()) > 90 || std::abs(u.longitude()) > 180) {
-    return InvalidArgumentError(
-        "track update position is off the globe (latitude ±90, longitude ±180)");
-  }
-  if (u.position_sigma_m() < 0 || u.altitude_sigma_m() < 0) {
-    return InvalidArgumentError("track update has a negative error estimate");
-  }
-  if (!v1::TrackUpdate::Classification_IsValid(u.classification()) ||
-      !v1::MissileWarning::Status_IsValid(u.status()) ||
-      u.status() == v1::MissileWarning::STATUS_UNSPECIFIED) {
-    return InvalidArgumentError(
-        "track update needs a known classification and a status (ACTUAL, EXERCISE or TEST)");
-  }
-  return Status::Ok();
-}
 
 std::string NamesOf(const std::set<int>& nations) {
   std::string out;
@@ -83,7 +43,7 @@ std::string PositionText(const v1::TrackUpdate& u) {
 
 v1::ControlResponse NodeDaemon::PublishTrack(const v1::TrackPublishRequest& request) {
   v1::TrackUpdate update = request.update();
-  if (Status st = ValidateUpdate(update); !st.ok()) {
+  if (Status st = track::ValidateUpdate(update); !st.ok()) {
     RejectControlInput("track publish: " + st.message());
     return ErrorResponse(st);
   }
@@ -201,7 +161,7 @@ void NodeDaemon::OnTrack(size_t relay, const v1::TrackFrame& frame) {
     } else if (!h.has_track() || h.track().track_key().size() != track::kKeyBytes ||
                h.track().update_seq() == 0 || !opened->body.has_track_update()) {
       opened = InvalidArgumentError("not a track update (no track stamp, or another body)");
-    } else if (Status st = ValidateUpdate(opened->body.track_update()); !st.ok()) {
+    } else if (Status st = track::ValidateUpdate(opened->body.track_update()); !st.ok()) {
       opened = st;
     } else if (h.created_at_ms() < now - skew_ms - limits::kTrackMaxAge.count()) {
       opened = FailedPreconditionError("made " + std::to_string((now - h.created_at_ms()) / 1000) +

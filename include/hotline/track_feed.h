@@ -82,6 +82,11 @@ class Publisher {
   std::vector<std::pair<std::string, Track>> ended_;  // awaiting their last summary
 };
 
+// An update fit to publish or apply: a printable track id of 1..64 bytes
+// and sensor of at most 64, finite numbers, a position on the globe, known
+// classification and status. Nodes check both ways; scenarios check theirs.
+Status ValidateUpdate(const v1::TrackUpdate& update);
+
 // The receiving side: one per node, for every sender's tracks.
 class Receiver {
  public:

@@ -77,6 +77,19 @@ TEST(ExerciseTest, MistakesAreRefusedWithWhereAndWhat) {
        "not a scenario"},
       {head + R"(], "surprise": 1})", "not a scenario"},
       {R"({"version": 1, "name": "Capital", "injects": []})", "needs a name"},
+      {head +
+           R"(, {"id": "k", "at": "2s", "relay": {"relay": 1, "action": "kill", "duration": "10s"}},
+          {"id": "f", "at": "5s", "relay": {"relay": 1, "action": "freeze"}}]})",
+       "inject \"f\": relay-1 is already faulted by \"k\""},
+      {head + R"(, {"id": "o1", "at": "0s", "offline": {"nation": "KR", "duration": "60s"}},
+          {"id": "o2", "at": "30s", "offline": {"nation": "kr", "duration": "60s"}}]})",
+       "inject \"o2\": KR is already faulted by \"o1\""},
+      {head + R"(, {"id": "t", "track": {"from": "US", "track_id": "T1", "sensor": ")" +
+           std::string(65, 's') + R"("}}]})",
+       "inject \"t\": track id and source sensor must be printable"},
+      {head +
+           R"(, {"id": "c", "consult": {"from": "JP", "topic": "t", "question": "q", "respond_within": "0s"}}]})",
+       "respond_within must be more than 0"},
   };
   for (const auto& [json, want] : cases) {
     auto s = ParseScenario(json);
@@ -99,6 +112,11 @@ TEST(ExerciseTest, SpeedScalesTimesAndTheEndIsTheLastDeadline) {
   EXPECT_EQ(order[0]->id(), "early");
   EXPECT_EQ(order[2]->id(), "late");
   EXPECT_EQ(ScaledMs(order[2]->at(), 10), 6'000);
+  EXPECT_EQ(ScaledMs(order[2]->at(), 1000), 60);
+  google::protobuf::Duration tiny;
+  tiny.set_nanos(400'000'000);
+  EXPECT_EQ(ScaledMs(tiny, 1000), 1);  // not 0, which would mean "for good"
+  EXPECT_EQ(ScaledMs(google::protobuf::Duration(), 1000), 0);
   EXPECT_EQ(EndOffsetMs(*s, 1), 610'000);  // early + 600 s, after KR's return at 320 s
   EXPECT_EQ(EndOffsetMs(*s, 10), 61'000);
   auto by = ExpectedBy(*s, s->expect(0));
