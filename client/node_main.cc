@@ -3,14 +3,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include "console/console_server.h"
 #include "hotline/certs.h"
+#include "hotline/cli_options.h"
 #include "hotline/crypto.h"
 #include "hotline/deadlines.h"
-#include "hotline/cli_options.h"
 #include "hotline/epoch_key.h"
+#include "hotline/file_util.h"
 #include "hotline/logging.h"
+#include "hotline/metrics_server.h"
 #include "hotline/net_util.h"
-#include "console/console_server.h"
 #include "node/control_server.h"
 #include "node/node_daemon.h"
 
@@ -73,6 +75,13 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
+  std::string metrics_listen;
+  bool metrics_allow_remote = false;
+  app.add_option("--metrics", metrics_listen,
+                 "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback unless "
+                 "--metrics-allow-remote; docs/OPERATIONS.md)");
+  app.add_flag("--metrics-allow-remote", metrics_allow_remote,
+               "Allow a non-loopback --metrics address");
   hotline::console::ConsoleServerConfig console;
   std::string console_listen;
   auto* console_group = app.add_option_group("Console", "The operator console in a browser (docs/CONSOLE.md)");
@@ -170,6 +179,21 @@ int main(int argc, char** argv) {
     daemon.Stop("control socket failed");
     return 1;
   }
+  hotline::metrics::Registry registry;
+  hotline::metrics::MetricsServer metrics_server(io, registry);
+  if (!metrics_listen.empty()) {
+    daemon.InstallMetrics(registry);
+    auto bound = metrics_server.Start(metrics_listen, metrics_allow_remote);
+    if (!bound.ok()) {
+      spdlog::critical("cannot serve metrics: {}", bound.status().ToString());
+      control.Stop();
+      daemon.Stop("metrics failed");
+      return 1;
+    }
+    spdlog::info("metrics at http://{}/metrics", *bound);
+    std::string text = *bound + "\n";
+    (void)hotline::WriteFileAtomic(config.data_dir / "metrics.addr", hotline::AsBytes(text), 0644);
+  }
   std::unique_ptr<hotline::console::ConsoleServer> console_server;
   if (!console_listen.empty()) {
     console.listen = console_listen;
@@ -184,6 +208,7 @@ int main(int argc, char** argv) {
   }
   return hotline::RunUntilSignalled(io, "node", [&](const std::string& why) {
     if (console_server) console_server->Stop();
+    metrics_server.Stop();
     control.Stop();
     daemon.Stop(why);
   });

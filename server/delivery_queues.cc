@@ -128,6 +128,14 @@ size_t DeliveryQueues::queued(v1::Nation recipient) const {
   return q == queues_.end() ? 0 : q->second.items.size();
 }
 
+std::map<int, size_t> DeliveryQueues::QueuedByPrecedence(v1::Nation recipient) const {
+  std::map<int, size_t> out;
+  auto q = queues_.find(recipient);
+  if (q == queues_.end()) return out;
+  for (const auto& [id, item] : q->second.items) ++out[item.precedence];
+  return out;
+}
+
 size_t DeliveryQueues::in_flight(v1::Nation recipient) const {
   auto q = queues_.find(recipient);
   return q == queues_.end() ? 0 : q->second.in_flight.size();

@@ -74,6 +74,8 @@ class DeliveryQueues {
   std::vector<std::pair<v1::Nation, int64_t>> Expirable(int64_t accepted_before) const;
 
   size_t queued(v1::Nation recipient) const;
+  // Queued items for `recipient` by precedence (in flight included).
+  std::map<int, size_t> QueuedByPrecedence(v1::Nation recipient) const;
   size_t in_flight(v1::Nation recipient) const;
 
  private:

@@ -6,7 +6,9 @@
 
 #include "hotline/cli_options.h"
 #include "hotline/crypto.h"
+#include "hotline/file_util.h"
 #include "hotline/logging.h"
+#include "hotline/metrics_server.h"
 #include "relay_server.h"
 
 int main(int argc, char** argv) {
@@ -37,6 +39,13 @@ int main(int argc, char** argv) {
       "sender (default 72h, as the nodes' --key-retention)");
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   app.add_option("--log-file", log_file, "Log to this file instead of stderr");
+  std::string metrics_listen;
+  bool metrics_allow_remote = false;
+  app.add_option("--metrics", metrics_listen,
+                 "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback unless "
+                 "--metrics-allow-remote; docs/OPERATIONS.md)");
+  app.add_flag("--metrics-allow-remote", metrics_allow_remote,
+               "Allow a non-loopback --metrics address");
   app.add_flag("--log-json", log_json, "Log as JSON lines");
   if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-relay", argc, argv)) return *exit_code;
 
@@ -54,5 +63,22 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", st.ToString());
     return 1;
   }
-  return hotline::RunUntilSignalled(io, "relay", [&](const std::string& why) { server.Stop(why); });
+  hotline::metrics::Registry registry;
+  hotline::metrics::MetricsServer metrics_server(io, registry);
+  if (!metrics_listen.empty()) {
+    server.InstallMetrics(registry);
+    auto bound = metrics_server.Start(metrics_listen, metrics_allow_remote);
+    if (!bound.ok()) {
+      spdlog::critical("cannot serve metrics: {}", bound.status().ToString());
+      server.Stop("metrics failed");
+      return 1;
+    }
+    spdlog::info("metrics at http://{}/metrics", *bound);
+    std::string text = *bound + "\n";
+    (void)hotline::WriteFileAtomic(config.data_dir / "metrics.addr", hotline::AsBytes(text), 0644);
+  }
+  return hotline::RunUntilSignalled(io, "relay", [&](const std::string& why) {
+    metrics_server.Stop();
+    server.Stop(why);
+  });
 }

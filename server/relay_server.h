@@ -20,6 +20,7 @@
 #include "held_tracks.h"
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
+#include "hotline/audit_metrics.h"
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
@@ -72,6 +73,8 @@ class RelayServer {
   // Stops accepting, closes links, flushes the store, audits STOP.
   void Stop(const std::string& why);
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  // Metrics into `registry` from now on (docs/OPERATIONS.md); after Start.
+  void InstallMetrics(metrics::Registry& registry);
 
  private:
   awaitable<void> AcceptLoop();
@@ -128,6 +131,8 @@ class RelayServer {
   std::unique_ptr<RelayStore> store_;
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<AuditLog> audit_;
+  metrics::Registry* metrics_ = nullptr;
+  std::unique_ptr<metrics::AuditMetrics> audit_metrics_;
   DeliveryQueues queues_;
   HeldTracks held_tracks_;
   LinkRegistry links_;

@@ -63,6 +63,7 @@ Status AuditLog::Append(const AuditEntry& entry) {
   insert_->Bind(1, static_cast<int64_t>(index)).Bind(2, AsBytes(bytes)).Bind(3, leaf);
   Status st = insert_->Run();
   if (st.ok()) {
+    if (observer_ && uncommitted_.size() < 100'000) uncommitted_.push_back(std::move(record));
     next_index_ = index + 1;
     if (range_ && range_->size() == index) {
       range_->Append(leaf);
@@ -77,6 +78,12 @@ Status AuditLog::Append(const AuditEntry& entry) {
     InvalidateCache();
   }
   return st;
+}
+
+void AuditLog::Committed() {
+  std::vector<v1::AuditRecord> records;
+  records.swap(uncommitted_);
+  for (const auto& r : records) observer_(r);
 }
 
 StatusOr<std::vector<merkle::Hash>> AuditLog::ReadLeaves(uint64_t from) {

@@ -45,6 +45,7 @@ void GroupCommitter::NotifyRollback() {
 // returns true with `results` all ok. Otherwise rolls back and returns false.
 bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results) {
   results.assign(ops.size(), Status::Ok());
+  auto began = std::chrono::steady_clock::now();
   Status st = db_.Begin();
   if (!st.ok()) {
     results.assign(ops.size(), st);
@@ -62,6 +63,8 @@ bool GroupCommitter::RunBatch(std::vector<Op>& ops, std::vector<Status>& results
     if (!st.ok()) results.assign(ops.size(), st);
     return false;
   }
+  auto took = std::chrono::steady_clock::now() - began;
+  for (auto& listener : commit_listeners_) listener(took, ops.size());
   return true;
 }
 

@@ -35,6 +35,7 @@
 
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
+#include "hotline/audit_metrics.h"
 #include "hotline/deadlines.h"
 #include "hotline/envelope.h"
 #include "hotline/group_commit.h"
@@ -119,6 +120,8 @@ class NodeDaemon {
   Status Start();
   void Stop(const std::string& why);
   const NodeConfig& config() const { return config_; }
+  // Metrics into `registry` from now on (docs/OPERATIONS.md); after Start.
+  void InstallMetrics(metrics::Registry& registry);
 
   // The control API (node_control_api.cc, docs/PROTOCOL.md §7): the one
   // way in for the control socket and the console alike. `watch` is not
@@ -297,6 +300,9 @@ class NodeDaemon {
   std::unique_ptr<NodeStore> store_;
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<AuditLog> audit_;
+  metrics::Registry* metrics_ = nullptr;  // set: metrics are served
+  std::unique_ptr<metrics::AuditMetrics> audit_metrics_;
+  void CountTrack(const char* what);
   std::unique_ptr<RelayPool> pool_;
 
   // Rooms.

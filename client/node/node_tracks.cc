@@ -98,6 +98,7 @@ v1::ControlResponse NodeDaemon::PublishTrack(const v1::TrackPublishRequest& requ
   } else if (unsent_tracks_.size() < kMaxUnsentTracks || unsent_tracks_.count(key)) {
     unsent_tracks_[key] = {now_us / 1000, frame.track().envelope()};
   }
+  CountTrack("published");
   v1::ControlResponse r;
   r.set_ok(true);
   r.mutable_track_publish()->set_track_key(key);
@@ -203,8 +204,10 @@ void NodeDaemon::OnTrack(size_t relay, const v1::TrackFrame& frame) {
   v1::TrackView& view = track_views_[{h.sender(), key}];
   if (verdict == Verdict::kStale) {
     view.set_stale(view.stale() + 1);
+    CountTrack("stale");
     return;
   }
+  CountTrack("applied");
   ObserveClock(NationCode(h.sender()), h.created_at_ms(), ClockWatch::kUnbounded, now);
   view.set_sender(h.sender());
   view.set_track_key(key);
@@ -261,6 +264,7 @@ v1::ControlResponse NodeDaemon::TrackList() {
 // fill the disk with audit records.
 void NodeDaemon::RejectTrack(size_t relay, const std::string& what, ByteView message_id,
                              v1::Nation peer) {
+  CountTrack("refused");
   int64_t now = config_.now_ms();
   auto& window = track_rejects_[relay];
   if (now - window.start_ms >= 1000) {

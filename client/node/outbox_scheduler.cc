@@ -114,6 +114,15 @@ int OutboxScheduler::EscalationRelay(const Bytes& message_id, const std::functio
   return same;
 }
 
+std::map<v1::Precedence, OutboxScheduler::Depth> OutboxScheduler::Depths() const {
+  std::map<v1::Precedence, Depth> out;
+  for (const auto& [id, e] : entries_) ++out[e.precedence].unreceipted;
+  for (const auto& [key, id] : queue_) {
+    if (auto e = entries_.find(id); e != entries_.end()) ++out[e->second.precedence].queued;
+  }
+  return out;
+}
+
 const OutboxScheduler::Entry* OutboxScheduler::Find(const Bytes& message_id) const {
   auto it = entries_.find(message_id);
   return it == entries_.end() ? nullptr : &it->second;

@@ -96,6 +96,12 @@ class OutboxScheduler {
 
   const Entry* Find(const Bytes& message_id) const;
   size_t size() const { return entries_.size(); }
+  // Per precedence: messages waiting to be submitted to a relay, and
+  // messages with a recipient whose delivery receipt is not back.
+  struct Depth {
+    size_t queued = 0, unreceipted = 0;
+  };
+  std::map<v1::Precedence, Depth> Depths() const;
 
  private:
   void Queue(const Bytes& message_id, const Entry& entry);

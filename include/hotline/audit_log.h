@@ -81,10 +81,18 @@ class AuditLog {
   // Adds version, index, at_ms (if 0) and actor, then inserts.
   Status Append(const AuditEntry& entry);
   StatusOr<uint64_t> Size();
+  // Rolled back: cached state and records not yet committed are dropped.
   void InvalidateCache() {
     next_index_.reset();
     range_.reset();
+    uncommitted_.clear();
   }
+  // Records appended are handed to `observer` once Committed() says their
+  // transaction is durable (metrics read them; a rolled-back one never is).
+  void SetObserver(std::function<void(const v1::AuditRecord&)> observer) {
+    observer_ = std::move(observer);
+  }
+  void Committed();
   // Signs a checkpoint of the log as it is now (inside a transaction) and
   // stores it. Returns it.
   StatusOr<v1::SignedCheckpoint> SignCheckpoint(const Ed25519Secret& key, ByteView public_key);
@@ -110,6 +118,8 @@ class AuditLog {
   std::optional<uint64_t> next_index_;
   std::optional<merkle::CompactRange> range_;  // loaded lazily from the table
   std::optional<merkle::Tree> tree_;           // loaded by the first ProofTree()
+  std::function<void(const v1::AuditRecord&)> observer_;
+  std::vector<v1::AuditRecord> uncommitted_;
   StatusOr<std::vector<merkle::Hash>> ReadLeaves(uint64_t from);
 };
 

@@ -44,6 +44,10 @@ class GroupCommitter {
   // Called whenever a write or a whole batch is rolled back, so that caches
   // of database state (e.g. the audit log's next index) can be dropped.
   void OnRollback(std::function<void()> listener) { rollback_listeners_.push_back(std::move(listener)); }
+  // Called after each transaction committed, with its duration from BEGIN
+  // to the end of COMMIT (the fsync included) and its number of writes.
+  using CommitListener = std::function<void(std::chrono::nanoseconds took, size_t writes)>;
+  void OnCommit(CommitListener listener) { commit_listeners_.push_back(std::move(listener)); }
   size_t pending() const { return pending_.size(); }
   uint64_t batches() const { return batches_; }
 
@@ -62,6 +66,7 @@ class GroupCommitter {
   size_t max_batch_;
   std::vector<Op> pending_;
   std::vector<std::function<void()>> rollback_listeners_;
+  std::vector<CommitListener> commit_listeners_;
   bool scheduled_ = false;
   bool lazy_armed_ = false;
   std::chrono::milliseconds lazy_delay_;

@@ -28,6 +28,8 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
+from pycluster import Cluster  # noqa: E402  (tests/support)
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
@@ -37,77 +39,6 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WAIT = 30  # seconds: the bound on every wait for a condition
 PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
-
-
-class Cluster:
-    """Relays and nodes as processes; all stopped by stop()."""
-
-    def __init__(self, bin_dir, work):
-        self.bin = bin_dir
-        self.work = work
-        self.procs = {}
-        self.certs = os.path.join(work, 'certs')
-        self.run([self.hotline, 'certs', 'init', '--demo', '--certs', self.certs, '--relays', '2'])
-
-    @property
-    def hotline(self):
-        return os.path.join(self.bin, 'client', 'hotline')
-
-    def run(self, argv, stdin=None):
-        return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60, check=True).stdout
-
-    def spawn(self, name, argv):
-        log = open(os.path.join(self.work, name + '.log'), 'w')
-        self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait_file(self, path):
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            if os.path.exists(path) and open(path).read().strip():
-                return open(path).read().strip()
-            for name, p in self.procs.items():
-                if p.poll() is not None:
-                    raise RuntimeError(f'{name} exited: ' + open(os.path.join(self.work, name + '.log')).read())
-            time.sleep(0.05)
-        raise TimeoutError(f'{path} never appeared')
-
-    def start_relay(self, n):
-        ready = os.path.join(self.work, f'relay-{n}.addr')
-        self.spawn(f'relay-{n}', [os.path.join(self.bin, 'server', 'hotline-relay'), '--certs', self.certs,
-                                  '--name', f'relay-{n}', '--listen', '127.0.0.1:0',
-                                  '--data', os.path.join(self.work, f'relay-{n}'), '--ready-file', ready])
-        return self.wait_file(ready)
-
-    def start_node(self, nation, relays):
-        data = self.data(nation)
-        argv = [os.path.join(self.bin, 'client', 'hotline-node'), '--nation', nation.upper(), '--certs', self.certs,
-                '--data', data, '--console', '127.0.0.1:0']
-        for r in relays:
-            argv += ['--relay', r]
-        self.spawn(f'node-{nation}', argv)
-        address = self.wait_file(os.path.join(data, 'console.addr'))
-        return 'http://' + address
-
-    def data(self, nation):
-        return os.path.join(self.work, f'node-{nation}')
-
-    def audit(self, nation):
-        return self.run([self.hotline, 'audit', 'export', os.path.join(self.data(nation), 'node.db')])
-
-    def kill(self, name):
-        self.procs[name].send_signal(signal.SIGKILL)
-        self.procs[name].wait(timeout=WAIT)
-
-    def stop(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs.values():
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
 
 
 class Browser:
