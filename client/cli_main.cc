@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/messaging_commands.h"
 #include "cli/operators_commands.h"
+#include "cli/ops_commands.h"
 #include "cli/report_command.h"
 #include "cli/track_commands.h"
 #include "hotline/crypto.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   hotline::cli::AddTrackCommands(app, exit_code);
   hotline::cli::AddReportCommand(app, exit_code);
   hotline::cli::AddExerciseCommand(app, exit_code);
+  hotline::cli::AddOpsCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

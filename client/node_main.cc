@@ -6,6 +6,7 @@
 #include "console/console_server.h"
 #include "hotline/certs.h"
 #include "hotline/cli_options.h"
+#include "hotline/control_server.h"
 #include "hotline/crypto.h"
 #include "hotline/deadlines.h"
 #include "hotline/epoch_key.h"
@@ -13,13 +14,11 @@
 #include "hotline/logging.h"
 #include "hotline/metrics_server.h"
 #include "hotline/net_util.h"
-#include "node/control_server.h"
 #include "node/node_daemon.h"
 
 int main(int argc, char** argv) {
   hotline::node::NodeConfig config;
-  std::string nation, log_file;
-  bool log_json = false;
+  std::string nation;
   CLI::App app{"Trilateral Hotline national node daemon", "hotline-node"};
   app.add_option("--nation", nation, "This node's nation")
       ->required()
@@ -60,6 +59,13 @@ int main(int argc, char** argv) {
       "Take a relay link down when it has been silent this long (heartbeats every 200 ms; "
       "default 750ms; longer for slow links). A FLASH a relay has not accepted within 100 ms "
       "also goes through another relay regardless");
+  hotline::AddDurationOption(
+      app, "--path-test-interval", &config.path_tests.interval, std::chrono::seconds(1),
+      "Test every path (each relay to each other nation) this often with a signed probe "
+      "(default 60s; 0 = only on `hotline links --test-now`)");
+  hotline::AddDurationOption(
+      app, "--path-test-deadline", &config.path_tests.deadline, std::chrono::seconds(1),
+      "A path test fails when its signed reply is not back within this (default 10s)");
   std::vector<std::string> holds;
   app.add_option("--release-hold", holds,
                  "How long a message may wait for an earlier one of its stream before it is"
@@ -73,8 +79,8 @@ int main(int argc, char** argv) {
                  "Run this node's clock this far ahead of the system clock, or behind with a"
                  " leading '-' (e.g. 2h, -90s): for skewed-clock drills and tests");
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
-  app.add_option("--log-file", log_file, "Log to this file instead of stderr");
-  app.add_flag("--log-json", log_json, "Log as JSON lines");
+  hotline::LogOptions log;
+  hotline::AddLogOptions(app, &log);
   std::string metrics_listen;
   bool metrics_allow_remote = false;
   app.add_option("--metrics", metrics_listen,
@@ -116,6 +122,15 @@ int main(int argc, char** argv) {
   if (config.relay_silence < 2 * hotline::limits::kHeartbeatInterval ||
       config.relay_silence > std::chrono::minutes(10)) {
     std::cerr << "hotline-node: --relay-silence must be 400ms to 10m\n";
+    return 2;
+  }
+  if (config.path_tests.deadline < std::chrono::milliseconds(100) ||
+      config.path_tests.deadline > std::chrono::minutes(10) ||
+      config.path_tests.interval.count() < 0 ||
+      (config.path_tests.interval.count() > 0 &&
+       config.path_tests.interval < config.path_tests.deadline)) {
+    std::cerr << "hotline-node: --path-test-deadline must be 100ms to 10m, and "
+                 "--path-test-interval 0 (only on request) or at least the deadline\n";
     return 2;
   }
   config.epochs.epoch_ms = epoch_length.count();
@@ -165,7 +180,7 @@ int main(int argc, char** argv) {
     config.now_us = [us] { return hotline::NowUnixUs() + us; };
   }
   if (!hotline::InitCrypto().ok()) return 1;
-  hotline::InitLogging("node-" + hotline::NationCode(config.nation), log_file, log_json);
+  hotline::InitLogging("node-" + hotline::NationCode(config.nation), log);
 
   hotline::asio::io_context io(1);
   hotline::node::NodeDaemon daemon(io, config);
@@ -173,7 +188,7 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", st.ToString());
     return 1;
   }
-  hotline::node::ControlServer control(io, daemon, daemon.config().control_socket);
+  hotline::ControlServer control(io, daemon, daemon.config().control_socket);
   if (hotline::Status st = control.Start(); !st.ok()) {
     spdlog::critical("cannot start the control socket: {}", st.ToString());
     daemon.Stop("control socket failed");

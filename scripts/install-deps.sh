@@ -10,7 +10,7 @@ packages=(
   python3 python3-dissononce python3-nacl python3-protobuf
   clang libclang-rt-14-dev
   chromium chromium-driver python3-selenium
-  prometheus
+  prometheus systemd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,8 +13,6 @@
 
 int main(int argc, char** argv) {
   hotline::relay::RelayConfig config;
-  std::string log_file;
-  bool log_json = false;
   CLI::App app{"Trilateral Hotline relay: carries sealed envelopes between national nodes",
                "hotline-relay"};
   app.add_option("--certs", config.certs_dir, "Trust folder")->capture_default_str();
@@ -24,6 +22,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", config.data_dir, "Folder for relay.db (queue and audit log)")
       ->capture_default_str();
   app.add_option("--ready-file", config.ready_file, "Write the bound HOST:PORT here once listening");
+  app.add_option("--control-socket", config.control_socket,
+                 "Control socket for `hotline relay status` (default DATA/control.sock)");
   std::chrono::milliseconds skew = std::chrono::seconds(config.allowed_skew_seconds);
   hotline::AddDurationOption(app, "--clock-skew", &skew, std::chrono::seconds(1),
                     "Allowed clock difference for certificates (default 300s)");
@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
       "Remove an envelope still undelivered this long after it was stored, and tell its "
       "sender (default 72h, as the nodes' --key-retention)");
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
-  app.add_option("--log-file", log_file, "Log to this file instead of stderr");
+  hotline::LogOptions log;
+  hotline::AddLogOptions(app, &log);
   std::string metrics_listen;
   bool metrics_allow_remote = false;
   app.add_option("--metrics", metrics_listen,
@@ -46,7 +47,6 @@ int main(int argc, char** argv) {
                  "--metrics-allow-remote; docs/OPERATIONS.md)");
   app.add_flag("--metrics-allow-remote", metrics_allow_remote,
                "Allow a non-loopback --metrics address");
-  app.add_flag("--log-json", log_json, "Log as JSON lines");
   if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-relay", argc, argv)) return *exit_code;
 
   if (config.retention <= std::chrono::milliseconds(0) ||
@@ -56,11 +56,20 @@ int main(int argc, char** argv) {
   }
   config.allowed_skew_seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
   if (!hotline::InitCrypto().ok()) return 1;
-  hotline::InitLogging(config.subject, log_file, log_json);
+  hotline::InitLogging(config.subject, log);
   hotline::asio::io_context io(1);
   hotline::relay::RelayServer server(io, config);
   if (hotline::Status st = server.Start(); !st.ok()) {
     spdlog::critical("cannot start: {}", st.ToString());
+    return 1;
+  }
+  // `hotline relay status --relay DATA` (docs/OPERATIONS.md "Relay status").
+  hotline::ControlServer control(
+      io, server,
+      config.control_socket.empty() ? config.data_dir / "control.sock" : config.control_socket);
+  if (hotline::Status st = control.Start(); !st.ok()) {
+    spdlog::critical("cannot open the control socket: {}", st.ToString());
+    server.Stop("control socket failed");
     return 1;
   }
   hotline::metrics::Registry registry;
@@ -78,6 +87,7 @@ int main(int argc, char** argv) {
     (void)hotline::WriteFileAtomic(config.data_dir / "metrics.addr", hotline::AsBytes(text), 0644);
   }
   return hotline::RunUntilSignalled(io, "relay", [&](const std::string& why) {
+    control.Stop();
     metrics_server.Stop();
     server.Stop(why);
   });

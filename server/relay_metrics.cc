@@ -26,6 +26,10 @@ void RelayServer::InstallMetrics(metrics::Registry& r) {
   r.Declare("hotline_relay_in_flight", Type::kGauge,
             "Envelopes sent to a recipient and not yet confirmed stored by it", {"recipient"});
   r.Declare("hotline_relay_links", Type::kGauge, "Connections open, authenticated or not");
+  r.Declare("hotline_relay_path_probes_total", Type::kCounter,
+            "Path test probes and replies from nodes: forwarded, or dropped (recipient not "
+            "linked here, or its write queue full)",
+            {"result"});
   r.Declare("hotline_audit_log_records", Type::kGauge, "Records in this relay's audit log");
   r.Declare("hotline_audit_checkpoint_age_seconds", Type::kGauge,
             "Age of the newest signed checkpoint of the audit log");

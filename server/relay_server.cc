@@ -5,6 +5,7 @@
 #include "hotline/envelope.h"
 #include "hotline/file_util.h"
 #include "hotline/net_util.h"
+#include "hotline/path_tests.h"
 #include "hotline/receipt.h"
 
 namespace hotline::relay {
@@ -21,6 +22,7 @@ RelayServer::RelayServer(asio::io_context& io, RelayConfig config)
 RelayServer::~RelayServer() = default;
 
 Status RelayServer::Start() {
+  started_at_ms_ = config_.now_ms();
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec)
@@ -118,6 +120,7 @@ awaitable<void> RelayServer::CheckpointLoop() {
 }
 
 void RelayServer::Audit(AuditEntry entry) {
+  NoteRefusal(entry);
   committer_->Submit([this, entry = std::move(entry)]() { return audit_->Append(entry); },
                      [](const Status& st) {
                        if (!st.ok()) spdlog::error("audit append failed: {}", st.ToString());
@@ -191,6 +194,7 @@ void RelayServer::OnEstablished(const LinkConnection::Ptr& link) {
   (void)link->Send(hello, LinkConnection::kControlPrecedence, /*force=*/true);
   if (auto replaced = links_.Bind(nation, link))
     replaced->Close("replaced by a newer connection from the same node");
+  linked_since_ms_[nation] = config_.now_ms();
   SendTrustInForce(link);
   queues_.ReturnInFlight(nation);
   Pump(nation);
@@ -250,6 +254,8 @@ void RelayServer::OnFrame(const LinkConnection::Ptr& link, v1::LinkFrame& frame)
       return OnWithdraw(link, frame.withdraw().message_id());
     case v1::LinkFrame::kTrack:
       return OnTrack(link, frame.track().envelope());
+    case v1::LinkFrame::kPathProbe:
+      return OnPathProbe(link, *frame.mutable_path_probe());
     case v1::LinkFrame::kTrust:
       return OnTrustResult(trust_keeper_->Offer(frame.trust(), config_.now_ms() / 1000),
                            link->peer().subject(), link);
@@ -402,6 +408,32 @@ void RelayServer::OnTrack(const LinkConnection::Ptr& link, const std::string& en
                     held_tracks_.held(recipient));
     }
   }
+}
+
+void RelayServer::OnPathProbe(const LinkConnection::Ptr& link, v1::PathProbe& probe) {
+  v1::Nation from = PeerNation(link);
+  if (probe.to() == v1::NATION_UNSPECIFIED || !v1::Nation_IsValid(probe.to()) ||
+      probe.to() == from) {
+    return Reject(link, v1::LinkError::CODE_MALFORMED,
+                  "path probe rejected: 'to' is not another nation");
+  }
+  if (probe.signed_probe().empty() || probe.signed_probe().size() > paths::kMaxProbeBytes) {
+    return Reject(link, v1::LinkError::CODE_TOO_LARGE,
+                  "path probe rejected: signed_probe must be 1 to " +
+                      std::to_string(paths::kMaxProbeBytes) + " bytes");
+  }
+  // Forwarded live, never stored: a probe that cannot be forwarded now has
+  // found the broken path its sender is looking for.
+  probe.set_from(from);
+  LinkConnection::Ptr to = links_.Current(probe.to());
+  bool forwarded = false;
+  if (to && to->established()) {
+    v1::LinkFrame f;
+    *f.mutable_path_probe() = std::move(probe);
+    forwarded = to->Send(f, v1::PRECEDENCE_IMMEDIATE).ok();
+  }
+  if (metrics_)
+    metrics_->Add("hotline_relay_path_probes_total", 1, {forwarded ? "forwarded" : "dropped"});
 }
 
 void RelayServer::SendTrack(const LinkConnection::Ptr& to, const std::string& key,

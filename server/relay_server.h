@@ -10,8 +10,10 @@
 #ifndef HOTLINE_SERVER_RELAY_SERVER_H_
 #define HOTLINE_SERVER_RELAY_SERVER_H_
 
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -21,11 +23,13 @@
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
 #include "hotline/audit_metrics.h"
+#include "hotline/control_server.h"
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
+#include "hotline/v1/control.pb.h"
 #include "hotline/v1/envelope.pb.h"
 #include "link_registry.h"
 #include "relay_store.h"
@@ -56,6 +60,7 @@ struct RelayConfig {
   // default epoch-key retention.
   std::chrono::milliseconds retention{std::chrono::hours(72)};
   std::filesystem::path ready_file;  // if set, "HOST:PORT\n" is written once listening
+  std::filesystem::path control_socket;  // `hotline relay status`; default data_dir/control.sock
   // The relay's one wall clock: stored times, greetings, certificate checks
   // and audit records all read it.
   std::function<int64_t()> now_ms = NowUnixMs;
@@ -64,10 +69,10 @@ struct RelayConfig {
 // "72 h", "2 s", "150 ms".
 std::string RetentionText(std::chrono::milliseconds retention);
 
-class RelayServer {
+class RelayServer : public ControlHandler {
  public:
   RelayServer(asio::io_context& io, RelayConfig config);
-  ~RelayServer();
+  ~RelayServer() override;
 
   Status Start();
   // Stops accepting, closes links, flushes the store, audits STOP.
@@ -75,6 +80,13 @@ class RelayServer {
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   // Metrics into `registry` from now on (docs/OPERATIONS.md); after Start.
   void InstallMetrics(metrics::Registry& registry);
+  const RelayConfig& config() const { return config_; }
+
+  // The control socket (relay_control.cc): `relay_status` only; no watch.
+  void Handle(const v1::ControlRequest& request, Reply reply) override;
+  int Subscribe(Watcher) override { return 0; }
+  void Unsubscribe(int) override {}
+  void RejectControlInput(const std::string& why) override;
 
  private:
   awaitable<void> AcceptLoop();
@@ -89,6 +101,9 @@ class RelayServer {
   // A track update: forwarded at once to each recipient whose link is up,
   // else held in memory (PROTOCOL.md §11); never stored or acknowledged.
   void OnTrack(const LinkConnection::Ptr& link, const std::string& encoded);
+  // Path tests (PROTOCOL.md §13): forwarded live to the nation named, from
+  // the link's nation.
+  void OnPathProbe(const LinkConnection::Ptr& link, v1::PathProbe& probe);
   // The Noise handshake authenticated the link's nation: an envelope
   // claiming another sender is refused (FORBIDDEN, audited) and false.
   bool SenderIsLink(const LinkConnection::Ptr& link, const v1::EnvelopeHeader& h,
@@ -137,6 +152,13 @@ class RelayServer {
   HeldTracks held_tracks_;
   LinkRegistry links_;
   bool stopping_ = false;
+  // For `relay status`: when each nation's current link came up, and the
+  // newest refusals (INPUT_REJECTED, HANDSHAKE_REJECTED) since start.
+  void NoteRefusal(const AuditEntry& entry);
+  static constexpr size_t kRecentRefusals = 50;
+  std::deque<v1::RelayStatusResponse::Refusal> refusals_;
+  std::map<v1::Nation, int64_t> linked_since_ms_;
+  int64_t started_at_ms_ = 0;
   uint64_t last_checkpoint_size_ = 0;
   std::chrono::seconds retry_delay_{1};  // unreadable items: doubles to a minute while they fail
   std::unique_ptr<asio::steady_timer> retry_timer_;

@@ -59,6 +59,8 @@ std::string EventKind(const v1::AuditRecord& r) {
       return "expired";
     case v1::AUDIT_EVENT_TRACK_SUMMARY:
       return "track-summary";
+    case v1::AUDIT_EVENT_PATH_TEST:
+      return "path-test";
     default:
       return "";  // not on the timeline (checkpoints, epoch keys, logins, ...)
   }
@@ -77,6 +79,26 @@ std::string EventText(const v1::AuditRecord& r) {
   add(r.detail());
   if (!r.operator_name().empty()) add("by " + r.operator_name());
   return Printable(text, {.max_code_points = 200});
+}
+
+// A node's PATH_TEST record (PROTOCOL.md §13): tallied by path.
+void TallyPathTest(const v1::AuditRecord& r, v1::Nation self,
+                   std::map<std::string, v1::ReportPathTest>& tallies, v1::ReportCounts& counts) {
+  std::string name = NationCode(self) + " → " +
+                     Printable(r.peer_subject(), {.max_code_points = 64}) + " → " +
+                     NationCode(r.peer());
+  v1::ReportPathTest& t = tallies[name];
+  t.set_path(name);
+  if (r.detail() == "failed") {
+    counts.set_path_test_failures(counts.path_test_failures() + 1);
+    t.set_failures(t.failures() + 1);
+    if (t.first_failed_at_ms() == 0) t.set_first_failed_at_ms(r.at_ms());
+    t.set_last_failed_at_ms(r.at_ms());
+    t.set_restored_at_ms(0);
+    t.set_last_reason(Printable(r.reason(), {.max_code_points = 200}));
+  } else if (r.detail() == "restored") {
+    t.set_restored_at_ms(r.at_ms());
+  }
 }
 
 int64_t Median(std::vector<int64_t> v) {
@@ -129,6 +151,7 @@ v1::AfterActionReport ReportBuilder::Build() const {
   std::map<std::string, int64_t> accepted;                    // id -> first ACCEPTED at the sender
   std::map<std::pair<std::string, int>, Tiers> tiers;         // (id, recipient)
   std::map<std::pair<std::string, int>, std::string> ack_by;  // recipient's own ACKNOWLEDGED record
+  std::map<std::string, v1::ReportPathTest> path_tests;       // by path name
   int64_t first = 0, last = 0;
   v1::ReportCounts counts;
   for (const auto& log : records_) {
@@ -159,6 +182,7 @@ v1::AfterActionReport ReportBuilder::Build() const {
       }
       if (!at_node) continue;
       if (r.event() == v1::AUDIT_EVENT_LINK_CLOSED) counts.set_failovers(counts.failovers() + 1);
+      if (r.event() == v1::AUDIT_EVENT_PATH_TEST) TallyPathTest(r, self, path_tests, counts);
       const std::string& id = r.message_id();
       switch (r.event()) {
         case v1::AUDIT_EVENT_SENT:
@@ -202,6 +226,9 @@ v1::AfterActionReport ReportBuilder::Build() const {
   }
   out.set_started_at_ms(first);
   out.set_ended_at_ms(last);
+  for (auto& [name, tally] : path_tests) {
+    if (tally.failures() > 0) *out.add_path_tests() = std::move(tally);
+  }
 
   // Messages and their tiers, measured from sending on the sender's clock.
   struct Sample {

@@ -82,6 +82,7 @@ const char* KindColour(const std::string& kind) {
   if (kind == "link-up") return "#94d82d";
   if (kind == "consultation") return "#cc5de8";
   if (kind == "track-summary") return "#adb5bd";
+  if (kind == "path-test") return "#e8590c";
   if (kind == "inject") return "#364fc7";
   if (kind == "inject-not-played") return "#e64980";
   return "#ced4da";
@@ -261,12 +262,25 @@ std::string RenderHtml(const v1::AfterActionReport& r) {
   count("gaps", "stream gaps", c.gaps());
   count("alerts", "alerts", c.alerts());
   count("rejected", "inputs refused", c.rejected());
+  count("path_test_failures", "path tests failed", c.path_test_failures());
   const auto& h = r.history();
   o << "</div><p id=\"history\">Across the logs: " << h.lost() << " lost, " << h.duplicated()
     << " duplicated, " << h.unreceipted() << " unreceipted, " << h.out_of_order()
     << " out of order, " << h.mismatched() << " digest mismatches ("
     << (h.clean() ? "clean" : "PROBLEMS") << ").</p>";
 
+  if (r.path_tests_size() > 0) {
+    o << "<h2>Path tests that failed</h2><table id=\"path-tests\"><tr><th>Path</th><th>Failed"
+         "</th><th>First</th><th>Last</th><th>Works again</th><th>Last reason</th></tr>";
+    for (const auto& p : r.path_tests()) {
+      o << "<tr class=\"missed\"><td>" << Escape(p.path()) << "</td><td class=\"num\">"
+        << p.failures() << "</td><td>" << Escape(FormatUnixUtc(p.first_failed_at_ms() / 1000))
+        << "</td><td>" << Escape(FormatUnixUtc(p.last_failed_at_ms() / 1000)) << "</td><td>"
+        << (p.restored_at_ms() ? Escape(FormatUnixUtc(p.restored_at_ms() / 1000)) : "no")
+        << "</td><td>" << Escape(p.last_reason()) << "</td></tr>";
+    }
+    o << "</table>";
+  }
   if (r.has_exercise()) ExerciseSection(o, r.exercise(), r.exercise().started_at_ms());
 
   o << "<h2>Timeline</h2>";

@@ -2,10 +2,13 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "hotline/text.h"
 
@@ -22,6 +25,36 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
+// %P: the syslog priority of the line's level (sd-daemon(3) "<N>").
+class SyslogPriority : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    char digit = '6';  // info
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        digit = '7';
+        break;
+      case spdlog::level::warn:
+        digit = '4';
+        break;
+      case spdlog::level::err:
+        digit = '3';
+        break;
+      case spdlog::level::critical:
+        digit = '2';
+        break;
+      default:
+        break;
+    }
+    dest.push_back(digit);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SyslogPriority>();
   }
 };
 
@@ -85,14 +118,37 @@ std::unique_ptr<spdlog::formatter> MakeLogFormatter(bool json) {
   return f;
 }
 
-void InitLogging(const std::string& process_name, const std::string& log_file, bool json) {
+std::unique_ptr<spdlog::formatter> MakeJournalFormatter() {
+  auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  f->add_flag<SyslogPriority>('P').set_pattern("<%P>%n: %v");
+  return f;
+}
+
+bool StderrIsJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (!stream) return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat st {};
+  if (fstat(2, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == device &&
+         static_cast<unsigned long long>(st.st_ino) == inode;
+}
+
+void InitLogging(const std::string& process_name, const LogOptions& options) {
   std::shared_ptr<spdlog::logger> logger;
-  if (log_file.empty()) {
+  bool journal = false;
+  if (options.file.empty()) {
     logger = spdlog::stderr_logger_mt(process_name);
+    journal = !options.json && StderrIsJournal();
+  } else if (options.max_file_bytes > 0) {
+    // Rotated by size: node.log, then node.1.log ... node.N.log, the oldest dropped.
+    logger = spdlog::rotating_logger_mt(
+        process_name, options.file, static_cast<size_t>(options.max_file_bytes), options.max_files);
   } else {
-    logger = spdlog::basic_logger_mt(process_name, log_file);
+    logger = spdlog::basic_logger_mt(process_name, options.file);
   }
-  logger->set_formatter(MakeLogFormatter(json));
+  logger->set_formatter(journal ? MakeJournalFormatter() : MakeLogFormatter(options.json));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }

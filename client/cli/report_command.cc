@@ -106,7 +106,8 @@ int RunReport(const ReportOptions& o) {
   std::cout << (report.verified() ? "VERIFIED" : "NOT VERIFIED (logs left out: see the report)")
             << ": " << report.logs_size() << " logs; " << c.sent() << " sent, " << c.delivered()
             << " delivered, " << c.acknowledged() << " acknowledged, " << c.deadlines_missed()
-            << " deadlines missed, " << c.failovers() << " relay links lost\n";
+            << " deadlines missed, " << c.failovers() << " relay links lost, "
+            << c.path_test_failures() << " path tests failed\n";
   if (report.has_exercise()) {
     const auto& x = report.exercise();
     std::cout << "against the scenario \"" << x.name() << "\": " << x.met()

@@ -43,6 +43,8 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
       return reply(PublishTrack(request.track_publish()));
     case v1::ControlRequest::kTrackList:
       return reply(TrackList());
+    case v1::ControlRequest::kLinks:
+      return GetLinks(request.links(), std::move(reply));
     case v1::ControlRequest::kTrustPublish:
       return PublishTrust(request.trust_publish(), who, std::move(reply));
     case v1::ControlRequest::kConsoleLink: {

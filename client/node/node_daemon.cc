@@ -132,6 +132,7 @@ Status NodeDaemon::Start() {
   callbacks.frame = [this](size_t r, v1::LinkFrame& frame) { OnRelayFrame(r, frame); };
   pool_ = std::make_unique<RelayPool>(io_, config_.relays, *identity_, trust(), options, callbacks);
   pool_->Start();
+  StartPathTests();
   tick_timer_ = std::make_unique<asio::steady_timer>(io_);
   hedge_timer_ = std::make_unique<asio::steady_timer>(io_);
   last_checkpoint_ms_ = config_.now_ms();  // the first shared checkpoint after one interval
@@ -234,6 +235,8 @@ void NodeDaemon::OnRelayFrame(size_t relay, v1::LinkFrame& frame) {
       return OnExpiryNotice(relay, frame.expired());
     case v1::LinkFrame::kTrack:
       return OnTrack(relay, frame.track());
+    case v1::LinkFrame::kPathProbe:
+      return OnPathProbe(relay, frame.path_probe());
     case v1::LinkFrame::kError: {
       const auto& e = frame.error();
       spdlog::warn("relay {} reported error {}: {}", pool_->subject(relay),

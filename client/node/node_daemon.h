@@ -36,11 +36,13 @@
 #include "hotline/asio.h"
 #include "hotline/audit_log.h"
 #include "hotline/audit_metrics.h"
+#include "hotline/control_server.h"
 #include "hotline/deadlines.h"
 #include "hotline/envelope.h"
 #include "hotline/group_commit.h"
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
+#include "hotline/path_tests.h"
 #include "hotline/track_feed.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
@@ -98,6 +100,8 @@ struct NodeConfig {
   // (0 = kept; PROTOCOL.md §4 "At rest").
   std::chrono::milliseconds retain_bodies{0};
   uint64_t rekey_after_messages = limits::kRekeyAfterMessages;  // per direction, per link
+  // Path tests through every relay to every other nation (PROTOCOL.md §13).
+  paths::Options path_tests;
 };
 
 v1::Precedence DefaultPrecedence(v1::Channel channel);
@@ -109,13 +113,10 @@ bool IsSystemBody(const v1::Body& body);
 // is used only as a duration, from the moment this node received it.
 int64_t LocalAckDue(const v1::EnvelopeHeader& header, int64_t received_at_ms);
 
-class NodeDaemon {
+class NodeDaemon : public ControlHandler {
  public:
-  using Reply = std::function<void(v1::ControlResponse)>;
-  using Watcher = std::function<void(const v1::WatchEvent&)>;
-
   NodeDaemon(asio::io_context& io, NodeConfig config);
-  ~NodeDaemon();
+  ~NodeDaemon() override;
 
   Status Start();
   void Stop(const std::string& why);
@@ -126,7 +127,7 @@ class NodeDaemon {
   // The control API (node_control_api.cc, docs/PROTOCOL.md §7): the one
   // way in for the control socket and the console alike. `watch` is not
   // answered here; watchers Subscribe.
-  void Handle(const v1::ControlRequest& request, Reply reply);
+  void Handle(const v1::ControlRequest& request, Reply reply) override;
   // Issues console login links; set by main when the node serves a console.
   using LinkIssuer =
       std::function<StatusOr<v1::ConsoleLinkResponse>(const std::string& operator_name)>;
@@ -136,10 +137,10 @@ class NodeDaemon {
                      const std::string& detail) {
     AuditAsync({.event = event, .detail = detail, .operator_name = operator_name});
   }
-  int Subscribe(Watcher watcher);
-  void Unsubscribe(int id);
+  int Subscribe(Watcher watcher) override;
+  void Unsubscribe(int id) override;
   // A malformed control request: logged, audited (INPUT_REJECTED) and shown to watchers.
-  void RejectControlInput(const std::string& why) {
+  void RejectControlInput(const std::string& why) override {
     RejectInput("control socket: " + why, {}, v1::NATION_UNSPECIFIED);
   }
   // A request the console refused: the same, "console: <why>".
@@ -279,6 +280,20 @@ class NodeDaemon {
   void FlushUnsentTracks();
   void TickTracks(int64_t now_ms);
   void RejectTrack(size_t relay, const std::string& what, ByteView message_id, v1::Nation peer);
+  // Live frames (track updates, path probes) a relay can send many of a
+  // second: audited one by one up to a limit a second, then counted.
+  void RejectRateLimited(size_t relay, const std::string& what, ByteView message_id,
+                         v1::Nation peer);
+
+  // Path tests (node_paths.cc, PROTOCOL.md §13).
+  void StartPathTests();
+  std::string RelayName(size_t relay) const;  // its subject, or its address before a link
+  void TickPaths(int64_t now_ms);
+  void ProbePath(const paths::Path& path, int64_t now_ms);
+  void OnPathProbe(size_t relay, const v1::PathProbe& frame);
+  void OnPathResult(const paths::Result& result);
+  void GetLinks(const v1::LinksRequest& request, Reply reply);
+  v1::ControlResponse Links() const;
 
   // Operator events and the audit log.
   void Emit(const std::string& kind, ByteView message_id, v1::Nation peer, const std::string& text,
@@ -337,7 +352,9 @@ class NodeDaemon {
     int audited = 0;
     uint64_t suppressed = 0;
   };
-  std::map<size_t, RejectWindow> track_rejects_;  // per relay
+  std::map<size_t, RejectWindow> track_rejects_;  // per relay (live frames)
+  std::unique_ptr<paths::PathBook> paths_;
+  std::vector<Reply> path_waiters_;  // `links --test-now` until the round ends
 
   std::map<Bytes, Held> held_;         // see Held
   std::set<Bytes> inbox_in_progress_;  // opened, not yet committed

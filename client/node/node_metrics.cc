@@ -32,6 +32,16 @@ void NodeDaemon::InstallMetrics(metrics::Registry& r) {
             "Live track updates: published here, applied (newest of their track), stale "
             "(conflated or a copy), refused",
             {"direction"});
+  r.Declare("hotline_path_tests_total", Type::kCounter,
+            "Scheduled path tests through a relay to a nation, by result (ok, failed)",
+            {"relay", "nation", "result"});
+  r.Declare("hotline_path_up", Type::kGauge,
+            "1 if the last path test through this relay to this nation succeeded, 0 if it "
+            "failed (absent until tested)",
+            {"relay", "nation"});
+  r.Declare("hotline_path_rtt_seconds", Type::kGauge,
+            "Round trip of the last successful path test, on this node's clock",
+            {"relay", "nation"});
   audit_->SetObserver([this](const v1::AuditRecord& record) { audit_metrics_->Observe(record); });
   committer_->OnCommit([this](std::chrono::nanoseconds took, size_t) {
     audit_->Committed();
@@ -59,6 +69,18 @@ void NodeDaemon::InstallMetrics(metrics::Registry& r) {
             {PrecedenceText(p), "queued"});
       m.Set("hotline_outbox_messages", static_cast<double>(depth.unreceipted),
             {PrecedenceText(p), "unreceipted"});
+    }
+    m.Clear("hotline_path_up");
+    m.Clear("hotline_path_rtt_seconds");
+    if (paths_) {
+      for (const paths::View& v : paths_->Views()) {
+        if (v.state == paths::State::kUntested) continue;
+        std::vector<std::string> labels{RelayName(v.path.relay), NationCode(v.path.nation)};
+        m.Set("hotline_path_up", v.state == paths::State::kOk ? 1 : 0, labels);
+        if (v.last_success_ms > 0) {
+          m.Set("hotline_path_rtt_seconds", static_cast<double>(v.rtt_ms) / 1000.0, labels);
+        }
+      }
     }
     if (auto size = audit_->Size(); size.ok()) {
       m.Set("hotline_audit_log_records", static_cast<double>(*size));

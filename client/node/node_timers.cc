@@ -26,6 +26,7 @@ void NodeDaemon::Tick() {
   TickSequencer(now);
   TickEpochs(now);
   TickTracks(now);
+  TickPaths(now);
   if (now - last_trust_poll_ms_ >= config_.trust_poll.count()) {
     // A root document or revocation list dropped into the trust folder is
     // taken (and passed on) within seconds, as one arriving over a link.

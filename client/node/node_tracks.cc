@@ -265,12 +265,17 @@ v1::ControlResponse NodeDaemon::TrackList() {
 void NodeDaemon::RejectTrack(size_t relay, const std::string& what, ByteView message_id,
                              v1::Nation peer) {
   CountTrack("refused");
+  RejectRateLimited(relay, what, message_id, peer);
+}
+
+void NodeDaemon::RejectRateLimited(size_t relay, const std::string& what, ByteView message_id,
+                                   v1::Nation peer) {
   int64_t now = config_.now_ms();
   auto& window = track_rejects_[relay];
   if (now - window.start_ms >= 1000) {
     if (window.suppressed > 0) {
-      RejectInput(std::to_string(window.suppressed) + " more track updates from relay " +
-                      pool_->subject(relay) +
+      RejectInput(std::to_string(window.suppressed) +
+                      " more track updates or path probes from relay " + pool_->subject(relay) +
                       " refused in the second before (not audited one by one)",
                   {}, v1::NATION_UNSPECIFIED);
     }
@@ -292,8 +297,8 @@ void NodeDaemon::TickTracks(int64_t now_ms) {
   for (const auto& id : silent) track_recipients_.erase(id);
   for (auto& [relay, window] : track_rejects_) {
     if (window.suppressed > 0 && now_ms - window.start_ms >= 1000) {
-      RejectInput(std::to_string(window.suppressed) + " more track updates from relay " +
-                      pool_->subject(relay) +
+      RejectInput(std::to_string(window.suppressed) +
+                      " more track updates or path probes from relay " + pool_->subject(relay) +
                       " refused in the second before (not audited one by one)",
                   {}, v1::NATION_UNSPECIFIED);
       window = {now_ms, 0, 0};

@@ -13,12 +13,12 @@
 #define HOTLINE_CLI_OPTIONS_H_
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
-#include <optional>
 #include <cmath>
+#include <optional>
 #include <string>
 
+#include "hotline/logging.h"
 #include "hotline/status.h"
 
 namespace hotline {
@@ -59,6 +59,23 @@ inline CLI::Option* AddDurationOption(CLI::App& app, const std::string& names, s
       },
       help + " (a duration: 500ms, 5s, 2m, 1h; a bare number is in " + unit_name + ")");
   return option;
+}
+
+// A daemon's log options (--log-file, --log-json, --log-max-size,
+// --log-files) into `*options`.
+inline void AddLogOptions(CLI::App& app, LogOptions* options) {
+  app.add_option("--log-file", options->file,
+                 "Log to this file, rotated by size, instead of stderr (under systemd: the "
+                 "journal, with each line's priority)");
+  app.add_flag("--log-json", options->json, "Log as JSON lines");
+  app.add_option_function<uint64_t>(
+         "--log-max-size", [options](uint64_t mib) { options->max_file_bytes = mib << 20; },
+         "Rotate --log-file when it reaches this many MiB (default 10; 0 = never)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20));
+  app.add_option("--log-files", options->max_files,
+                 "Rotated log files kept beside --log-file (node.log: node.1.log ... node.N.log; "
+                 "default 5)")
+      ->check(CLI::Range(1u, 100u));
 }
 
 // A daemon's common options and parse: --config (TOML), --version, the

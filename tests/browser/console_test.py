@@ -223,11 +223,23 @@ def main():
         in_use = browser.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, 'table.links tr.in-use')), 'a relay in use')
         dead = in_use.get_attribute('data-subject')
         survivor = 'relay-2' if dead == 'relay-1' else 'relay-1'
+        # Path tests: every relay to every other nation, tested on request.
+        def test_paths_now():
+            d.find_element(By.CSS_SELECTOR, 'section.path-tests button.test-now').click()
+        retrying(test_paths_now, 'asking for a path test')
+        browser.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, 'table.paths td.path[data-state="ok"]')) == 4,
+                     'four working paths in the matrix')
+        assert 'OK' in text_of(d, 'table.paths td[data-path="KR → relay-1 → US"]'), text_of(d, 'table.paths')
         cluster.kill(dead)
         browser.wait(lambda d: d.find_elements(By.CSS_SELECTOR, f'table.links tr.down[data-subject="{dead}"]') and
                      d.find_elements(By.CSS_SELECTOR, f'table.links tr.in-use[data-subject="{survivor}"]'),
                      'the failover in the links view')
         assert f'{dead}: IN USE → DOWN' in text_of(d, 'ul.link-history'), text_of(d, 'ul.link-history')
+        retrying(test_paths_now, 'asking for a path test')
+        browser.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, f'table.paths td.path-failed[data-path^="KR → {dead} → "]')) == 2,
+                     f'the paths through {dead} failed in the matrix')
+        assert f'KR → {dead} → US: {dead} is not connected' in text_of(d, 'ul.path-failures'), text_of(d, 'ul.path-failures')
+        assert len(d.find_elements(By.CSS_SELECTOR, f'table.paths td.path-ok[data-path^="KR → {survivor} → "]')) == 2
         browser.shot('04-kr-links-failover')
         click_tab(d, 'compose')
         form = d.find_element(By.CSS_SELECTOR, 'form.compose')

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "hotline/control_codec.h"
-#include "node/control_server.h"
+#include "hotline/control_server.h"
 
 namespace hotline::node {
 namespace {

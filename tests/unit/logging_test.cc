@@ -4,6 +4,13 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <spdlog/details/log_msg.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "test_util.h"
 
 namespace hotline {
 namespace {
@@ -43,6 +50,58 @@ TEST(LoggingTest, InvalidUtf8BecomesReplacementCharactersAndValidUtf8Stays) {
   EXPECT_EQ(parsed.fields().at("message").string_value(),
             "\xe6\x97\xa5\xe6\x9c\xac / \xed\x95\x9c / bad " + Repeat("\xef\xbf\xbd", 6) +
                 " / cut " + Repeat("\xef\xbf\xbd", 2));
+}
+
+TEST(LoggingTest, JournalLinesCarryTheirSyslogPriority) {
+  auto line = [](spdlog::level::level_enum level) {
+    spdlog::details::log_msg msg("relay-2", level, "queue full");
+    spdlog::memory_buf_t buf;
+    MakeJournalFormatter()->format(msg, buf);
+    return std::string(buf.data(), buf.size());
+  };
+  EXPECT_EQ(line(spdlog::level::info), "<6>relay-2: queue full\n");
+  EXPECT_EQ(line(spdlog::level::warn), "<4>relay-2: queue full\n");
+  EXPECT_EQ(line(spdlog::level::err), "<3>relay-2: queue full\n");
+  EXPECT_EQ(line(spdlog::level::critical), "<2>relay-2: queue full\n");
+  EXPECT_EQ(line(spdlog::level::debug), "<7>relay-2: queue full\n");
+}
+
+TEST(LoggingTest, StderrIsTheJournalOnlyWhenJournalStreamNamesIt) {
+  struct stat st {};
+  ASSERT_EQ(fstat(2, &st), 0);
+  std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  const char* before = std::getenv("JOURNAL_STREAM");
+  std::string saved = before ? before : "";
+  setenv("JOURNAL_STREAM", mine.c_str(), 1);
+  EXPECT_TRUE(StderrIsJournal());
+  setenv("JOURNAL_STREAM",
+         (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1)).c_str(), 1);
+  EXPECT_FALSE(StderrIsJournal()) << "inherited from a parent whose stderr was the journal";
+  setenv("JOURNAL_STREAM", "garbage", 1);
+  EXPECT_FALSE(StderrIsJournal());
+  unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(StderrIsJournal());
+  if (before) setenv("JOURNAL_STREAM", saved.c_str(), 1);
+}
+
+TEST(LoggingTest, ALogFileIsRotatedBySizeKeepingTheNewestFiles) {
+  testing::TempDir dir;
+  std::filesystem::path file = dir.path() / "relay-1.log";
+  auto previous = spdlog::default_logger();
+  InitLogging("rotation-test", {.file = file.string(), .max_file_bytes = 4096, .max_files = 2});
+  for (int i = 0; i < 400; ++i) spdlog::info("line {} of a busy relay's log", i);
+  spdlog::default_logger()->flush();
+  spdlog::drop("rotation-test");
+  spdlog::set_default_logger(previous);
+  EXPECT_TRUE(std::filesystem::exists(file));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "relay-1.1.log"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "relay-1.2.log"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "relay-1.3.log")) << "only two kept";
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_LE(std::filesystem::file_size(entry.path()), 4096u + 200u) << entry.path();
+  }
+  std::string newest = testing::ReadFileOrDie(file);
+  EXPECT_NE(newest.find("line 399 of a busy relay's log"), std::string::npos);
 }
 
 }  // namespace

@@ -136,7 +136,7 @@ class Console {
       inbox: ['arrived', 'gap-closed', 'acknowledged-here'],
       sent: ['accepted', 'delivered', 'acknowledged', 'alert'],
       consult: ['arrived', 'alert'],
-      links: ['link-up', 'link-down', 'relay-error', 'alert'],
+      links: ['link-up', 'link-down', 'relay-error', 'alert', 'path'],
       tracks: ['track-summary'],
       compose: [], audit: [],
     };

@@ -229,9 +229,10 @@ export class Links {
   constructor(root, app) { this.root = root; this.app = app; this.history = []; this.last = new Map(); }
 
   async refresh() {
-    let status;
+    let status, links;
     try {
       status = (await api.control({status: {limit: 0}})).status || {};
+      links = (await api.control({links: {}})).links || {};
     } catch (e) {
       return this.app.error(this.root, e);
     }
@@ -255,8 +256,56 @@ export class Links {
     });
     fill(this.root, h('h2', {}, 'Relay links'),
         h('table', {class: 'links'}, h('thead', {}, h('tr', {}, ['Relay', 'Address', 'State', '', 'Last error'].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+        this.pathMatrix(links),
         h('h3', {}, 'Changes seen'), h('ul', {class: 'link-history'}, this.history.map((t) => h('li', {}, t))),
         h('h3', {}, 'Peer clocks'), h('ul', {}, clocks.length ? clocks : h('li', {}, 'no measurements yet')));
+  }
+
+  // Path tests (PROTOCOL.md §13): one row per relay, one column per nation;
+  // each cell the last result, its round trip and when it last worked.
+  pathMatrix(links) {
+    const paths = links.paths || [];
+    const nations = [...new Set(paths.map((p) => p.nation))];
+    const relays = new Map();
+    for (const p of paths) relays.set(p.relay_index || 0, p.relay);
+    const cell = (p) => {
+      if (!p) return h('td', {}, '-');
+      const state = p.state || 'untested';
+      const text = state === 'ok' ? `OK ${p.rtt_ms || 0} ms`
+        : state === 'failed' ? `FAILED ×${p.consecutive_failures || 1}` : (p.outstanding ? 'testing…' : 'untested');
+      const last = p.last_success_ms ? `last ok ${zulu(p.last_success_ms)}` : 'never ok';
+      return h('td', {class: `path path-${state}`, dataset: {path: p.path, state}, title: p.last_error || ''},
+          h('strong', {}, text), h('br'), h('small', {}, last));
+    };
+    const rows = [...relays.entries()].sort((a, b) => a[0] - b[0]).map(([index, name]) =>
+      h('tr', {}, h('th', {}, name), nations.map((n) =>
+        cell(paths.find((p) => (p.relay_index || 0) === index && p.nation === n)))));
+    const failures = paths.filter((p) => p.state === 'failed').map((p) =>
+      h('li', {class: 'path-failure'}, `${p.path}: ${p.last_error} (${zulu(p.last_failure_ms)})`));
+    const status = h('p', {class: 'status', role: 'status'});
+    const test = h('button', {type: 'button', class: 'test-now'}, 'Test every path now');
+    test.addEventListener('click', async () => {
+      test.disabled = true;
+      status.textContent = 'Testing every path…';
+      try {
+        await api.control({links: {test_now: true}});
+        status.textContent = '';
+        this.refresh();
+      } catch (e) {
+        this.app.error(status, e);
+      } finally {
+        test.disabled = false;
+      }
+    });
+    const every = Number(links.interval_ms || 0);
+    return h('section', {class: 'path-tests'},
+        h('h2', {}, 'Path tests'),
+        h('p', {}, `${every ? `Every ${every / 1000} s` : 'Only on request'}, a signed probe through each relay to each nation; ` +
+            `its signed reply is due within ${Number(links.deadline_ms || 0) / 1000} s.`),
+        h('table', {class: 'paths'}, h('thead', {}, h('tr', {}, h('th', {}, 'Relay'), nations.map((n) => h('th', {}, `to ${nation(n)}`)))),
+            h('tbody', {}, rows)),
+        failures.length ? h('ul', {class: 'path-failures'}, failures) : '',
+        test, status);
   }
 }
 

@@ -1,4 +1,4 @@
-#include "node/control_server.h"
+#include "hotline/control_server.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include "hotline/control_codec.h"
 #include "hotline/limits.h"
 
-namespace hotline::node {
+namespace hotline {
 
 using asio::local::stream_protocol;
 
@@ -35,21 +35,23 @@ void ControlOutbox::Clear() {
   bytes_ = 0;
 }
 
-ControlServer::ControlServer(asio::io_context& io, NodeDaemon& daemon, std::filesystem::path path)
-    : io_(io), daemon_(daemon), path_(std::move(path)), acceptor_(io) {}
+ControlServer::ControlServer(asio::io_context& io, ControlHandler& handler,
+                             std::filesystem::path path)
+    : io_(io), handler_(handler), path_(std::move(path)), acceptor_(io) {}
 
 ControlServer::~ControlServer() { Stop(); }
 
 Status ControlServer::Start() {
   if (path_.native().size() >= 100) {
-    return InvalidArgumentError("control socket path too long for a Unix socket: " + path_.string());
+    return InvalidArgumentError("control socket path too long for a Unix socket: " +
+                                path_.string());
   }
-  // A stale socket from a killed node: remove it unless someone answers on it.
+  // A stale socket from a killed process: remove it unless someone answers on it.
   if (std::filesystem::exists(path_)) {
     stream_protocol::socket probe(io_);
     boost::system::error_code ec;
     probe.connect(stream_protocol::endpoint(path_.string()), ec);
-    if (!ec) return AlreadyExistsError("another node is already running on " + path_.string());
+    if (!ec) return AlreadyExistsError("another process is already running on " + path_.string());
     std::filesystem::remove(path_);
   }
   // Create the socket with no group/other permission from the start.
@@ -103,7 +105,7 @@ struct Session {
   void Push(v1::ControlResponse r) {
     if (closed) return;
     if (!outbox.Push(std::move(r))) {
-      // A client that stopped reading: drop it, never the node's memory.
+      // A client that stopped reading: drop it, never the daemon's memory.
       size_t waiting = outbox.bytes();
       outbox.Clear();
       Close();
@@ -131,7 +133,8 @@ awaitable<void> WriteReplies(std::shared_ptr<Session> s) {
     }
     Bytes wire = s->outbox.PopBatch(limits::kControlWriteBatchBytes);
     boost::system::error_code ec;
-    co_await asio::async_write(s->socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(s->socket, asio::buffer(wire),
+                               asio::redirect_error(use_awaitable, ec));
     if (ec) break;
   }
   s->Close();
@@ -144,8 +147,8 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   // Posted: Push may run inside the daemon's event fan-out.
   s->on_overflow = [this](size_t waiting) {
     asio::post(io_, [this, waiting] {
-      daemon_.RejectControlInput("client stopped reading: " + std::to_string(waiting) +
-                                 " bytes of replies and events unread; connection closed");
+      handler_.RejectControlInput("client stopped reading: " + std::to_string(waiting) +
+                                  " bytes of replies and events unread; connection closed");
     });
   };
   asio::co_spawn(io_, WriteReplies(s), LogExceptions{"control writer"});
@@ -155,10 +158,11 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   auto reply = [s](v1::ControlResponse r) { s->Push(std::move(r)); };
   while (!s->closed && !s->closing) {
     boost::system::error_code ec;
-    size_t n = co_await s->socket.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await s->socket.async_read_some(asio::buffer(buffer),
+                                                  asio::redirect_error(use_awaitable, ec));
     if (ec) break;
     if (auto st = decoder.Feed(ByteView(buffer.data(), n)); !st.ok()) {
-      daemon_.RejectControlInput("bad control request: " + st.message());
+      handler_.RejectControlInput("bad control request: " + st.message());
       s->Push(ErrorResponse(InvalidArgumentError("bad control request: " + st.message())));
       s->closing = true;
       break;
@@ -167,7 +171,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
       v1::ControlRequest request;
       auto next = decoder.Next(request);
       if (!next.ok()) {
-        daemon_.RejectControlInput("bad control request: " + next.status().message());
+        handler_.RejectControlInput("bad control request: " + next.status().message());
         s->Push(
             ErrorResponse(InvalidArgumentError("bad control request: " + next.status().message())));
         s->closing = true;
@@ -175,18 +179,19 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
       }
       if (!*next) break;
       if (!request.has_watch()) {
-        daemon_.Handle(request, reply);
+        handler_.Handle(request, reply);
       } else if (watcher == 0) {
-        watcher = daemon_.Subscribe([s](const v1::WatchEvent& e) {
+        watcher = handler_.Subscribe([s](const v1::WatchEvent& e) {
           v1::ControlResponse r;
           r.set_ok(true);
           *r.mutable_event() = e;
           s->Push(std::move(r));
         });
+        if (watcher == 0) s->Push(ErrorResponse(FailedPreconditionError("no watch feed here")));
       }
     }
   }
-  if (watcher != 0) daemon_.Unsubscribe(watcher);
+  if (watcher != 0) handler_.Unsubscribe(watcher);
   if (s->closing) {
     s->wake.cancel();  // the writer sends what is queued, then closes
   } else {
@@ -194,4 +199,4 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   }
 }
 
-}  // namespace hotline::node
+}  // namespace hotline

@@ -1,0 +1,156 @@
+// Path tests (docs/PROTOCOL.md §13): each node probes every other nation
+// through every relay on a schedule, and each probe expects a reply signed
+// by that nation's node, through the same relay, within a deadline. A path
+// that is known to work before a crisis is the point of a hotline.
+//
+// This module holds the probe's signing and checking, and PathBook: the
+// schedule and the results per path. Sans-I/O: the caller passes the time,
+// sends what is due and hands back what arrives.
+//
+// Thread safety: none; one owner. Error contract: ParseProbe and CheckProbe
+// return a Status naming the check that failed.
+#ifndef HOTLINE_PATH_TESTS_H_
+#define HOTLINE_PATH_TESTS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hotline/crypto.h"
+#include "hotline/v1/path_test.pb.h"
+
+namespace hotline::paths {
+
+inline constexpr std::string_view kPathProbeTag = "hotline.v1.path-probe";
+inline constexpr size_t kNonceLen = 16;
+inline constexpr size_t kMaxProbeBytes = 1024;
+
+// --- The wire: a SignedPathProbe --------------------------------------------
+
+v1::SignedPathProbe SignProbe(const v1::PathProbeDetails& details, const Ed25519Secret& signer);
+
+struct ParsedProbe {
+  v1::SignedPathProbe signed_probe;
+  v1::PathProbeDetails details;
+};
+// Structure only: sizes, version, nations, nonce, a reply's digest.
+StatusOr<ParsedProbe> ParseProbe(ByteView encoded);
+bool VerifyProbe(const ParsedProbe& probe, ByteView signer_public_key);
+
+// What the receiving node checks of a structurally valid probe or reply
+// that arrived through relay `relay` (subject) from `from` (the relay's
+// stamp): addressed to `self`, signed by the nation the relay says sent it,
+// naming the relay it came through.
+Status CheckRouting(const ParsedProbe& probe, v1::Nation self, v1::Nation from,
+                    const std::string& relay);
+
+// The reply to a verified probe, naming the relay it arrived through.
+v1::PathProbeDetails ReplyDetails(const ParsedProbe& probe, ByteView encoded_probe,
+                                  const std::string& relay, uint64_t cert_serial, int64_t now_ms);
+
+// --- The schedule and the results --------------------------------------------
+
+struct Options {
+  // Between probes of one path; 0: only when an operator asks (DueNow).
+  std::chrono::milliseconds interval{60000};
+  std::chrono::milliseconds deadline{10000};  // for its signed reply
+};
+
+// One relay (by its index in the node's relay list) to one nation.
+struct Path {
+  size_t relay = 0;
+  v1::Nation nation = v1::NATION_UNSPECIFIED;
+  auto operator<=>(const Path&) const = default;
+};
+
+enum class State { kUntested, kOk, kFailed };
+const char* StateName(State state);  // "untested", "ok", "failed"
+
+struct Result {
+  Path path;
+  bool ok = false;
+  // The path's first result, or ok after failed or failed after ok: the
+  // moments an operator is alerted.
+  bool changed = false;
+  bool recovered = false;  // ok, and the path had failed
+  int64_t at_ms = 0;
+  int64_t rtt_ms = 0;  // ok: the round trip on our clock
+  std::string reason;  // failed: why
+};
+
+struct View {
+  Path path;
+  State state = State::kUntested;
+  int64_t last_probe_ms = 0;
+  int64_t last_success_ms = 0;
+  int64_t last_failure_ms = 0;
+  int64_t rtt_ms = 0;  // of the last success
+  uint64_t successes = 0;
+  uint64_t failures = 0;
+  uint64_t consecutive_failures = 0;
+  std::string last_error;
+  bool outstanding = false;
+  // The other way: the last probe from `nation` through this relay that we
+  // answered (0 = none since start).
+  int64_t last_answered_ms = 0;
+};
+
+class PathBook {
+ public:
+  // The first round is due one interval after `start_ms`: links and peers
+  // have come up by then, so a start is not reported as failed paths.
+  PathBook(Options options, size_t relays, std::vector<v1::Nation> nations, int64_t start_ms);
+
+  const Options& options() const { return options_; }
+  // Paths due a probe at `now_ms`: an interval since the last, none
+  // outstanding. The caller sends each (Sent) or reports why not (NotSent).
+  std::vector<Path> Due(int64_t now_ms) const;
+  // Makes every path without a probe outstanding due now (an operator's
+  // "test now"); the schedule continues from there.
+  void DueNow(int64_t now_ms);
+  void Sent(const Path& path, Bytes nonce, int64_t now_ms);
+  Result NotSent(const Path& path, std::string reason, int64_t now_ms);
+  // A verified reply through `path` echoing `nonce`: its result, or nullopt
+  // if it answers no probe outstanding there (late, replayed, or another
+  // path's).
+  std::optional<Result> Replied(const Path& path, ByteView nonce, int64_t now_ms);
+  // Probes past their deadline, failed, earliest first.
+  std::vector<Result> Expire(int64_t now_ms);
+  bool AnyOutstanding() const;
+
+  // The other way. Whether to answer a probe from `nation` with `nonce`:
+  // false if it was answered already (a relay replaying it); remembers the
+  // last 64 per nation.
+  bool FirstSighting(v1::Nation nation, ByteView nonce);
+  void Answered(const Path& path, int64_t now_ms);
+
+  std::vector<View> Views() const;
+
+ private:
+  struct Entry {
+    View view;
+    int64_t next_due_ms = 0;
+    Bytes nonce;  // outstanding probe's
+  };
+  Result Record(Entry& e, bool ok, int64_t now_ms, int64_t rtt_ms, std::string reason);
+  int64_t NextAfter(int64_t now_ms) const;
+
+  Options options_;
+  std::map<Path, Entry> entries_;
+  std::map<v1::Nation, std::deque<Bytes>> seen_;
+};
+
+// "US → relay-2 → KR"
+std::string PathName(v1::Nation self, const std::string& relay, v1::Nation nation);
+// What is alerted and audited: "US → relay-2 → KR failed at
+// 2026-12-04T18:00:05Z: no signed reply within 10 s", or "... works again
+// (round trip 12 ms)".
+std::string Describe(v1::Nation self, const std::string& relay, const Result& result);
+
+}  // namespace hotline::paths
+
+#endif  // HOTLINE_PATH_TESTS_H_

@@ -1,0 +1,190 @@
+#include "hotline/path_tests.h"
+
+#include <gtest/gtest.h>
+
+#include "hotline/certs.h"
+
+namespace hotline::paths {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr int64_t kStart = 1'800'000'000'000;
+
+v1::PathProbeDetails Probe(v1::Nation from, v1::Nation to, const std::string& relay) {
+  v1::PathProbeDetails d;
+  d.set_version(1);
+  d.set_from(from);
+  d.set_to(to);
+  d.set_relay(relay);
+  d.set_nonce(std::string(kNonceLen, 'n'));
+  d.set_at_ms(kStart);
+  d.set_cert_serial(7);
+  return d;
+}
+
+TEST(PathProbeTest, SignedProbeAndReplyVerifyAndBindTheRelayAndTheProbe) {
+  Ed25519KeyPair us = GenerateEd25519(), kr = GenerateEd25519();
+  std::string probe =
+      SignProbe(Probe(v1::NATION_US, v1::NATION_KR, "relay-2"), us.secret).SerializeAsString();
+  auto parsed = ParseProbe(AsBytes(probe));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_TRUE(VerifyProbe(*parsed, us.public_key));
+  EXPECT_FALSE(VerifyProbe(*parsed, kr.public_key));
+  EXPECT_TRUE(CheckRouting(*parsed, v1::NATION_KR, v1::NATION_US, "relay-2").ok());
+  // Addressed elsewhere, stamped by the relay as from another nation, or
+  // arriving through a relay other than the one the prober named.
+  EXPECT_FALSE(CheckRouting(*parsed, v1::NATION_JP, v1::NATION_US, "relay-2").ok());
+  EXPECT_FALSE(CheckRouting(*parsed, v1::NATION_KR, v1::NATION_JP, "relay-2").ok());
+  Status wrong_relay = CheckRouting(*parsed, v1::NATION_KR, v1::NATION_US, "relay-1");
+  EXPECT_NE(wrong_relay.message().find("came through 'relay-1'"), std::string::npos)
+      << wrong_relay.message();
+
+  v1::PathProbeDetails reply = ReplyDetails(*parsed, AsBytes(probe), "relay-2", 9, kStart + 5);
+  EXPECT_TRUE(reply.reply());
+  EXPECT_EQ(reply.from(), v1::NATION_KR);
+  EXPECT_EQ(reply.to(), v1::NATION_US);
+  EXPECT_EQ(reply.nonce(), parsed->details.nonce());
+  Sha256Digest digest = Sha256({AsBytes(probe)});
+  EXPECT_EQ(reply.probe_digest(), ToString(digest));
+  std::string encoded_reply = SignProbe(reply, kr.secret).SerializeAsString();
+  auto parsed_reply = ParseProbe(AsBytes(encoded_reply));
+  ASSERT_TRUE(parsed_reply.ok()) << parsed_reply.status().ToString();
+  EXPECT_TRUE(VerifyProbe(*parsed_reply, kr.public_key));
+
+  // One changed byte of the details breaks the signature.
+  v1::SignedPathProbe tampered = parsed->signed_probe;
+  v1::PathProbeDetails d = parsed->details;
+  d.set_relay("relay-1");
+  tampered.set_details(d.SerializeAsString());
+  auto parsed_tampered = ParseProbe(AsBytes(tampered.SerializeAsString()));
+  ASSERT_TRUE(parsed_tampered.ok());
+  EXPECT_FALSE(VerifyProbe(*parsed_tampered, us.public_key));
+}
+
+TEST(PathProbeTest, MalformedProbesAreNamed) {
+  Ed25519KeyPair us = GenerateEd25519();
+  auto parse = [&](const v1::PathProbeDetails& d) {
+    return ParseProbe(AsBytes(SignProbe(d, us.secret).SerializeAsString())).status().message();
+  };
+  auto d = Probe(v1::NATION_US, v1::NATION_KR, "relay-2");
+  d.set_version(2);
+  EXPECT_NE(parse(d).find("version"), std::string::npos);
+  d = Probe(v1::NATION_US, v1::NATION_US, "relay-2");
+  EXPECT_NE(parse(d).find("nations"), std::string::npos);
+  d = Probe(v1::NATION_US, v1::NATION_KR, "relay-2");
+  d.set_nonce("short");
+  EXPECT_NE(parse(d).find("nonce"), std::string::npos);
+  d = Probe(v1::NATION_US, v1::NATION_KR, "");
+  EXPECT_NE(parse(d).find("relay name"), std::string::npos);
+  d = Probe(v1::NATION_US, v1::NATION_KR, "relay-2");
+  d.set_reply(true);
+  EXPECT_NE(parse(d).find("probe digest"), std::string::npos);
+  EXPECT_NE(ParseProbe(AsBytes(std::string("\xff\xff", 2))).status().message().find("not a valid"),
+            std::string::npos);
+  EXPECT_NE(ParseProbe(AsBytes(std::string(kMaxProbeBytes + 1, 'x')))
+                .status()
+                .message()
+                .find("over the limit"),
+            std::string::npos);
+}
+
+class PathBookTest : public ::testing::Test {
+ protected:
+  Options options_{.interval = milliseconds(60'000), .deadline = milliseconds(10'000)};
+  PathBook book_{options_, 2, {v1::NATION_JP, v1::NATION_KR}, kStart};
+  const Path r2_kr_{1, v1::NATION_KR};
+};
+
+TEST_F(PathBookTest, TheFirstRoundIsOneIntervalAfterStartThenEveryInterval) {
+  EXPECT_TRUE(book_.Due(kStart).empty());
+  EXPECT_TRUE(book_.Due(kStart + 59'999).empty());
+  std::vector<Path> due = book_.Due(kStart + 60'000);
+  ASSERT_EQ(due.size(), 4u);  // 2 relays x 2 nations
+  for (const Path& p : due) book_.Sent(p, Bytes(kNonceLen, 1), kStart + 60'000);
+  EXPECT_TRUE(book_.Due(kStart + 200'000).empty()) << "none while a probe is outstanding";
+  EXPECT_TRUE(book_.AnyOutstanding());
+}
+
+TEST_F(PathBookTest, AReplyInTimeIsASuccessWithItsRoundTrip) {
+  Bytes nonce(kNonceLen, 7);
+  book_.Sent(r2_kr_, nonce, kStart + 60'000);
+  EXPECT_FALSE(book_.Replied(r2_kr_, Bytes(kNonceLen, 8), kStart + 60'010))
+      << "another nonce answers nothing";
+  EXPECT_FALSE(book_.Replied(Path{0, v1::NATION_KR}, nonce, kStart + 60'010))
+      << "a reply through another relay answers nothing";
+  auto r = book_.Replied(r2_kr_, nonce, kStart + 60'012);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->ok);
+  EXPECT_TRUE(r->changed);
+  EXPECT_FALSE(r->recovered);
+  EXPECT_EQ(r->rtt_ms, 12);
+  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, kStart + 60'020)) << "a replayed reply counts once";
+  auto views = book_.Views();
+  auto v =
+      std::find_if(views.begin(), views.end(), [&](const View& x) { return x.path == r2_kr_; });
+  ASSERT_NE(v, views.end());
+  EXPECT_EQ(v->state, State::kOk);
+  EXPECT_EQ(v->rtt_ms, 12);
+  EXPECT_EQ(v->last_success_ms, kStart + 60'012);
+  EXPECT_EQ(v->successes, 1u);
+  EXPECT_EQ(book_.Due(kStart + 119'999).size(), 3u) << "this path next at 120 s, the others now";
+}
+
+TEST_F(PathBookTest, NoReplyByTheDeadlineFailsOnceThenRecovers) {
+  Bytes nonce(kNonceLen, 7);
+  book_.Sent(r2_kr_, nonce, kStart + 60'000);
+  EXPECT_TRUE(book_.Expire(kStart + 69'999).empty());
+  auto failed = book_.Expire(kStart + 70'000);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_FALSE(failed[0].ok);
+  EXPECT_TRUE(failed[0].changed);
+  EXPECT_EQ(failed[0].reason, "no signed reply within 10 s");
+  EXPECT_TRUE(book_.Expire(kStart + 80'000).empty()) << "failed once, not at every tick";
+  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, kStart + 71'000)) << "too late to count";
+  EXPECT_EQ(Describe(v1::NATION_US, "relay-2", failed[0]),
+            "US → relay-2 → KR failed at " + FormatUnixUtc((kStart + 70'000) / 1000) +
+                ": no signed reply within 10 s");
+
+  // Failing again is no change (no second alert); then it works again.
+  auto again = book_.NotSent(r2_kr_, "relay-2 is not connected", kStart + 120'000);
+  EXPECT_FALSE(again.changed);
+  book_.Sent(r2_kr_, Bytes(kNonceLen, 9), kStart + 180'000);
+  auto back = book_.Replied(r2_kr_, Bytes(kNonceLen, 9), kStart + 180'004);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->changed);
+  EXPECT_TRUE(back->recovered);
+  auto views = book_.Views();
+  auto v =
+      std::find_if(views.begin(), views.end(), [&](const View& x) { return x.path == r2_kr_; });
+  EXPECT_EQ(v->failures, 2u);
+  EXPECT_EQ(v->consecutive_failures, 0u);
+  EXPECT_EQ(v->last_error, "relay-2 is not connected");
+}
+
+TEST_F(PathBookTest, TestNowMakesEveryIdlePathDueAndAnIntervalOfZeroOnlyThat) {
+  book_.Sent(r2_kr_, Bytes(kNonceLen, 1), kStart + 1);
+  book_.DueNow(kStart + 2);
+  EXPECT_EQ(book_.Due(kStart + 2).size(), 3u) << "the outstanding one keeps its probe";
+
+  PathBook manual({.interval = milliseconds(0), .deadline = milliseconds(1000)}, 1, {v1::NATION_JP},
+                  kStart);
+  EXPECT_TRUE(manual.Due(kStart + 1'000'000'000).empty());
+  manual.DueNow(kStart + 5);
+  ASSERT_EQ(manual.Due(kStart + 5).size(), 1u);
+  manual.Sent(Path{0, v1::NATION_JP}, Bytes(kNonceLen, 1), kStart + 5);
+  ASSERT_EQ(manual.Expire(kStart + 1005).size(), 1u);
+  EXPECT_TRUE(manual.Due(kStart + 1'000'000'000).empty());
+}
+
+TEST_F(PathBookTest, AProbeIsAnsweredOnceHoweverOftenARelayReplaysIt) {
+  Bytes nonce(kNonceLen, 3);
+  EXPECT_TRUE(book_.FirstSighting(v1::NATION_JP, nonce));
+  EXPECT_FALSE(book_.FirstSighting(v1::NATION_JP, nonce));
+  EXPECT_TRUE(book_.FirstSighting(v1::NATION_KR, nonce)) << "per nation";
+  for (uint8_t i = 10; i < 80; ++i) book_.FirstSighting(v1::NATION_JP, Bytes(kNonceLen, i));
+  EXPECT_TRUE(book_.FirstSighting(v1::NATION_JP, nonce)) << "the memory is bounded (64)";
+}
+
+}  // namespace
+}  // namespace hotline::paths
