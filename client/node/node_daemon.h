@@ -354,7 +354,11 @@ class NodeDaemon : public ControlHandler {
   };
   std::map<size_t, RejectWindow> track_rejects_;  // per relay (live frames)
   std::unique_ptr<paths::PathBook> paths_;
-  std::vector<Reply> path_waiters_;  // `links --test-now` until the round ends
+  struct PathWaiter {
+    Reply reply;
+    int64_t answer_by_ms = 0;
+  };
+  std::vector<PathWaiter> path_waiters_;  // `links --test-now` until the round ends
 
   std::map<Bytes, Held> held_;         // see Held
   std::set<Bytes> inbox_in_progress_;  // opened, not yet committed

@@ -35,11 +35,18 @@ void NodeDaemon::TickPaths(int64_t now_ms) {
   if (!paths_) return;
   for (const paths::Result& r : paths_->Expire(now_ms)) OnPathResult(r);
   for (const paths::Path& p : paths_->Due(now_ms)) ProbePath(p, now_ms);
-  if (!path_waiters_.empty() && !paths_->AnyOutstanding()) {
-    std::vector<Reply> waiters;
-    waiters.swap(path_waiters_);
-    for (Reply& reply : waiters) reply(Links());
-  }
+  // A `links --test-now` is answered when no probe is outstanding, or at
+  // the latest one deadline after it asked (scheduled probes of other
+  // paths may keep going out meanwhile).
+  if (path_waiters_.empty()) return;
+  bool all_done = !paths_->AnyOutstanding();
+  std::vector<Reply> due;
+  std::erase_if(path_waiters_, [&](PathWaiter& w) {
+    if (!all_done && now_ms < w.answer_by_ms) return false;
+    due.push_back(std::move(w.reply));
+    return true;
+  });
+  for (Reply& reply : due) reply(Links());
 }
 
 void NodeDaemon::ProbePath(const paths::Path& path, int64_t now_ms) {
@@ -156,7 +163,7 @@ void NodeDaemon::GetLinks(const v1::LinksRequest& request, Reply reply) {
   if (!request.test_now()) return reply(Links());
   int64_t now = config_.now_ms();
   paths_->DueNow(now);
-  path_waiters_.push_back(std::move(reply));
+  path_waiters_.push_back({std::move(reply), now + config_.path_tests.deadline.count() + 1});
   TickPaths(now);
 }
 
