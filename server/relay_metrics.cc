@@ -27,8 +27,9 @@ void RelayServer::InstallMetrics(metrics::Registry& r) {
             "Envelopes sent to a recipient and not yet confirmed stored by it", {"recipient"});
   r.Declare("hotline_relay_links", Type::kGauge, "Connections open, authenticated or not");
   r.Declare("hotline_relay_path_probes_total", Type::kCounter,
-            "Path test probes and replies from nodes: forwarded, or dropped (recipient not "
-            "linked here, or its write queue full)",
+            "Path test probes and replies from nodes: forwarded, dropped (recipient not "
+            "linked here, or its write queue full), or refused (malformed, or over 50 a "
+            "second from one node)",
             {"result"});
   r.Declare("hotline_audit_log_records", Type::kGauge, "Records in this relay's audit log");
   r.Declare("hotline_audit_checkpoint_age_seconds", Type::kGauge,

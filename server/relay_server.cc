@@ -5,7 +5,6 @@
 #include "hotline/envelope.h"
 #include "hotline/file_util.h"
 #include "hotline/net_util.h"
-#include "hotline/path_tests.h"
 #include "hotline/receipt.h"
 
 namespace hotline::relay {
@@ -408,32 +407,6 @@ void RelayServer::OnTrack(const LinkConnection::Ptr& link, const std::string& en
                     held_tracks_.held(recipient));
     }
   }
-}
-
-void RelayServer::OnPathProbe(const LinkConnection::Ptr& link, v1::PathProbe& probe) {
-  v1::Nation from = PeerNation(link);
-  if (probe.to() == v1::NATION_UNSPECIFIED || !v1::Nation_IsValid(probe.to()) ||
-      probe.to() == from) {
-    return Reject(link, v1::LinkError::CODE_MALFORMED,
-                  "path probe rejected: 'to' is not another nation");
-  }
-  if (probe.signed_probe().empty() || probe.signed_probe().size() > paths::kMaxProbeBytes) {
-    return Reject(link, v1::LinkError::CODE_TOO_LARGE,
-                  "path probe rejected: signed_probe must be 1 to " +
-                      std::to_string(paths::kMaxProbeBytes) + " bytes");
-  }
-  // Forwarded live, never stored: a probe that cannot be forwarded now has
-  // found the broken path its sender is looking for.
-  probe.set_from(from);
-  LinkConnection::Ptr to = links_.Current(probe.to());
-  bool forwarded = false;
-  if (to && to->established()) {
-    v1::LinkFrame f;
-    *f.mutable_path_probe() = std::move(probe);
-    forwarded = to->Send(f, v1::PRECEDENCE_IMMEDIATE).ok();
-  }
-  if (metrics_)
-    metrics_->Add("hotline_relay_path_probes_total", 1, {forwarded ? "forwarded" : "dropped"});
 }
 
 void RelayServer::SendTrack(const LinkConnection::Ptr& to, const std::string& key,

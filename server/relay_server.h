@@ -27,6 +27,7 @@
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
+#include "hotline/token_bucket.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
 #include "hotline/v1/control.pb.h"
@@ -101,9 +102,17 @@ class RelayServer : public ControlHandler {
   // A track update: forwarded at once to each recipient whose link is up,
   // else held in memory (PROTOCOL.md §11); never stored or acknowledged.
   void OnTrack(const LinkConnection::Ptr& link, const std::string& encoded);
-  // Path tests (PROTOCOL.md §13): forwarded live to the nation named, from
-  // the link's nation.
+  // Path tests (relay_paths.cc, PROTOCOL.md §13): forwarded live to the
+  // nation named, from the link's nation, at a bounded rate per nation.
   void OnPathProbe(const LinkConnection::Ptr& link, v1::PathProbe& probe);
+  // A node probes each other nation at most every 100 ms and answers
+  // the probes of both: 40 a second, with room for a `links --test-now`.
+  struct ProbeBudget {
+    TokenBucket forwards{50, 100};
+    TokenBucket audits{2, 10};  // refusals audited one by one
+    uint64_t unaudited = 0;     // refused since the last audited one
+  };
+  std::map<v1::Nation, ProbeBudget> probe_budgets_;
   // The Noise handshake authenticated the link's nation: an envelope
   // claiming another sender is refused (FORBIDDEN, audited) and false.
   bool SenderIsLink(const LinkConnection::Ptr& link, const v1::EnvelopeHeader& h,

@@ -28,6 +28,22 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
   }
 };
 
+// %~ in a pattern: the log message as one line of printable UTF-8.
+// Messages quote peers (relay names, refusal reasons); a newline or a
+// control byte in them must not start a forged line, or a "<0>" priority
+// in the journal, or move an operator's cursor.
+class PrintableMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string safe = Printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(safe.data(), safe.data() + safe.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PrintableMessage>();
+  }
+};
+
 // %P: the syslog priority of the line's level (sd-daemon(3) "<N>").
 class SyslogPriority : public spdlog::custom_flag_formatter {
  public:
@@ -113,14 +129,14 @@ std::unique_ptr<spdlog::formatter> MakeLogFormatter(bool json) {
     f->add_flag<JsonEscapedMessage>('*').set_pattern(
         R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","process":"%n","level":"%l","message":"%*"})");
   } else {
-    f->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %^%l%$: %v");
+    f->add_flag<PrintableMessage>('~').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %^%l%$: %~");
   }
   return f;
 }
 
 std::unique_ptr<spdlog::formatter> MakeJournalFormatter() {
   auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  f->add_flag<SyslogPriority>('P').set_pattern("<%P>%n: %v");
+  f->add_flag<SyslogPriority>('P').add_flag<PrintableMessage>('~').set_pattern("<%P>%n: %~");
   return f;
 }
 

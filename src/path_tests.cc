@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "hotline/certs.h"
+#include "hotline/text.h"
 
 namespace hotline::paths {
 
@@ -75,9 +76,9 @@ Status CheckRouting(const ParsedProbe& probe, v1::Nation self, v1::Nation from,
                                  " but the relay forwarded it from " + NationCode(from));
   }
   if (d.relay() != relay) {
-    // Lengths are bounded by ParseProbe; shown as the signer wrote them.
-    return PermissionDeniedError("path probe names relay '" + d.relay() + "' but came through '" +
-                                 relay + "'");
+    // Lengths are bounded by ParseProbe; peer text reaches logs only printable.
+    return PermissionDeniedError("path probe names relay '" + Printable(d.relay()) +
+                                 "' but came through '" + Printable(relay) + "'");
   }
   return Status::Ok();
 }
@@ -136,11 +137,13 @@ void PathBook::DueNow(int64_t now_ms) {
   }
 }
 
-void PathBook::Sent(const Path& path, Bytes nonce, int64_t now_ms) {
+void PathBook::Sent(const Path& path, Bytes nonce, const Sha256Digest& probe_digest,
+                    int64_t now_ms) {
   auto it = entries_.find(path);
   if (it == entries_.end()) return;
   Entry& e = it->second;
   e.nonce = std::move(nonce);
+  e.probe_digest.assign(probe_digest.begin(), probe_digest.end());
   e.view.outstanding = true;
   e.view.last_probe_ms = now_ms;
   e.next_due_ms = NextAfter(now_ms);
@@ -154,11 +157,17 @@ Result PathBook::NotSent(const Path& path, std::string reason, int64_t now_ms) {
   return Record(e, false, now_ms, 0, std::move(reason));
 }
 
-std::optional<Result> PathBook::Replied(const Path& path, ByteView nonce, int64_t now_ms) {
+std::optional<Result> PathBook::Replied(const Path& path, ByteView nonce, ByteView probe_digest,
+                                        int64_t now_ms) {
   auto it = entries_.find(path);
   if (it == entries_.end()) return std::nullopt;
   Entry& e = it->second;
-  if (!e.view.outstanding || e.nonce != Bytes(nonce.begin(), nonce.end())) return std::nullopt;
+  if (!e.view.outstanding || e.nonce != Bytes(nonce.begin(), nonce.end()) ||
+      e.probe_digest != Bytes(probe_digest.begin(), probe_digest.end())) {
+    return std::nullopt;
+  }
+  // Past its deadline it is a failure, whenever the caller next expires.
+  if (now_ms - e.view.last_probe_ms > options_.deadline.count()) return std::nullopt;
   return Record(e, true, now_ms, std::max<int64_t>(0, now_ms - e.view.last_probe_ms), {});
 }
 
@@ -197,6 +206,7 @@ Result PathBook::Record(Entry& e, bool ok, int64_t now_ms, int64_t rtt_ms, std::
   v.state = next;
   v.outstanding = false;
   e.nonce.clear();
+  e.probe_digest.clear();
   if (ok) {
     v.last_success_ms = now_ms;
     v.rtt_ms = rtt_ms;
@@ -211,13 +221,36 @@ Result PathBook::Record(Entry& e, bool ok, int64_t now_ms, int64_t rtt_ms, std::
   return r;
 }
 
-bool PathBook::FirstSighting(v1::Nation nation, ByteView nonce) {
-  std::deque<Bytes>& seen = seen_[nation];
+Status PathBook::AdmitProbe(const Path& path, ByteView nonce, int64_t sent_at_ms, int64_t now_ms) {
+  const int64_t skew = options_.clock_skew.count();
+  const int64_t past = options_.deadline.count() + skew;
+  if (sent_at_ms < now_ms - past || sent_at_ms > now_ms + skew) {
+    return FailedPreconditionError("probe sent at " + FormatUnixUtc(sent_at_ms / 1000) +
+                                   " is stale or from the future: probes are answered from " +
+                                   Seconds(past) + " before now to " + Seconds(skew) + " after");
+  }
+  Nonces& seen = seen_[path.nation];
+  while (!seen.by_expiry.empty() && seen.by_expiry.front().first < now_ms) {
+    seen.known.erase(seen.by_expiry.front().second);
+    seen.by_expiry.pop_front();
+  }
   Bytes n(nonce.begin(), nonce.end());
-  if (std::find(seen.begin(), seen.end(), n) != seen.end()) return false;
-  seen.push_back(std::move(n));
-  if (seen.size() > 64) seen.pop_front();
-  return true;
+  if (seen.known.contains(n)) return AlreadyExistsError("probe was answered already (a replay)");
+  if (seen.known.size() >= kMaxRememberedNonces) {
+    return ResourceExhaustedError("over " + std::to_string(kMaxRememberedNonces) + " probes from " +
+                                  NationCode(path.nation) +
+                                  " still fresh; refused until older ones expire");
+  }
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return NotFoundError("no such path here");
+  if (!it->second.answers.Take(now_ms)) {
+    return ResourceExhaustedError("over " +
+                                  std::to_string(static_cast<int>(kAnsweredProbesPerSecond)) +
+                                  " probes a second through this relay");
+  }
+  seen.known.insert(n);
+  seen.by_expiry.emplace_back(sent_at_ms + past, std::move(n));
+  return Status::Ok();
 }
 
 void PathBook::Answered(const Path& path, int64_t now_ms) {

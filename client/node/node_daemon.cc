@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hotline/control_codec.h"
 #include "hotline/history.h"
 #include "hotline/limits.h"
 #include "hotline/receipt.h"
@@ -148,6 +149,10 @@ void NodeDaemon::Stop(const std::string& why) {
   if (tick_timer_) tick_timer_->cancel();
   if (hedge_timer_) hedge_timer_->cancel();
   if (pool_) pool_->Stop();
+  // A `links --test-now` still waiting hears why now, not at its timeout.
+  for (PathWaiter& w : std::exchange(path_waiters_, {})) {
+    w.reply(ErrorResponse(UnavailableError("the node is stopping: " + why)));
+  }
   if (committer_) {
     AuditAsync({.event = v1::AUDIT_EVENT_STOP, .detail = why});
     Checkpoint();  // the final checkpoint covers the STOP record

@@ -5,6 +5,7 @@
 
 #include "hotline/certs.h"
 #include "hotline/control_codec.h"
+#include "hotline/text.h"
 #include "node/node_daemon.h"
 
 namespace hotline::node {
@@ -22,7 +23,9 @@ std::vector<v1::Nation> OtherNations(v1::Nation self) {
 }  // namespace
 
 void NodeDaemon::StartPathTests() {
-  paths_ = std::make_unique<paths::PathBook>(config_.path_tests, config_.relays.size(),
+  paths::Options options = config_.path_tests;
+  options.clock_skew = std::chrono::seconds(config_.allowed_skew_seconds);
+  paths_ = std::make_unique<paths::PathBook>(options, config_.relays.size(),
                                              OtherNations(config_.nation), config_.now_ms());
 }
 
@@ -69,13 +72,14 @@ void NodeDaemon::ProbePath(const paths::Path& path, int64_t now_ms) {
   d.set_cert_serial(identity_->details.serial());
   v1::LinkFrame frame;
   frame.mutable_path_probe()->set_to(path.nation);
-  frame.mutable_path_probe()->set_signed_probe(
-      paths::SignProbe(d, identity_->keys.signing.secret).SerializeAsString());
+  std::string encoded = paths::SignProbe(d, identity_->keys.signing.secret).SerializeAsString();
+  Sha256Digest digest = Sha256({AsBytes(encoded)});
+  frame.mutable_path_probe()->set_signed_probe(std::move(encoded));
   // IMMEDIATE, as track updates: ahead of a backlog, never ahead of FLASH.
   if (Status s = pool_->Send(path.relay, frame, v1::PRECEDENCE_IMMEDIATE); !s.ok()) {
     return OnPathResult(paths_->NotSent(path, "not sent: " + s.message(), now_ms));
   }
-  paths_->Sent(path, std::move(nonce), now_ms);
+  paths_->Sent(path, std::move(nonce), digest, now_ms);
 }
 
 void NodeDaemon::OnPathProbe(size_t relay, const v1::PathProbe& frame) {
@@ -84,13 +88,13 @@ void NodeDaemon::OnPathProbe(size_t relay, const v1::PathProbe& frame) {
   auto refuse = [&](const std::string& why) {
     RejectRateLimited(relay, "path probe from relay " + subject + ": " + why, {}, frame.from());
   };
+  if (!paths_) return;
   auto parsed = paths::ParseProbe(AsBytes(frame.signed_probe()));
   if (!parsed.ok()) return refuse(parsed.status().message());
   const v1::PathProbeDetails& d = parsed->details;
-  if (Status s = paths::CheckRouting(*parsed, config_.nation, frame.from(), subject); !s.ok()) {
-    return refuse(s.message());
-  }
-  const PeerCertificate* cert = peers_.Current(d.from());
+  // The signature first: nothing the relay could have written is looked at
+  // (or logged) before the prober's signature covers it.
+  const PeerCertificate* cert = d.from() == config_.nation ? nullptr : peers_.Current(d.from());
   if (!cert || cert->details.serial() != d.cert_serial()) {
     return refuse("signed under certificate serial " + std::to_string(d.cert_serial()) + " of " +
                   NationCode(d.from()) + ", not its current one here");
@@ -98,20 +102,25 @@ void NodeDaemon::OnPathProbe(size_t relay, const v1::PathProbe& frame) {
   if (!paths::VerifyProbe(*parsed, cert->keys.signing_public_key)) {
     return refuse("the signature of " + NationCode(d.from()) + " does not verify");
   }
+  if (Status s = paths::CheckRouting(*parsed, config_.nation, frame.from(), subject); !s.ok()) {
+    return refuse(s.message());
+  }
   paths::Path path{relay, d.from()};
   if (d.reply()) {
-    if (!paths_) return;
-    if (auto result = paths_->Replied(path, AsBytes(d.nonce()), now)) {
+    if (auto result = paths_->Replied(path, AsBytes(d.nonce()), AsBytes(d.probe_digest()), now)) {
       OnPathResult(*result);
-      TickPaths(now);  // answers a waiting `links --test-now` at once
     } else {
       spdlog::debug("path reply from {} through {} answers no outstanding probe (late)",
-                    NationCode(d.from()), subject);
+                    NationCode(d.from()), Printable(subject));
     }
+    TickPaths(now);  // expires a late one, answers a waiting `links --test-now`
     return;
   }
-  // A replayed probe is answered once: a relay cannot make us sign at will.
-  if (!paths_ || !paths_->FirstSighting(d.from(), AsBytes(d.nonce()))) return;
+  // A relay cannot make us sign at will: no stale or replayed probe, and
+  // a bounded rate per relay and prober.
+  if (Status s = paths_->AdmitProbe(path, AsBytes(d.nonce()), d.at_ms(), now); !s.ok()) {
+    return refuse("not answered: " + s.message());
+  }
   v1::PathProbeDetails reply = paths::ReplyDetails(*parsed, AsBytes(frame.signed_probe()), subject,
                                                    identity_->details.serial(), now);
   v1::LinkFrame out;

@@ -17,10 +17,12 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "hotline/crypto.h"
+#include "hotline/token_bucket.h"
 #include "hotline/v1/path_test.pb.h"
 
 namespace hotline::paths {
@@ -58,7 +60,20 @@ struct Options {
   // Between probes of one path; 0: only when an operator asks (DueNow).
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds deadline{10000};  // for its signed reply
+  // How far a prober's clock may be from ours: a probe is answered only
+  // while its `at_ms` is within deadline + skew of now (the node's
+  // --clock-skew).
+  std::chrono::milliseconds clock_skew{300000};
 };
+
+// Probes answered per relay and prober: a hostile relay (or prober) cannot
+// make a node sign at will. A prober sends one per path per interval, and
+// the interval is at least 100 ms.
+inline constexpr double kAnsweredProbesPerSecond = 10;
+inline constexpr double kAnsweredProbesBurst = 20;
+// Nonces remembered per prober while their probes could still be fresh; at
+// the rate above this is never reached, and past it probes are refused.
+inline constexpr size_t kMaxRememberedNonces = 32768;
 
 // One relay (by its index in the node's relay list) to one nation.
 struct Path {
@@ -112,20 +127,26 @@ class PathBook {
   // Makes every path without a probe outstanding due now (an operator's
   // "test now"); the schedule continues from there.
   void DueNow(int64_t now_ms);
-  void Sent(const Path& path, Bytes nonce, int64_t now_ms);
+  // `probe_digest`: SHA-256 of the encoded SignedPathProbe, as its reply
+  // must echo it.
+  void Sent(const Path& path, Bytes nonce, const Sha256Digest& probe_digest, int64_t now_ms);
   Result NotSent(const Path& path, std::string reason, int64_t now_ms);
-  // A verified reply through `path` echoing `nonce`: its result, or nullopt
-  // if it answers no probe outstanding there (late, replayed, or another
-  // path's).
-  std::optional<Result> Replied(const Path& path, ByteView nonce, int64_t now_ms);
+  // A verified reply through `path` echoing `nonce` and `probe_digest`: its
+  // result, or nullopt if it answers no probe outstanding there (past its
+  // deadline, replayed, or another path's or probe's).
+  std::optional<Result> Replied(const Path& path, ByteView nonce, ByteView probe_digest,
+                                int64_t now_ms);
   // Probes past their deadline, failed, earliest first.
   std::vector<Result> Expire(int64_t now_ms);
   bool AnyOutstanding() const;
 
-  // The other way. Whether to answer a probe from `nation` with `nonce`:
-  // false if it was answered already (a relay replaying it); remembers the
-  // last 64 per nation.
-  bool FirstSighting(v1::Nation nation, ByteView nonce);
+  // The other way. Whether to answer a verified probe that arrived through
+  // `path` (its relay, and the prober's nation), sent at `sent_at_ms` on
+  // the prober's clock: refused, naming why, if it is stale or from the
+  // future (past deadline + clock skew), a nonce already answered (a relay
+  // replaying it), or over the rate (kAnsweredProbesPerSecond per relay
+  // and prober). An admitted nonce is remembered while it could be fresh.
+  Status AdmitProbe(const Path& path, ByteView nonce, int64_t sent_at_ms, int64_t now_ms);
   void Answered(const Path& path, int64_t now_ms);
 
   std::vector<View> Views() const;
@@ -135,13 +156,19 @@ class PathBook {
     View view;
     int64_t next_due_ms = 0;
     Bytes nonce;  // outstanding probe's
+    Bytes probe_digest;
+    TokenBucket answers{kAnsweredProbesPerSecond, kAnsweredProbesBurst};
+  };
+  struct Nonces {
+    std::set<Bytes> known;
+    std::deque<std::pair<int64_t, Bytes>> by_expiry;  // in arrival order
   };
   Result Record(Entry& e, bool ok, int64_t now_ms, int64_t rtt_ms, std::string reason);
   int64_t NextAfter(int64_t now_ms) const;
 
   Options options_;
   std::map<Path, Entry> entries_;
-  std::map<v1::Nation, std::deque<Bytes>> seen_;
+  std::map<v1::Nation, Nonces> seen_;
 };
 
 // "US → relay-2 → KR"

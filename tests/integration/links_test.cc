@@ -7,6 +7,8 @@
 
 #include "cluster.h"
 #include "hotline/asio.h"
+#include "hotline/file_util.h"
+#include "hotline/path_tests.h"
 #include "hotline/v1/control.pb.h"
 #include "hotline/v1/report.pb.h"
 #include "rogue_peers.h"
@@ -270,6 +272,101 @@ TEST(RelayStatusTest, ShowsLinksQueuesByPrecedenceAndRecentRefusals) {
                       "control socket: a relay answers only relay_status"));
   CommandResult nobody = c.Cli({"relay", "status", "--relay", (c.path() / "nowhere").string()});
   EXPECT_EQ(nobody.exit_code, 1) << nobody.output;
+}
+
+// A relay holding a genuine certificate (relay-2) replays a probe JP
+// signed, and passes on a stale one and one naming another relay: KR signs
+// one reply, refuses the rest (audited, peer text escaped) and no relay can
+// make it sign at will.
+TEST(PathTestHostileRelayTest, ReplayedStaleAndMisroutedProbesAreNotAnswered) {
+  Cluster c(2);
+  auto trust = *LoadTrustStore(c.certs());
+  Identity jp = *LoadIdentity(c.certs(), "node-jp");
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto probe = [&](char nonce, int64_t at_ms, const std::string& relay) {
+    v1::PathProbeDetails d;
+    d.set_version(1);
+    d.set_from(v1::NATION_JP);
+    d.set_to(v1::NATION_KR);
+    d.set_relay(relay);
+    d.set_nonce(std::string(paths::kNonceLen, nonce));
+    d.set_at_ms(at_ms);
+    d.set_cert_serial(jp.details.serial());
+    v1::LinkFrame f;
+    f.mutable_path_probe()->set_to(v1::NATION_KR);
+    f.mutable_path_probe()->set_from(v1::NATION_JP);
+    f.mutable_path_probe()->set_signed_probe(
+        paths::SignProbe(d, jp.keys.signing.secret).SerializeAsString());
+    return f;
+  };
+  std::atomic<bool> sent{false};
+  RogueRelay rogue(
+      ChannelConfigFor(*LoadIdentity(c.certs(), "relay-2"), trust, false, v1::ROLE_NODE),
+      [&](const LinkConnection::Ptr& link) {
+        if (sent.exchange(true)) return;
+        (void)link->Send(probe('s', now - 3'600'000, "relay-2"), v1::PRECEDENCE_IMMEDIATE);
+        (void)link->Send(probe('f', now, "relay-2\n[critical] forged line"),
+                         v1::PRECEDENCE_IMMEDIATE);
+        v1::LinkFrame genuine = probe('g', now, "relay-2");
+        for (int i = 0; i < 100; ++i) (void)link->Send(genuine, v1::PRECEDENCE_IMMEDIATE);
+      });
+  c.StartNodeAt("kr", {rogue.address()}, {"--path-test-interval", "0"});
+  fs::path db = NodeDb(c, "kr");
+  EXPECT_TRUE(Audited(db, v1::AUDIT_EVENT_INPUT_REJECTED, "is stale or from the future"));
+  EXPECT_TRUE(
+      Audited(db, v1::AUDIT_EVENT_INPUT_REJECTED, "names relay 'relay-2 [critical] forged line'"));
+  EXPECT_TRUE(Audited(db, v1::AUDIT_EVENT_INPUT_REJECTED, "answered already (a replay)", 10));
+  auto replies = [&] {
+    int n = 0;
+    for (const auto& f : rogue.frames()) n += f.has_path_probe();
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return replies() >= 1; }));
+  LinksAnswer links = Links(c, "kr");
+  c.StopAll();
+  EXPECT_EQ(replies(), 1) << "one signed reply for 100 copies of one probe";
+  for (const auto& f : rogue.frames()) {
+    if (!f.has_path_probe()) continue;
+    auto reply = paths::ParseProbe(AsBytes(f.path_probe().signed_probe()));
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_TRUE(reply->details.reply());
+    EXPECT_EQ(reply->details.nonce(), std::string(paths::kNonceLen, 'g'));
+  }
+  bool answered = false;
+  for (const auto& p : links.links.paths()) answered |= p.last_answered_ms() > 0;
+  EXPECT_TRUE(answered) << links.links.DebugString();
+  // Peer text is escaped in the log too: no line of it starts where the
+  // relay wanted one to.
+  std::string log = ReadFileOrDie(c.NodeLog("kr"));
+  EXPECT_EQ(log.find("\n[critical] forged line"), std::string::npos) << log;
+}
+
+// A node flooding its relay with probes is held to 50 a second, and its
+// refusals are audited at a bounded rate: it cannot fill the relay's log.
+TEST(PathTestHostileRelayTest, ARelayBoundsTheProbesANodeMaySend) {
+  Cluster c;
+  std::string relay = c.StartRelay(1);
+  auto trust = *LoadTrustStore(c.certs());
+  RogueClient flood;
+  flood.Run(
+      relay, *LoadIdentity(c.certs(), "node-us"), trust,
+      [](const LinkConnection::Ptr& link) {
+        v1::LinkFrame f;
+        f.mutable_path_probe()->set_to(v1::NATION_JP);
+        f.mutable_path_probe()->set_signed_probe("x");
+        for (int i = 0; i < 400; ++i) (void)link->Send(f, v1::PRECEDENCE_IMMEDIATE);
+      },
+      /*want_frames=*/1);
+  ASSERT_FALSE(flood.frames.empty()) << flood.closed_reason;
+  ASSERT_TRUE(flood.frames[0].has_error());
+  fs::path db = c.RelayData(1) / "relay.db";
+  ASSERT_TRUE(Audited(db, v1::AUDIT_EVENT_INPUT_REJECTED, "path probe rejected"));
+  c.StopAll();
+  int audited = CountAudit(db, v1::AUDIT_EVENT_INPUT_REJECTED, "path probe rejected");
+  EXPECT_GE(audited, 1);
+  EXPECT_LE(audited, 12) << "a burst of 10, then 2 a second";
 }
 
 }  // namespace

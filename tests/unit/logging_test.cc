@@ -66,6 +66,28 @@ TEST(LoggingTest, JournalLinesCarryTheirSyslogPriority) {
   EXPECT_EQ(line(spdlog::level::debug), "<7>relay-2: queue full\n");
 }
 
+// A relay names itself and peers choose text that reaches logs: a newline
+// or control byte in it never starts a second line (a forged entry, or a
+// "<0>" emergency in the journal) nor reaches a terminal raw.
+TEST(LoggingTest, PeerTextCannotForgeALineInTextOrJournalLogs) {
+  const std::string hostile = "refused relay-2\n<0>node-us: forged\r\x1b[2J\x07 end";
+  for (bool journal : {false, true}) {
+    spdlog::details::log_msg msg("node-us", spdlog::level::warn, hostile);
+    spdlog::memory_buf_t buf;
+    (journal ? MakeJournalFormatter() : MakeLogFormatter(false))->format(msg, buf);
+    std::string line(buf.data(), buf.size());
+    ASSERT_EQ(line.back(), '\n');
+    line.pop_back();
+    EXPECT_EQ(line.find_first_of("\n\r\x1b\x07"), std::string::npos) << line;
+    EXPECT_NE(line.find("refused relay-2 <0>node-us: forged\\x0d\\x1b[2J\\x07 end"),
+              std::string::npos)
+        << line;
+    if (journal) {
+      EXPECT_EQ(line.rfind("<4>node-us: ", 0), 0u) << line;
+    }
+  }
+}
+
 TEST(LoggingTest, StderrIsTheJournalOnlyWhenJournalStreamNamesIt) {
   struct stat st {};
   ASSERT_EQ(fstat(2, &st), 0);

@@ -89,6 +89,12 @@ TEST(PathProbeTest, MalformedProbesAreNamed) {
             std::string::npos);
 }
 
+Sha256Digest Digest(uint8_t fill) {
+  Sha256Digest d;
+  d.fill(fill);
+  return d;
+}
+
 class PathBookTest : public ::testing::Test {
  protected:
   Options options_{.interval = milliseconds(60'000), .deadline = milliseconds(10'000)};
@@ -101,25 +107,26 @@ TEST_F(PathBookTest, TheFirstRoundIsOneIntervalAfterStartThenEveryInterval) {
   EXPECT_TRUE(book_.Due(kStart + 59'999).empty());
   std::vector<Path> due = book_.Due(kStart + 60'000);
   ASSERT_EQ(due.size(), 4u);  // 2 relays x 2 nations
-  for (const Path& p : due) book_.Sent(p, Bytes(kNonceLen, 1), kStart + 60'000);
+  for (const Path& p : due) book_.Sent(p, Bytes(kNonceLen, 1), Digest(1), kStart + 60'000);
   EXPECT_TRUE(book_.Due(kStart + 200'000).empty()) << "none while a probe is outstanding";
   EXPECT_TRUE(book_.AnyOutstanding());
 }
 
 TEST_F(PathBookTest, AReplyInTimeIsASuccessWithItsRoundTrip) {
   Bytes nonce(kNonceLen, 7);
-  book_.Sent(r2_kr_, nonce, kStart + 60'000);
-  EXPECT_FALSE(book_.Replied(r2_kr_, Bytes(kNonceLen, 8), kStart + 60'010))
+  book_.Sent(r2_kr_, nonce, Digest(1), kStart + 60'000);
+  EXPECT_FALSE(book_.Replied(r2_kr_, Bytes(kNonceLen, 8), Digest(1), kStart + 60'010))
       << "another nonce answers nothing";
-  EXPECT_FALSE(book_.Replied(Path{0, v1::NATION_KR}, nonce, kStart + 60'010))
+  EXPECT_FALSE(book_.Replied(Path{0, v1::NATION_KR}, nonce, Digest(1), kStart + 60'010))
       << "a reply through another relay answers nothing";
-  auto r = book_.Replied(r2_kr_, nonce, kStart + 60'012);
+  auto r = book_.Replied(r2_kr_, nonce, Digest(1), kStart + 60'012);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->ok);
   EXPECT_TRUE(r->changed);
   EXPECT_FALSE(r->recovered);
   EXPECT_EQ(r->rtt_ms, 12);
-  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, kStart + 60'020)) << "a replayed reply counts once";
+  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, Digest(1), kStart + 60'020))
+      << "a replayed reply counts once";
   auto views = book_.Views();
   auto v =
       std::find_if(views.begin(), views.end(), [&](const View& x) { return x.path == r2_kr_; });
@@ -133,7 +140,7 @@ TEST_F(PathBookTest, AReplyInTimeIsASuccessWithItsRoundTrip) {
 
 TEST_F(PathBookTest, NoReplyByTheDeadlineFailsOnceThenRecovers) {
   Bytes nonce(kNonceLen, 7);
-  book_.Sent(r2_kr_, nonce, kStart + 60'000);
+  book_.Sent(r2_kr_, nonce, Digest(1), kStart + 60'000);
   EXPECT_TRUE(book_.Expire(kStart + 69'999).empty());
   auto failed = book_.Expire(kStart + 70'000);
   ASSERT_EQ(failed.size(), 1u);
@@ -141,7 +148,7 @@ TEST_F(PathBookTest, NoReplyByTheDeadlineFailsOnceThenRecovers) {
   EXPECT_TRUE(failed[0].changed);
   EXPECT_EQ(failed[0].reason, "no signed reply within 10 s");
   EXPECT_TRUE(book_.Expire(kStart + 80'000).empty()) << "failed once, not at every tick";
-  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, kStart + 71'000)) << "too late to count";
+  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, Digest(1), kStart + 71'000)) << "too late to count";
   EXPECT_EQ(Describe(v1::NATION_US, "relay-2", failed[0]),
             "US → relay-2 → KR failed at " + FormatUnixUtc((kStart + 70'000) / 1000) +
                 ": no signed reply within 10 s");
@@ -149,8 +156,8 @@ TEST_F(PathBookTest, NoReplyByTheDeadlineFailsOnceThenRecovers) {
   // Failing again is no change (no second alert); then it works again.
   auto again = book_.NotSent(r2_kr_, "relay-2 is not connected", kStart + 120'000);
   EXPECT_FALSE(again.changed);
-  book_.Sent(r2_kr_, Bytes(kNonceLen, 9), kStart + 180'000);
-  auto back = book_.Replied(r2_kr_, Bytes(kNonceLen, 9), kStart + 180'004);
+  book_.Sent(r2_kr_, Bytes(kNonceLen, 9), Digest(1), kStart + 180'000);
+  auto back = book_.Replied(r2_kr_, Bytes(kNonceLen, 9), Digest(1), kStart + 180'004);
   ASSERT_TRUE(back);
   EXPECT_TRUE(back->changed);
   EXPECT_TRUE(back->recovered);
@@ -163,7 +170,7 @@ TEST_F(PathBookTest, NoReplyByTheDeadlineFailsOnceThenRecovers) {
 }
 
 TEST_F(PathBookTest, TestNowMakesEveryIdlePathDueAndAnIntervalOfZeroOnlyThat) {
-  book_.Sent(r2_kr_, Bytes(kNonceLen, 1), kStart + 1);
+  book_.Sent(r2_kr_, Bytes(kNonceLen, 1), Digest(1), kStart + 1);
   book_.DueNow(kStart + 2);
   EXPECT_EQ(book_.Due(kStart + 2).size(), 3u) << "the outstanding one keeps its probe";
 
@@ -172,18 +179,68 @@ TEST_F(PathBookTest, TestNowMakesEveryIdlePathDueAndAnIntervalOfZeroOnlyThat) {
   EXPECT_TRUE(manual.Due(kStart + 1'000'000'000).empty());
   manual.DueNow(kStart + 5);
   ASSERT_EQ(manual.Due(kStart + 5).size(), 1u);
-  manual.Sent(Path{0, v1::NATION_JP}, Bytes(kNonceLen, 1), kStart + 5);
+  manual.Sent(Path{0, v1::NATION_JP}, Bytes(kNonceLen, 1), Digest(1), kStart + 5);
   ASSERT_EQ(manual.Expire(kStart + 1005).size(), 1u);
   EXPECT_TRUE(manual.Due(kStart + 1'000'000'000).empty());
 }
 
 TEST_F(PathBookTest, AProbeIsAnsweredOnceHoweverOftenARelayReplaysIt) {
+  const Path r1_jp{0, v1::NATION_JP};
+  const int64_t now = kStart + 5'000;
   Bytes nonce(kNonceLen, 3);
-  EXPECT_TRUE(book_.FirstSighting(v1::NATION_JP, nonce));
-  EXPECT_FALSE(book_.FirstSighting(v1::NATION_JP, nonce));
-  EXPECT_TRUE(book_.FirstSighting(v1::NATION_KR, nonce)) << "per nation";
-  for (uint8_t i = 10; i < 80; ++i) book_.FirstSighting(v1::NATION_JP, Bytes(kNonceLen, i));
-  EXPECT_TRUE(book_.FirstSighting(v1::NATION_JP, nonce)) << "the memory is bounded (64)";
+  EXPECT_TRUE(book_.AdmitProbe(r1_jp, nonce, now - 100, now).ok());
+  Status replay = book_.AdmitProbe(r1_jp, nonce, now - 100, now + 10);
+  EXPECT_EQ(replay.code(), StatusCode::kAlreadyExists) << replay.ToString();
+  EXPECT_FALSE(book_.AdmitProbe(Path{1, v1::NATION_JP}, nonce, now - 100, now + 20).ok())
+      << "nor through another relay";
+  EXPECT_TRUE(book_.AdmitProbe(Path{0, v1::NATION_KR}, nonce, now - 100, now + 30).ok())
+      << "nonces are per prober";
+  // Cycling many other probes does not push it out of memory: it is
+  // remembered for as long as its at_ms is fresh (deadline 10 s + skew 300 s).
+  for (uint8_t i = 10; i < 200; ++i) {
+    (void)book_.AdmitProbe(Path{1, v1::NATION_JP}, Bytes(kNonceLen, i), now, now + i * 1000);
+  }
+  EXPECT_FALSE(book_.AdmitProbe(r1_jp, nonce, now - 100, now + 309'000).ok());
+  // Once stale it is refused as stale, whatever its nonce.
+  Status stale = book_.AdmitProbe(r1_jp, nonce, now - 100, now + 311'000);
+  EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition) << stale.ToString();
+  EXPECT_NE(stale.message().find("stale or from the future"), std::string::npos);
+}
+
+TEST_F(PathBookTest, StaleFutureAndTooFrequentProbesAreNotAnswered) {
+  const Path r1_jp{0, v1::NATION_JP};
+  const int64_t now = kStart + 1'000'000;
+  uint8_t next = 1;
+  auto admit = [&](const Path& p, int64_t at, int64_t when) {
+    return book_.AdmitProbe(p, Bytes(kNonceLen, next++), at, when);
+  };
+  EXPECT_TRUE(admit(r1_jp, now - 310'000, now).ok()) << "deadline + skew old: still fresh";
+  EXPECT_FALSE(admit(r1_jp, now - 310'001, now).ok());
+  EXPECT_TRUE(admit(r1_jp, now + 300'000, now).ok()) << "skew ahead: still fresh";
+  EXPECT_FALSE(admit(r1_jp, now + 300'001, now).ok());
+  // The rate: a burst of 20 (two used above), then 10 a second, per relay
+  // and prober.
+  int admitted = 0;
+  for (int i = 0; i < 40; ++i) admitted += admit(r1_jp, now, now).ok();
+  EXPECT_EQ(admitted, 18);
+  Status over = admit(r1_jp, now, now);
+  EXPECT_EQ(over.code(), StatusCode::kResourceExhausted) << over.ToString();
+  EXPECT_TRUE(admit(Path{1, v1::NATION_JP}, now, now).ok()) << "another relay has its own";
+  EXPECT_TRUE(admit(r1_jp, now + 100, now + 100).ok()) << "one more after 100 ms";
+  EXPECT_FALSE(admit(r1_jp, now + 100, now + 100).ok());
+}
+
+TEST_F(PathBookTest, AReplyCountsOnlyForItsOwnProbeAndWithinTheDeadline) {
+  Bytes nonce(kNonceLen, 7);
+  book_.Sent(r2_kr_, nonce, Digest(2), kStart + 60'000);
+  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, Digest(3), kStart + 60'010))
+      << "a reply naming another probe answers nothing";
+  // Past the deadline but before the node's next tick: a failure, not a
+  // success.
+  EXPECT_FALSE(book_.Replied(r2_kr_, nonce, Digest(2), kStart + 70'001));
+  auto failed = book_.Expire(kStart + 70'001);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_FALSE(failed[0].ok);
 }
 
 }  // namespace
