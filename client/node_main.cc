@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   app.add_option("--data", config.data_dir, "Folder for node.db and control.sock")->required();
   app.add_option("--relay", config.relays, "Relay address HOST:PORT (repeat for each relay)")->required();
   app.add_option("--control-socket", config.control_socket, "Control socket (default DATA/control.sock)");
+  std::string control_group;
+  app.add_option("--control-group", control_group,
+                 "Let members of this group use the control socket too (besides root and this "
+                 "daemon's user; each connection is checked by its peer credentials)");
   std::chrono::milliseconds skew = std::chrono::seconds(config.allowed_skew_seconds);
   hotline::AddDurationOption(app, "--clock-skew", &skew, std::chrono::seconds(1),
                     "Allowed clock difference for certificates and skew alerts (default 300s)");
@@ -104,6 +108,11 @@ int main(int argc, char** argv) {
   console_group->add_flag("--console-secure-cookie", console.secure_cookie,
                           "Mark the session cookie Secure (when served over TLS)");
   if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-node", argc, argv)) return *exit_code;
+  auto control_access = hotline::OperatorsGroup(control_group);
+  if (!control_access.ok()) {
+    std::cerr << "hotline-node: " << control_access.status().message() << "\n";
+    return 1;
+  }
 
   auto parsed = hotline::ParseNation(nation);
   if (!parsed.ok()) {
@@ -188,7 +197,7 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", st.ToString());
     return 1;
   }
-  hotline::ControlServer control(io, daemon, daemon.config().control_socket);
+  hotline::ControlServer control(io, daemon, daemon.config().control_socket, *control_access);
   if (hotline::Status st = control.Start(); !st.ok()) {
     spdlog::critical("cannot start the control socket: {}", st.ToString());
     daemon.Stop("control socket failed");

@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", config.ready_file, "Write the bound HOST:PORT here once listening");
   app.add_option("--control-socket", config.control_socket,
                  "Control socket for `hotline relay status` (default DATA/control.sock)");
+  std::string control_group;
+  app.add_option("--control-group", control_group,
+                 "Let members of this group use the control socket too (besides root and this "
+                 "daemon's user; each connection is checked by its peer credentials)");
   std::chrono::milliseconds skew = std::chrono::seconds(config.allowed_skew_seconds);
   hotline::AddDurationOption(app, "--clock-skew", &skew, std::chrono::seconds(1),
                     "Allowed clock difference for certificates (default 300s)");
@@ -48,6 +52,11 @@ int main(int argc, char** argv) {
   app.add_flag("--metrics-allow-remote", metrics_allow_remote,
                "Allow a non-loopback --metrics address");
   if (auto exit_code = hotline::ParseDaemonCommandLine(app, "hotline-relay", argc, argv)) return *exit_code;
+  auto control_access = hotline::OperatorsGroup(control_group);
+  if (!control_access.ok()) {
+    std::cerr << "hotline-relay: " << control_access.status().message() << "\n";
+    return 1;
+  }
 
   if (config.retention <= std::chrono::milliseconds(0) ||
       config.retention > std::chrono::hours(24 * 30)) {
@@ -66,7 +75,8 @@ int main(int argc, char** argv) {
   // `hotline relay status --relay DATA` (docs/OPERATIONS.md "Relay status").
   hotline::ControlServer control(
       io, server,
-      config.control_socket.empty() ? config.data_dir / "control.sock" : config.control_socket);
+      config.control_socket.empty() ? config.data_dir / "control.sock" : config.control_socket,
+      *control_access);
   if (hotline::Status st = control.Start(); !st.ok()) {
     spdlog::critical("cannot open the control socket: {}", st.ToString());
     server.Stop("control socket failed");

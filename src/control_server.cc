@@ -1,8 +1,15 @@
 #include "hotline/control_server.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 
 #include "hotline/control_codec.h"
@@ -35,9 +42,77 @@ void ControlOutbox::Clear() {
   bytes_ = 0;
 }
 
+StatusOr<ControlAccess> OperatorsGroup(const std::string& group_name) {
+  ControlAccess access;
+  if (group_name.empty()) return access;
+  std::vector<char> buffer(16384);
+  group g{};
+  group* found = nullptr;
+  if (::getgrnam_r(group_name.c_str(), &g, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return NotFoundError("no group named '" + group_name + "' (--control-group)");
+  }
+  access.operators_gid = found->gr_gid;
+  access.operators_group = group_name;
+  return access;
+}
+
+bool MayControl(const PeerCredentials& peer, uid_t self, const ControlAccess& access) {
+  if (peer.uid == 0 || peer.uid == self) return true;
+  if (!access.operators_gid) return false;
+  gid_t ops = *access.operators_gid;
+  return peer.gid == ops ||
+         std::find(peer.groups.begin(), peer.groups.end(), ops) != peer.groups.end();
+}
+
+std::string VerifiedOperatorName(const std::string& claimed, const PeerCredentials& peer) {
+  if (claimed.empty() || claimed.rfind("cli:", 0) == 0) return "cli:" + peer.user;
+  return claimed;
+}
+
+namespace {
+
+std::string AccountName(uid_t uid) {
+  std::vector<char> buffer(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return found->pw_name;
+  }
+  return "uid " + std::to_string(uid);
+}
+
+StatusOr<PeerCredentials> PeerOf(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return UnavailableError(std::string("cannot read the peer's credentials: ") +
+                            std::strerror(errno));
+  }
+  PeerCredentials peer;
+  peer.uid = cred.uid;
+  peer.gid = cred.gid;
+  std::vector<gid_t> groups(64);
+  len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0 && errno == ERANGE) {
+    groups.resize(len / sizeof(gid_t));
+    len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) len = 0;
+  }
+  groups.resize(len / sizeof(gid_t));
+  peer.groups = std::move(groups);
+  peer.user = AccountName(cred.uid);
+  return peer;
+}
+
+}  // namespace
+
 ControlServer::ControlServer(asio::io_context& io, ControlHandler& handler,
-                             std::filesystem::path path)
-    : io_(io), handler_(handler), path_(std::move(path)), acceptor_(io) {}
+                             std::filesystem::path path, ControlAccess access)
+    : io_(io),
+      handler_(handler),
+      path_(std::move(path)),
+      access_(std::move(access)),
+      acceptor_(io) {}
 
 ControlServer::~ControlServer() { Stop(); }
 
@@ -62,7 +137,9 @@ Status ControlServer::Start() {
   if (!ec) acceptor_.listen(16, ec);
   ::umask(old);
   if (ec) return UnavailableError("cannot listen on " + path_.string() + ": " + ec.message());
-  ::chmod(path_.c_str(), 0600);
+  // With an operators group every connection is checked by its peer
+  // credentials (Serve); the daemon cannot chgrp to a group it is not in.
+  ::chmod(path_.c_str(), access_.operators_gid ? 0666 : 0600);
   asio::co_spawn(io_, AcceptLoop(), LogExceptions{"control accept loop"});
   return Status::Ok();
 }
@@ -156,6 +233,22 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   std::vector<uint8_t> buffer(limits::kReadChunkBytes);
   int watcher = 0;
   auto reply = [s](v1::ControlResponse r) { s->Push(std::move(r)); };
+  auto peer = PeerOf(s->socket.native_handle());
+  if (!peer.ok() || !MayControl(*peer, ::geteuid(), access_)) {
+    std::string who = peer.ok() ? "uid " + std::to_string(peer->uid) + " (" + peer->user + ")"
+                                : "an unknown process (" + peer.status().message() + ")";
+    uid_t self = ::geteuid();
+    std::string why = "control connection from " + who + " refused: only root" +
+                      (self != 0 ? ", " + AccountName(self) : "") +
+                      (access_.operators_gid ? " and members of group " + access_.operators_group
+                                             : " (the daemon has no --control-group)") +
+                      " may use it";
+    handler_.RejectControlInput(why);
+    s->Push(ErrorResponse(PermissionDeniedError(why)));
+    s->closing = true;
+    s->wake.cancel();
+    co_return;
+  }
   while (!s->closed && !s->closing) {
     boost::system::error_code ec;
     size_t n = co_await s->socket.async_read_some(asio::buffer(buffer),
@@ -178,6 +271,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
         break;
       }
       if (!*next) break;
+      request.set_operator_name(VerifiedOperatorName(request.operator_name(), *peer));
       if (!request.has_watch()) {
         handler_.Handle(request, reply);
       } else if (watcher == 0) {

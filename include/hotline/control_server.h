@@ -1,7 +1,14 @@
-// A daemon's local control socket (Unix domain, mode 0600): reads framed
+// A daemon's local control socket (Unix domain): reads framed
 // ControlRequests (PROTOCOL.md §7) from the CLI and answers through its
 // ControlHandler — the node's daemon, or a relay's status. `watch` keeps
 // the connection open and streams WatchEvents, where the handler has them.
+//
+// Who may connect: root and the daemon's own user (the socket is mode
+// 0600); with an operators group, also that group's members — the socket
+// is then mode 0666 and every connection is checked against the kernel's
+// peer credentials, so a relay running as another user on the same host
+// cannot drive the node. Requests are recorded under the account the
+// kernel vouches for, not the one the client claims.
 //
 // Thread safety: the daemon's io thread. Error contract: a malformed request
 // is answered with ok=false and a clear error, then the connection closes;
@@ -9,10 +16,14 @@
 #ifndef HOTLINE_CONTROL_SERVER_H_
 #define HOTLINE_CONTROL_SERVER_H_
 
+#include <sys/types.h>
+
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "hotline/asio.h"
 #include "hotline/bytes.h"
@@ -55,9 +66,31 @@ class ControlOutbox {
   std::deque<v1::ControlResponse> queue_;
 };
 
+// Besides root and the daemon's own user.
+struct ControlAccess {
+  std::optional<gid_t> operators_gid;  // members of this group may connect too
+  std::string operators_group;         // its name, for messages
+};
+StatusOr<ControlAccess> OperatorsGroup(const std::string& group_name);  // "" = none
+
+// Who is at the other end of a control connection (SO_PEERCRED,
+// SO_PEERGROUPS).
+struct PeerCredentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary
+  std::string user;           // the account's name, or "uid N"
+};
+bool MayControl(const PeerCredentials& peer, uid_t self, const ControlAccess& access);
+// What a request is recorded under: a CLI's claim ("cli:<login>", or none)
+// becomes "cli:" and the account the kernel vouches for; other names (a
+// console operator, an exercise) are kept.
+std::string VerifiedOperatorName(const std::string& claimed, const PeerCredentials& peer);
+
 class ControlServer {
  public:
-  ControlServer(asio::io_context& io, ControlHandler& handler, std::filesystem::path socket_path);
+  ControlServer(asio::io_context& io, ControlHandler& handler, std::filesystem::path socket_path,
+                ControlAccess access = {});
   ~ControlServer();
   Status Start();
   void Stop();
@@ -69,6 +102,7 @@ class ControlServer {
   asio::io_context& io_;
   ControlHandler& handler_;
   std::filesystem::path path_;
+  ControlAccess access_;
   asio::local::stream_protocol::acceptor acceptor_;
   bool stopping_ = false;
 };

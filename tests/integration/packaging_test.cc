@@ -141,18 +141,25 @@ TEST(PackagingTest, DebianPackageInstallsHardenedServices) {
            "--force-depends", "--log=" + (work.path() / "dpkg.log").string(), "-i", deb.string()},
           {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
   ASSERT_EQ(installed.exit_code, 0) << installed.output;
+  // A user per service (a relay on the node's host can neither read its
+  // keys nor drive it) and the operators' group.
   std::string passwd = ReadFileOrDie(root / "etc/passwd");
-  EXPECT_NE(passwd.find("hotline:x:"), std::string::npos) << passwd;
+  std::string group = ReadFileOrDie(root / "etc/group");
+  for (const char* user : {"hotline-node:x:", "hotline-relay:x:"}) {
+    EXPECT_NE(passwd.find(user), std::string::npos) << passwd;
+    EXPECT_NE(group.find(user), std::string::npos) << group;
+  }
+  EXPECT_EQ(passwd.find("\nhotline:x:"), std::string::npos) << "no shared user: " << passwd;
+  EXPECT_NE(group.find("\nhotline:x:"), std::string::npos) << group;
   EXPECT_NE(passwd.find(":/var/lib/hotline:/usr/sbin/nologin"), std::string::npos) << passwd;
   struct stat etc {
   }, state{};
   ASSERT_EQ(stat((root / "etc/hotline").c_str(), &etc), 0);
   ASSERT_EQ(stat((root / "var/lib/hotline").c_str(), &state), 0);
-  EXPECT_EQ(etc.st_mode & 07777, 0750u);
+  EXPECT_EQ(etc.st_mode & 07777, 0755u);
   EXPECT_EQ(etc.st_uid, 0u);
-  EXPECT_EQ(state.st_mode & 07777, 0750u);
-  EXPECT_NE(state.st_uid, 0u) << "owned by the hotline user";
-  EXPECT_EQ(state.st_gid, etc.st_gid);
+  EXPECT_EQ(state.st_mode & 07777, 0755u) << "each service's state is a 0700 folder of its own";
+  EXPECT_EQ(state.st_uid, 0u);
   EXPECT_TRUE(fs::exists(root / "etc/hotline/node.toml.example"));
   EXPECT_TRUE(fs::exists(root / "etc/hotline/relay.toml.example"));
 
@@ -169,9 +176,12 @@ TEST(PackagingTest, DebianPackageInstallsHardenedServices) {
   EXPECT_EQ(verified.output, "") << "systemd-analyze verify warned";
   for (const std::string unit : {"hotline-node@us.service", "hotline-relay@relay-1.service"}) {
     std::string text = ReadFileOrDie(units / (unit.substr(0, unit.find('@') + 1) + ".service"));
-    for (const char* want : {"User=hotline\n", "NoNewPrivileges=yes\n", "ProtectSystem=strict\n",
-                             "StateDirectory=hotline/", "ConfigurationDirectory=hotline\n",
-                             "CapabilityBoundingSet=\n"}) {
+    std::string kind = unit.substr(8, unit.find('@') - 8);  // node, relay
+    for (const std::string& want : std::initializer_list<std::string>{
+             "User=hotline-" + kind + "\n", "NoNewPrivileges=yes\n", "ProtectSystem=strict\n",
+             "StateDirectory=hotline/", "StateDirectoryMode=0700\n",
+             "ConfigurationDirectory=hotline\n", "CapabilityBoundingSet=\n",
+             "RuntimeDirectory=hotline/", "--control-group hotline\n"}) {
       EXPECT_NE(text.find(want), std::string::npos) << unit << " lacks " << want;
     }
     auto security = run({"systemd-analyze", "security", "--offline=true", "--root=" + root.string(),
@@ -204,6 +214,21 @@ TEST(PackagingTest, DebianPackageInstallsHardenedServices) {
   CommandResult links =
       run({(root / "usr/bin/hotline").string(), "links", "--node", c.NodeData("us").string()});
   EXPECT_NE(links.output.find("Path tests from US: every 60 s"), std::string::npos) << links.output;
+
+  // Purged: the examples it installed go; an operator's configuration,
+  // state (evidence) and the users stay.
+  std::ofstream(root / "etc/hotline/node-us.toml") << "nation = \"US\"\n";
+  std::ofstream(root / "var/lib/hotline/kept") << "audit evidence\n";
+  auto purged =
+      run({"dpkg", "--root=" + root.string(), "--force-script-chrootless", "--force-not-root",
+           "--log=" + (work.path() / "dpkg.log").string(), "--purge", "trilateral-hotline"},
+          {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
+  ASSERT_EQ(purged.exit_code, 0) << purged.output;
+  EXPECT_FALSE(fs::exists(root / "usr/bin/hotline-node"));
+  EXPECT_FALSE(fs::exists(root / "etc/hotline/node.toml.example"));
+  EXPECT_TRUE(fs::exists(root / "etc/hotline/node-us.toml"));
+  EXPECT_TRUE(fs::exists(root / "var/lib/hotline/kept"));
+  EXPECT_NE(ReadFileOrDie(root / "etc/passwd").find("hotline-node:x:"), std::string::npos);
 }
 
 }  // namespace

@@ -62,5 +62,37 @@ TEST(ControlErrorTest, ResponsesCarryTheStatusCodeBothWays) {
   EXPECT_TRUE(StatusOf(old_node).ok());
 }
 
+TEST(ControlAccessTest, RootTheDaemonsUserAndTheOperatorsGroupMayConnectNoOneElse) {
+  const uid_t node_user = 990;
+  PeerCredentials relay_user{.uid = 991, .gid = 991, .groups = {991}, .user = "hotline-relay"};
+  PeerCredentials alice{.uid = 1000, .gid = 1000, .groups = {1000, 27, 989}, .user = "alice"};
+  PeerCredentials root{.uid = 0, .gid = 0, .groups = {}, .user = "root"};
+  PeerCredentials self{.uid = node_user, .gid = 990, .groups = {}, .user = "hotline-node"};
+  ControlAccess none;
+  ControlAccess ops{.operators_gid = 989, .operators_group = "hotline"};
+  for (const ControlAccess& access : {none, ops}) {
+    EXPECT_TRUE(MayControl(root, node_user, access));
+    EXPECT_TRUE(MayControl(self, node_user, access));
+    EXPECT_FALSE(MayControl(relay_user, node_user, access)) << "another daemon on the host";
+  }
+  EXPECT_FALSE(MayControl(alice, node_user, none));
+  EXPECT_TRUE(MayControl(alice, node_user, ops)) << "a supplementary group";
+  PeerCredentials primary{.uid = 1001, .gid = 989, .groups = {}, .user = "bob"};
+  EXPECT_TRUE(MayControl(primary, node_user, ops)) << "the primary group";
+}
+
+TEST(ControlAccessTest, ACliClaimIsReplacedByTheAccountTheKernelVouchesFor) {
+  PeerCredentials alice{.uid = 1000, .gid = 1000, .groups = {}, .user = "alice"};
+  EXPECT_EQ(VerifiedOperatorName("cli:alice", alice), "cli:alice");
+  EXPECT_EQ(VerifiedOperatorName("cli:root", alice), "cli:alice");
+  EXPECT_EQ(VerifiedOperatorName("", alice), "cli:alice");
+  EXPECT_EQ(VerifiedOperatorName("exercise:drill-7", alice), "exercise:drill-7");
+  EXPECT_FALSE(OperatorsGroup("no-such-group-here").ok());
+  EXPECT_FALSE(OperatorsGroup("").value().operators_gid.has_value());
+  auto root_group = OperatorsGroup("root");
+  ASSERT_TRUE(root_group.ok());
+  EXPECT_EQ(*root_group->operators_gid, 0u);
+}
+
 }  // namespace
 }  // namespace hotline::node
