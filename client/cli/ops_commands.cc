@@ -24,6 +24,7 @@ struct LinksOptions {
   std::string node;
   bool test_now = false, as_json = false;
   std::chrono::milliseconds timeout{30'000};
+  bool timeout_given = false;
 };
 
 std::string Ago(int64_t now_ms, int64_t at_ms) {
@@ -55,8 +56,18 @@ int RunLinks(const LinksOptions& o) {
   if (!client.ok()) return Fail(client.status());
   v1::ControlRequest req;
   req.set_operator_name(CliOperatorName());
+  req.mutable_links();
+  std::chrono::milliseconds timeout = o.timeout;
+  if (o.test_now && !o.timeout_given) {
+    // The node answers a test one deadline after it asked at the latest;
+    // the deadline is the node's (up to 10 min), so ask it first.
+    auto current = (*client)->Call(req, o.timeout);
+    if (!current.ok()) return Fail(current.status());
+    timeout = std::max(timeout, std::chrono::milliseconds(current->links().deadline_ms()) +
+                                    std::chrono::seconds(10));
+  }
   req.mutable_links()->set_test_now(o.test_now);
-  auto r = (*client)->Call(req, o.timeout);
+  auto r = (*client)->Call(req, timeout);
   if (!r.ok()) return Fail(r.status());
   const v1::LinksResponse& links = r->links();
   if (o.as_json) {
@@ -204,8 +215,12 @@ void AddOpsCommands(CLI::App& app, int& exit_code) {
                   "Test every path now and wait for the results (at most the path test deadline)");
   links->add_flag("--json", o->as_json, "Print the answer as proto3 JSON");
   AddDurationOption(*links, "--timeout", &o->timeout, std::chrono::seconds(1),
-                    "How long to wait for the node (default 30s)");
-  links->callback([o, &exit_code] { exit_code = RunLinks(*o); });
+                    "How long to wait for the node (default 30s; with --test-now, the node's "
+                    "path test deadline + 10s if longer)");
+  links->callback([o, links, &exit_code] {
+    o->timeout_given = links->get_option("--timeout")->count() > 0;
+    exit_code = RunLinks(*o);
+  });
 
   auto ro = std::make_shared<RelayOptions>();
   CLI::App* relay = app.add_subcommand("relay", "A relay's own state, through its control socket");
