@@ -12,8 +12,6 @@
 namespace hotline::testing {
 namespace {
 
-fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
-
 uint64_t SerialOf(Cluster& c, const std::string& subject) {
   return LoadCertificateFile(c.certs() / (subject + ".cert"))->details.serial();
 }

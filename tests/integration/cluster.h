@@ -209,6 +209,14 @@ class Cluster {
   int cli_runs_ = 0;
 };
 
+// A node's and a relay's store (and audit log) in a cluster.
+inline fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
+inline fs::path RelayDb(Cluster& c, int r = 1) { return c.RelayData(r) / "relay.db"; }
+
+inline bool Contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
 }  // namespace hotline::testing
 
 #endif  // HOTLINE_TESTS_INTEGRATION_CLUSTER_H_

@@ -19,10 +19,6 @@
 namespace hotline::testing {
 namespace {
 
-bool Contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
 // The epoch secrets in a node's epoch-secrets file (PROTOCOL.md §4: 64-byte
 // slots, u64 epoch ‖ 32-byte secret ‖ check), read as a thief would: every
 // slot naming an epoch (`epoch`, or any if 0).

@@ -15,9 +15,6 @@
 namespace hotline::testing {
 namespace {
 
-fs::path RelayDb(Cluster& c) { return c.RelayData(1) / "relay.db"; }
-fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
-
 // How many times `message_id` (hex) is in node `n`'s inbox.
 int InboxCount(Cluster& c, const std::string& n, const std::string& message_id) {
   auto db = Database::Open(NodeDb(c, n), "");

@@ -16,8 +16,6 @@
 namespace hotline::testing {
 namespace {
 
-fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
-
 struct LinksAnswer {
   v1::LinksResponse links;
   int exit_code = -1;

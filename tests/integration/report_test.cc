@@ -14,8 +14,6 @@
 namespace hotline::testing {
 namespace {
 
-fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
-
 v1::AfterActionReport ReadReport(const fs::path& json) {
   v1::AfterActionReport r;
   auto st = google::protobuf::util::JsonStringToMessage(ReadFileOrDie(json), &r);

@@ -13,8 +13,6 @@
 namespace hotline::testing {
 namespace {
 
-fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
-
 // Issue 11 item 1: a relay appends bytes outside the signed fields (an
 // unknown protobuf field). The recipient opens it, and its receipts bind the
 // signed content, which the sender recognises: delivery evidence holds, and

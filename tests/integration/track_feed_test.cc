@@ -17,8 +17,6 @@
 namespace hotline::testing {
 namespace {
 
-fs::path NodeDb(Cluster& c, const std::string& n) { return c.NodeData(n) / "node.db"; }
-
 // `hotline track watch --json` running in the background for node `n`.
 class TrackWatcher {
  public:

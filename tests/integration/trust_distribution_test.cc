@@ -23,10 +23,6 @@ std::string Status(Cluster& c, const std::string& nation) {
   return c.Cli({"status", "--node", c.NodeData(nation).string(), "--limit", "0"}).output;
 }
 
-bool Contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
 void StartAll(Cluster& c) {
   c.SeparateTrustFolders();
   c.StartRelay(1);

@@ -10,7 +10,6 @@
 namespace hotline {
 namespace {
 
-constexpr int64_t kNow = 1'800'000'000;
 constexpr int64_t kSkew = 300;
 
 class CertsTest : public ::testing::Test {

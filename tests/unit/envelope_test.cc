@@ -7,7 +7,7 @@
 namespace hotline {
 namespace {
 
-struct Party {
+struct SealParty {
   Ed25519KeyPair signing = GenerateEd25519();
   X25519KeyPair e2e = GenerateX25519();
 };
@@ -15,14 +15,14 @@ struct Party {
 class EnvelopeTest : public ::testing::Test {
  protected:
   EnvelopeTest() {
-    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) parties_[n] = Party();
+    for (v1::Nation n : {v1::NATION_US, v1::NATION_JP, v1::NATION_KR}) parties_[n] = SealParty();
   }
 
   std::unique_ptr<EnvelopeKeys> KeysFor(v1::Nation self) {
     return KeysWith(self, parties_[self]);
   }
   // Keys for `self` built from `own` (which may be an impostor's).
-  std::unique_ptr<EnvelopeKeys> KeysWith(v1::Nation self, const Party& own) {
+  std::unique_ptr<EnvelopeKeys> KeysWith(v1::Nation self, const SealParty& own) {
     std::map<v1::Nation, PeerKeys> peers;
     for (auto& [n, p] : parties_) {
       if (n != self) peers[n] = PeerKeys{p.signing.public_key, p.e2e.public_key};
@@ -50,7 +50,7 @@ class EnvelopeTest : public ::testing::Test {
     return b;
   }
 
-  std::map<v1::Nation, Party> parties_;
+  std::map<v1::Nation, SealParty> parties_;
 };
 
 TEST_F(EnvelopeTest, RoundTripToOneRecipient) {

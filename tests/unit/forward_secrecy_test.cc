@@ -11,9 +11,9 @@
 namespace hotline {
 namespace {
 
-constexpr int64_t kNow = 1'800'000'000'000;
+constexpr int64_t kNowMs = 1'800'000'000'000;
 
-struct Party {
+struct EpochParty {
   v1::Nation nation;
   Ed25519KeyPair signing = GenerateEd25519();
   X25519KeyPair e2e = GenerateX25519();
@@ -25,7 +25,7 @@ class ForwardSecrecyTest : public ::testing::Test {
   ForwardSecrecyTest() : us_{v1::NATION_US}, jp_{v1::NATION_JP} {}
 
   // `self`'s keys with `peer`'s certificate keys (serial 0) and epochs as in the books.
-  std::unique_ptr<EnvelopeKeys> Keys(Party& self, Party& peer, bool with_epochs = true) {
+  std::unique_ptr<EnvelopeKeys> Keys(EpochParty& self, EpochParty& peer, bool with_epochs = true) {
     auto keys = std::make_unique<EnvelopeKeys>(
         self.nation, self.signing, self.e2e,
         std::map<v1::Nation, PeerKeys>{
@@ -37,17 +37,17 @@ class ForwardSecrecyTest : public ::testing::Test {
     }
     return keys;
   }
-  void MakeEpoch(Party& p, int64_t now = kNow) {
+  void MakeEpoch(EpochParty& p, int64_t now = kNowMs) {
     p.epochs.Adopt(p.epochs.Make(now, p.nation, 0, p.signing));
   }
   // `to` learns `from`'s newest epoch key (as from an announcement).
-  void Announce(Party& from, Party& to) {
+  void Announce(EpochParty& from, EpochParty& to) {
     const auto& own = from.epochs.own().rbegin()->second;
     auto details = VerifyEpochKey(AsBytes(own.signed_key), from.signing.public_key, from.nation, 0);
     ASSERT_TRUE(details.ok()) << details.status().ToString();
     to.epochs.OfferPeer(from.nation, *details, own.signed_key);
   }
-  static v1::EnvelopeHeader Header(int64_t created = kNow) {
+  static v1::EnvelopeHeader Header(int64_t created = kNowMs) {
     v1::EnvelopeHeader h;
     h.set_version(kEnvelopeVersion);
     h.set_message_id(ToString(RandomBytes(kMessageIdLen)));
@@ -65,7 +65,7 @@ class ForwardSecrecyTest : public ::testing::Test {
     return b;
   }
 
-  Party us_, jp_;
+  EpochParty us_, jp_;
 };
 
 TEST_F(ForwardSecrecyTest, ARecordedEnvelopeStaysClosedOnceTheEpochKeysAreDestroyed) {
@@ -96,7 +96,7 @@ TEST_F(ForwardSecrecyTest, ARecordedEnvelopeStaysClosedOnceTheEpochKeysAreDestro
   auto jp_keys = Keys(jp_, us_);
   ASSERT_TRUE(jp_keys->Open(*sealed).ok());
   ASSERT_TRUE(jp_keys->Open(*sealed).ok()) << "and again, from what it kept";
-  MakeEpoch(jp_, kNow + 1000);
+  MakeEpoch(jp_, kNowMs + 1000);
   jp_.epochs.Destroy(1);
   jp_keys->SetOwnEpochs(jp_.epochs.OwnForKeys(), jp_.epochs.newest());
   EXPECT_EQ(jp_keys->Open(*sealed).status().code(), StatusCode::kDataLoss);
@@ -152,7 +152,7 @@ TEST_F(ForwardSecrecyTest, AnExpiredRecipientEpochKeyIsNotUsed) {
   Announce(jp_, us_);
   const auto& options = us_.epochs.options();
   // Past its not_after plus half the retention: long-term, and said so.
-  int64_t late = kNow + options.epoch_ms + options.retention_ms / 2 + 1;
+  int64_t late = kNowMs + options.epoch_ms + options.retention_ms / 2 + 1;
   std::vector<v1::Nation> without;
   auto sealed = Keys(us_, jp_)->Seal(Header(late), Text("late"), nullptr, &without);
   ASSERT_TRUE(sealed.ok());
@@ -205,7 +205,7 @@ TEST_F(ForwardSecrecyTest, AnEnvelopeForAnUnknownExpiredOrBadlySignedEpochKeyIsR
     auto us = Keys(us_, jp_);
     us->SetPeerEpoch(v1::NATION_JP, {.epoch = 42,
                                      .public_key = GenerateX25519().public_key,
-                                     .usable_until_ms = kNow + 3600'000});
+                                     .usable_until_ms = kNowMs + 3600'000});
     auto opened = jp->Open(sealed_by(*us));
     EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
     EXPECT_NE(opened.status().message().find("epoch key 42, which is destroyed or was never ours"),
@@ -231,21 +231,21 @@ TEST_F(ForwardSecrecyTest, AnEnvelopeForAnUnknownExpiredOrBadlySignedEpochKeyIsR
     own[0].keys = std::move(pair);
     own[0].signed_key = SignEpochKey(d, signer);
     // What the sealer believes: valid now (it seals only then).
-    own[0].not_before_ms = kNow - 1000;
-    own[0].not_after_ms = kNow + 3600'000;
+    own[0].not_before_ms = kNowMs - 1000;
+    own[0].not_after_ms = kNowMs + 3600'000;
     us->SetOwnEpochs(std::move(own), 7);
     return jp->Open(sealed_by(*us)).status();
   };
-  EXPECT_TRUE(with_sender_epoch(kNow - 1000, us_.signing).ok()) << "the control case opens";
+  EXPECT_TRUE(with_sender_epoch(kNowMs - 1000, us_.signing).ok()) << "the control case opens";
 
   // Expired: the sender's epoch key ended days before the envelope was made.
-  Status expired = with_sender_epoch(kNow - 10 * 86400'000LL, us_.signing);
+  Status expired = with_sender_epoch(kNowMs - 10 * 86400'000LL, us_.signing);
   EXPECT_EQ(expired.code(), StatusCode::kPermissionDenied) << expired.ToString();
   EXPECT_NE(expired.message().find("outside the sender's epoch key 7 validity"), std::string::npos)
       << expired.ToString();
 
   // Badly signed: by a key that is not the sender certificate's.
-  Status forged = with_sender_epoch(kNow - 1000, GenerateEd25519());
+  Status forged = with_sender_epoch(kNowMs - 1000, GenerateEd25519());
   EXPECT_EQ(forged.code(), StatusCode::kPermissionDenied) << forged.ToString();
   EXPECT_NE(forged.message().find("bad sender epoch key"), std::string::npos) << forged.ToString();
 }
@@ -277,39 +277,39 @@ TEST(EpochBookTest, AKeyIsMadeAheadOfTheEndAndDestroyedAfterItsRetention) {
   o.lead_ms = 300'000;
   node::EpochBook book(o);
   Ed25519KeyPair signing = GenerateEd25519();
-  EXPECT_TRUE(book.Due(kNow, 9));
-  book.Adopt(book.Make(kNow, v1::NATION_KR, 9, signing));
-  EXPECT_FALSE(book.Due(kNow + 1000, 9));
-  EXPECT_TRUE(book.Due(kNow + 1000, 10)) << "our certificate was renewed: sign a new one";
+  EXPECT_TRUE(book.Due(kNowMs, 9));
+  book.Adopt(book.Make(kNowMs, v1::NATION_KR, 9, signing));
+  EXPECT_FALSE(book.Due(kNowMs + 1000, 9));
+  EXPECT_TRUE(book.Due(kNowMs + 1000, 10)) << "our certificate was renewed: sign a new one";
   EXPECT_EQ(book.SealingEpoch(10), 0u);
-  EXPECT_TRUE(book.Due(kNow + o.epoch_ms - o.lead_ms, 9));
-  book.Adopt(book.Make(kNow + o.epoch_ms - o.lead_ms, v1::NATION_KR, 9, signing));
+  EXPECT_TRUE(book.Due(kNowMs + o.epoch_ms - o.lead_ms, 9));
+  book.Adopt(book.Make(kNowMs + o.epoch_ms - o.lead_ms, v1::NATION_KR, 9, signing));
   EXPECT_EQ(book.newest(), 2u);
-  EXPECT_TRUE(book.Expired(kNow + o.epoch_ms + o.retention_ms).empty());
-  EXPECT_EQ(book.Expired(kNow + o.epoch_ms + o.retention_ms + 1), std::vector<uint64_t>{1});
+  EXPECT_TRUE(book.Expired(kNowMs + o.epoch_ms + o.retention_ms).empty());
+  EXPECT_EQ(book.Expired(kNowMs + o.epoch_ms + o.retention_ms + 1), std::vector<uint64_t>{1});
   // The newest is never destroyed, however old.
   book.Destroy(1);
-  EXPECT_TRUE(book.Expired(kNow + 1000 * o.retention_ms).empty());
-  book.RotateNow(kNow + 1000);
-  EXPECT_TRUE(book.Due(kNow + 1000, 9));
-  book.Adopt(book.Make(kNow + 500, v1::NATION_KR, 9, signing));  // begun before the request
-  EXPECT_TRUE(book.Due(kNow + 1000, 9)) << "a rotation is not answered by a key made before it";
-  book.Adopt(book.Make(kNow + 1000, v1::NATION_KR, 9, signing));
-  EXPECT_FALSE(book.Due(kNow + 1000, 9));
+  EXPECT_TRUE(book.Expired(kNowMs + 1000 * o.retention_ms).empty());
+  book.RotateNow(kNowMs + 1000);
+  EXPECT_TRUE(book.Due(kNowMs + 1000, 9));
+  book.Adopt(book.Make(kNowMs + 500, v1::NATION_KR, 9, signing));  // begun before the request
+  EXPECT_TRUE(book.Due(kNowMs + 1000, 9)) << "a rotation is not answered by a key made before it";
+  book.Adopt(book.Make(kNowMs + 1000, v1::NATION_KR, 9, signing));
+  EXPECT_FALSE(book.Due(kNowMs + 1000, 9));
   // A peer's older key never replaces a newer one; a huge epoch number
   // does not make a key newer; a node that starts again at 1 is heard.
   v1::EpochKeyDetails d;
   d.set_cert_serial(3);
   d.set_epoch(5);
-  d.set_not_before_ms(kNow);
+  d.set_not_before_ms(kNowMs);
   EXPECT_TRUE(book.OfferPeer(v1::NATION_US, d, "five"));
   d.set_epoch(4);
   EXPECT_FALSE(book.OfferPeer(v1::NATION_US, d, "four"));
   d.set_epoch(UINT64_MAX);
-  d.set_not_before_ms(kNow - 1);
+  d.set_not_before_ms(kNowMs - 1);
   EXPECT_FALSE(book.OfferPeer(v1::NATION_US, d, "older, however numbered"));
   d.set_epoch(1);
-  d.set_not_before_ms(kNow + 10);
+  d.set_not_before_ms(kNowMs + 10);
   EXPECT_TRUE(book.OfferPeer(v1::NATION_US, d, "reset"));
   EXPECT_EQ(book.peers().at(v1::NATION_US).signed_key, "reset");
 }
@@ -318,7 +318,7 @@ TEST(EpochBookTest, AKeyMadeAfterALostOneIsNumberedAfterIt) {
   node::EpochBook book{node::EpochBook::Options{}};
   Ed25519KeyPair signing = GenerateEd25519();
   book.NoteLost(7);  // its secret was gone at start
-  EXPECT_EQ(book.Make(kNow, v1::NATION_JP, 0, signing).epoch, 8u);
+  EXPECT_EQ(book.Make(kNowMs, v1::NATION_JP, 0, signing).epoch, 8u);
 }
 
 }  // namespace

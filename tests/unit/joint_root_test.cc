@@ -11,8 +11,6 @@
 namespace hotline {
 namespace {
 
-constexpr int64_t kNow = 1'800'000'000;
-
 class JointRootTest : public ::testing::Test {
  protected:
   void SetUp() override {

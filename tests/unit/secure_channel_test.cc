@@ -9,8 +9,6 @@
 namespace hotline {
 namespace {
 
-constexpr int64_t kNow = 1'800'000'000;
-
 class SecureChannelTest : public ::testing::Test {
  protected:
   void SetUp() override {

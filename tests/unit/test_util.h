@@ -13,6 +13,11 @@
 
 #include "hotline/bytes.h"
 
+namespace hotline {
+// The fixed "now" of certificate and trust tests, in Unix seconds (2027-01-15).
+inline constexpr int64_t kNow = 1'800'000'000;
+}  // namespace hotline
+
 namespace hotline::testing {
 
 inline std::string ReadFileOrDie(const std::filesystem::path& path) {
