@@ -28,9 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--relay", config.relays, "Relay address HOST:PORT (repeat for each relay)")->required();
   app.add_option("--control-socket", config.control_socket, "Control socket (default DATA/control.sock)");
   std::string control_group;
-  app.add_option("--control-group", control_group,
-                 "Let members of this group use the control socket too (besides root and this "
-                 "daemon's user; each connection is checked by its peer credentials)");
+  hotline::AddControlGroupOption(app, &control_group);
   std::chrono::milliseconds skew = std::chrono::seconds(config.allowed_skew_seconds);
   hotline::AddDurationOption(app, "--clock-skew", &skew, std::chrono::seconds(1),
                     "Allowed clock difference for certificates and skew alerts (default 300s)");
@@ -85,13 +83,8 @@ int main(int argc, char** argv) {
   app.add_flag("--fifo", config.fifo, "Ignore precedence (for benchmark comparison only)");
   hotline::LogOptions log;
   hotline::AddLogOptions(app, &log);
-  std::string metrics_listen;
-  bool metrics_allow_remote = false;
-  app.add_option("--metrics", metrics_listen,
-                 "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback unless "
-                 "--metrics-allow-remote; docs/OPERATIONS.md)");
-  app.add_flag("--metrics-allow-remote", metrics_allow_remote,
-               "Allow a non-loopback --metrics address");
+  hotline::MetricsOptions metrics;
+  hotline::AddMetricsOptions(app, &metrics);
   hotline::console::ConsoleServerConfig console;
   std::string console_listen;
   auto* console_group = app.add_option_group("Console", "The operator console in a browser (docs/CONSOLE.md)");
@@ -205,18 +198,16 @@ int main(int argc, char** argv) {
   }
   hotline::metrics::Registry registry;
   hotline::metrics::MetricsServer metrics_server(io, registry);
-  if (!metrics_listen.empty()) {
+  if (!metrics.listen.empty()) {
     daemon.InstallMetrics(registry);
-    auto bound = metrics_server.Start(metrics_listen, metrics_allow_remote);
+    auto bound = metrics_server.StartAndPublish(metrics.listen, metrics.allow_remote,
+                                                config.data_dir / "metrics.addr");
     if (!bound.ok()) {
       spdlog::critical("cannot serve metrics: {}", bound.status().ToString());
       control.Stop();
       daemon.Stop("metrics failed");
       return 1;
     }
-    spdlog::info("metrics at http://{}/metrics", *bound);
-    std::string text = *bound + "\n";
-    (void)hotline::WriteFileAtomic(config.data_dir / "metrics.addr", hotline::AsBytes(text), 0644);
   }
   std::unique_ptr<hotline::console::ConsoleServer> console_server;
   if (!console_listen.empty()) {

@@ -93,10 +93,12 @@ StatusOr<PeerCredentials> PeerOf(int fd) {
   peer.gid = cred.gid;
   std::vector<gid_t> groups(64);
   len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0 && errno == ERANGE) {
-    groups.resize(len / sizeof(gid_t));
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) {
+    // ERANGE: `len` is now the size needed. Anything else: no groups known.
+    bool retry = errno == ERANGE;
+    groups.resize(retry ? len / sizeof(gid_t) : 0);
     len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) len = 0;
+    if (retry && ::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) len = 0;
   }
   groups.resize(len / sizeof(gid_t));
   peer.groups = std::move(groups);

@@ -1,9 +1,12 @@
 #include "hotline/metrics_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 
+#include "hotline/file_util.h"
 #include "hotline/net_util.h"
 
 namespace hotline::metrics {
@@ -15,6 +18,15 @@ using tcp = asio::ip::tcp;
 constexpr std::chrono::seconds kTimeout{10};
 
 }  // namespace
+
+StatusOr<std::string> MetricsServer::StartAndPublish(const std::string& listen, bool allow_remote,
+                                                     const std::filesystem::path& address_file) {
+  HOTLINE_ASSIGN_OR_RETURN(std::string bound, Start(listen, allow_remote));
+  spdlog::info("metrics at http://{}/metrics", bound);
+  std::string text = bound + "\n";
+  (void)WriteFileAtomic(address_file, AsBytes(text), 0644);
+  return bound;
+}
 
 StatusOr<std::string> MetricsServer::Start(const std::string& listen, bool allow_remote) {
   HOTLINE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseEndpoint(listen));

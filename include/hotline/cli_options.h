@@ -78,6 +78,26 @@ inline void AddLogOptions(CLI::App& app, LogOptions* options) {
       ->check(CLI::Range(1u, 100u));
 }
 
+// A daemon's metrics options (--metrics, --metrics-allow-remote).
+struct MetricsOptions {
+  std::string listen;  // empty: no metrics
+  bool allow_remote = false;
+};
+inline void AddMetricsOptions(CLI::App& app, MetricsOptions* options) {
+  app.add_option("--metrics", options->listen,
+                 "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback unless "
+                 "--metrics-allow-remote; docs/OPERATIONS.md)");
+  app.add_flag("--metrics-allow-remote", options->allow_remote,
+               "Allow a non-loopback --metrics address");
+}
+
+// Who besides root and the daemon's user may use its control socket.
+inline void AddControlGroupOption(CLI::App& app, std::string* group) {
+  app.add_option("--control-group", *group,
+                 "Let members of this group use the control socket too (besides root and this "
+                 "daemon's user; each connection is checked by its peer credentials)");
+}
+
 // A daemon's common options and parse: --config (TOML), --version, the
 // exit codes in --help. Returns the exit code to leave with (0 after
 // --help or --version, 2 for any command-line error), or nothing to run.

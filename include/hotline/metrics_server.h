@@ -10,6 +10,7 @@
 #ifndef HOTLINE_METRICS_SERVER_H_
 #define HOTLINE_METRICS_SERVER_H_
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,10 @@ class MetricsServer {
   // Listens on HOST:PORT (port 0: any); refuses a non-loopback address
   // unless `allow_remote`. Returns the address bound.
   StatusOr<std::string> Start(const std::string& listen, bool allow_remote);
+  // Start, then logs the address and writes it to `address_file` ("HOST:PORT\n",
+  // for scripts and tests that asked for port 0).
+  StatusOr<std::string> StartAndPublish(const std::string& listen, bool allow_remote,
+                                        const std::filesystem::path& address_file);
   void Stop();
 
  private:
