@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 
 #include "hotline/control_codec.h"
 #include "hotline/limits.h"
@@ -235,27 +236,32 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   std::vector<uint8_t> buffer(limits::kReadChunkBytes);
   int watcher = 0;
   auto reply = [s](v1::ControlResponse r) { s->Push(std::move(r)); };
+  // A refused peer is audited now and told why once it has written: closing
+  // before the client's request is in would cost it the reason (its write
+  // would fail first).
+  std::optional<std::string> refused;
   auto peer = PeerOf(s->socket.native_handle());
   if (!peer.ok() || !MayControl(*peer, ::geteuid(), access_)) {
     std::string who = peer.ok() ? "uid " + std::to_string(peer->uid) + " (" + peer->user + ")"
                                 : "an unknown process (" + peer.status().message() + ")";
     uid_t self = ::geteuid();
-    std::string why = "control connection from " + who + " refused: only root" +
-                      (self != 0 ? ", " + AccountName(self) : "") +
-                      (access_.operators_gid ? " and members of group " + access_.operators_group
-                                             : " (the daemon has no --control-group)") +
-                      " may use it";
-    handler_.RejectControlInput(why);
-    s->Push(ErrorResponse(PermissionDeniedError(why)));
-    s->closing = true;
-    s->wake.cancel();
-    co_return;
+    refused = "control connection from " + who + " refused: only root" +
+              (self != 0 ? ", " + AccountName(self) : "") +
+              (access_.operators_gid ? " and members of group " + access_.operators_group
+                                     : " (the daemon has no --control-group)") +
+              " may use it";
+    handler_.RejectControlInput(*refused);
   }
   while (!s->closed && !s->closing) {
     boost::system::error_code ec;
     size_t n = co_await s->socket.async_read_some(asio::buffer(buffer),
                                                   asio::redirect_error(use_awaitable, ec));
     if (ec) break;
+    if (refused) {  // whatever it sent
+      s->Push(ErrorResponse(PermissionDeniedError(*refused)));
+      s->closing = true;
+      break;
+    }
     if (auto st = decoder.Feed(ByteView(buffer.data(), n)); !st.ok()) {
       handler_.RejectControlInput("bad control request: " + st.message());
       s->Push(ErrorResponse(InvalidArgumentError("bad control request: " + st.message())));
