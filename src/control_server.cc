@@ -65,12 +65,21 @@ bool MayControl(const PeerCredentials& peer, uid_t self, const ControlAccess& ac
          std::find(peer.groups.begin(), peer.groups.end(), ops) != peer.groups.end();
 }
 
-std::string VerifiedOperatorName(const std::string& claimed, const PeerCredentials& peer) {
-  if (claimed.empty() || claimed.rfind("cli:", 0) == 0) return "cli:" + peer.user;
-  return claimed;
+std::string VerifiedOperatorName(const std::string& claimed, const PeerCredentials& peer,
+                                 uid_t self) {
+  if (peer.uid == 0 || peer.uid == self) return claimed;
+  std::string verified = "cli:" + peer.user;
+  if (claimed.empty() || claimed.rfind("cli:", 0) == 0) return verified;
+  return claimed + " (" + verified + ")";
 }
 
 namespace {
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string AccountName(uid_t uid) {
   std::vector<char> buffer(16384);
@@ -250,7 +259,21 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
               (access_.operators_gid ? " and members of group " + access_.operators_group
                                      : " (the daemon has no --control-group)") +
               " may use it";
-    handler_.RejectControlInput(*refused);
+    if (refusal_audits_.Take(SteadyNowMs())) {
+      std::string more = refusals_unaudited_ == 0
+                             ? ""
+                             : " (and " + std::to_string(refusals_unaudited_) +
+                                   " refused control connections before, not audited one by one)";
+      refusals_unaudited_ = 0;
+      handler_.RejectControlInput(*refused + more);
+    } else {
+      ++refusals_unaudited_;
+    }
+    // Told why once it has written, or closed after a second regardless.
+    auto deadline = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
+    deadline->async_wait([s, deadline](const boost::system::error_code& ec) {
+      if (!ec) s->Close();
+    });
   }
   while (!s->closed && !s->closing) {
     boost::system::error_code ec;
@@ -279,7 +302,7 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
         break;
       }
       if (!*next) break;
-      request.set_operator_name(VerifiedOperatorName(request.operator_name(), *peer));
+      request.set_operator_name(VerifiedOperatorName(request.operator_name(), *peer, ::geteuid()));
       if (!request.has_watch()) {
         handler_.Handle(request, reply);
       } else if (watcher == 0) {

@@ -222,14 +222,16 @@ Result PathBook::Record(Entry& e, bool ok, int64_t now_ms, int64_t rtt_ms, std::
 }
 
 Status PathBook::AdmitProbe(const Path& path, ByteView nonce, int64_t sent_at_ms, int64_t now_ms) {
-  const int64_t skew = options_.clock_skew.count();
+  const int64_t skew = std::clamp<int64_t>(options_.clock_skew.count(), 0, kMaxClockSkew.count());
   const int64_t past = options_.deadline.count() + skew;
   if (sent_at_ms < now_ms - past || sent_at_ms > now_ms + skew) {
     return FailedPreconditionError("probe sent at " + FormatUnixUtc(sent_at_ms / 1000) +
                                    " is stale or from the future: probes are answered from " +
                                    Seconds(past) + " before now to " + Seconds(skew) + " after");
   }
-  Nonces& seen = seen_[path.nation];
+  // Per path: a probe names its relay under the prober's signature, so it
+  // cannot be replayed through another.
+  Nonces& seen = seen_[path];
   while (!seen.by_expiry.empty() && seen.by_expiry.front().first < now_ms) {
     seen.known.erase(seen.by_expiry.front().second);
     seen.by_expiry.pop_front();
@@ -239,7 +241,8 @@ Status PathBook::AdmitProbe(const Path& path, ByteView nonce, int64_t sent_at_ms
   if (seen.known.size() >= kMaxRememberedNonces) {
     return ResourceExhaustedError("over " + std::to_string(kMaxRememberedNonces) + " probes from " +
                                   NationCode(path.nation) +
-                                  " still fresh; refused until older ones expire");
+                                  " through this relay still fresh; refused until older ones "
+                                  "expire");
   }
   auto it = entries_.find(path);
   if (it == entries_.end()) return NotFoundError("no such path here");
@@ -251,6 +254,11 @@ Status PathBook::AdmitProbe(const Path& path, ByteView nonce, int64_t sent_at_ms
   seen.known.insert(n);
   seen.by_expiry.emplace_back(sent_at_ms + past, std::move(n));
   return Status::Ok();
+}
+
+bool PathBook::TakeInbound(const Path& path, int64_t now_ms) {
+  auto it = entries_.find(path);
+  return it != entries_.end() && it->second.inbound.Take(now_ms);
 }
 
 void PathBook::Answered(const Path& path, int64_t now_ms) {

@@ -188,7 +188,7 @@ void DrawTable(const std::map<std::pair<int, std::string>, v1::TrackView>& track
   std::cout << o.str() << std::flush;
 }
 
-int RunWatch(const TrackOptions& o) {
+int RunTrackWatch(const TrackOptions& o) {
   auto lister = ConnectNode(o);
   if (!lister.ok()) return Fail(lister.status());
   v1::ControlRequest list;
@@ -297,7 +297,7 @@ void AddTrackCommands(CLI::App& app, int& exit_code) {
   AddDurationOption(*watch, "--for", &o->watch_for, std::chrono::seconds(1),
                     "Stop after this long (default: until interrupted)");
   watch->add_flag("--json", o->as_json, "One proto3 JSON watch event per line");
-  watch->callback([o, &exit_code] { exit_code = RunWatch(*o); });
+  watch->callback([o, &exit_code] { exit_code = RunTrackWatch(*o); });
 }
 
 }  // namespace hotline::cli

@@ -89,6 +89,11 @@ void NodeDaemon::OnPathProbe(size_t relay, const v1::PathProbe& frame) {
     RejectRateLimited(relay, "path probe from relay " + subject + ": " + why, {}, frame.from());
   };
   if (!paths_) return;
+  if (!paths_->TakeInbound(paths::Path{relay, frame.from()}, now)) {
+    spdlog::debug("path probe from {} through {} dropped unread: over {} a second",
+                  NationCode(frame.from()), Printable(subject), paths::kInboundProbesPerSecond);
+    return;
+  }
   auto parsed = paths::ParseProbe(AsBytes(frame.signed_probe()));
   if (!parsed.ok()) return refuse(parsed.status().message());
   const v1::PathProbeDetails& d = parsed->details;

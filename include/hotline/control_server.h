@@ -28,6 +28,7 @@
 #include "hotline/asio.h"
 #include "hotline/bytes.h"
 #include "hotline/status.h"
+#include "hotline/token_bucket.h"
 #include "hotline/v1/control.pb.h"
 
 namespace hotline {
@@ -82,10 +83,13 @@ struct PeerCredentials {
   std::string user;           // the account's name, or "uid N"
 };
 bool MayControl(const PeerCredentials& peer, uid_t self, const ControlAccess& access);
-// What a request is recorded under: a CLI's claim ("cli:<login>", or none)
-// becomes "cli:" and the account the kernel vouches for; other names (a
-// console operator, an exercise) are kept.
-std::string VerifiedOperatorName(const std::string& claimed, const PeerCredentials& peer);
+// What a request is recorded under. From root or the daemon's own user
+// (`self`) the name sent is kept (an exercise's "exercise:<scenario>");
+// from anyone else a CLI's claim ("cli:<login>", or none) becomes "cli:"
+// and the account the kernel vouches for, and any other name is kept only
+// beside it: "alice (cli:bob)".
+std::string VerifiedOperatorName(const std::string& claimed, const PeerCredentials& peer,
+                                 uid_t self);
 
 class ControlServer {
  public:
@@ -104,6 +108,10 @@ class ControlServer {
   std::filesystem::path path_;
   ControlAccess access_;
   asio::local::stream_protocol::acceptor acceptor_;
+  // Refused connections are audited at a bounded rate: any account on the
+  // host may connect to a --control-group socket.
+  TokenBucket refusal_audits_{1, 10};
+  uint64_t refusals_unaudited_ = 0;
   bool stopping_ = false;
 };
 

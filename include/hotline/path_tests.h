@@ -62,7 +62,7 @@ struct Options {
   std::chrono::milliseconds deadline{10000};  // for its signed reply
   // How far a prober's clock may be from ours: a probe is answered only
   // while its `at_ms` is within deadline + skew of now (the node's
-  // --clock-skew).
+  // --clock-skew; at most kMaxClockSkew counts).
   std::chrono::milliseconds clock_skew{300000};
 };
 
@@ -71,9 +71,16 @@ struct Options {
 // the interval is at least 100 ms.
 inline constexpr double kAnsweredProbesPerSecond = 10;
 inline constexpr double kAnsweredProbesBurst = 20;
-// Nonces remembered per prober while their probes could still be fresh; at
-// the rate above this is never reached, and past it probes are refused.
+// Nonces remembered per path while their probes could still be fresh: at
+// the rate above and the default skew about 3,100; past it, probes are
+// refused until older ones are stale.
 inline constexpr size_t kMaxRememberedNonces = 32768;
+inline constexpr std::chrono::milliseconds kMaxClockSkew = std::chrono::hours(24);
+// Probes and replies taken per path before their signature is checked: a
+// relay cannot make a node verify signatures at will either. Over it they
+// are dropped unread.
+inline constexpr double kInboundProbesPerSecond = 25;
+inline constexpr double kInboundProbesBurst = 50;
 
 // One relay (by its index in the node's relay list) to one nation.
 struct Path {
@@ -147,6 +154,9 @@ class PathBook {
   // replaying it), or over the rate (kAnsweredProbesPerSecond per relay
   // and prober). An admitted nonce is remembered while it could be fresh.
   Status AdmitProbe(const Path& path, ByteView nonce, int64_t sent_at_ms, int64_t now_ms);
+  // Whether to look at a probe or reply arriving through `path` (the
+  // relay, and the nation it says sent it) at all: kInboundProbesPerSecond.
+  bool TakeInbound(const Path& path, int64_t now_ms);
   void Answered(const Path& path, int64_t now_ms);
 
   std::vector<View> Views() const;
@@ -158,6 +168,7 @@ class PathBook {
     Bytes nonce;  // outstanding probe's
     Bytes probe_digest;
     TokenBucket answers{kAnsweredProbesPerSecond, kAnsweredProbesBurst};
+    TokenBucket inbound{kInboundProbesPerSecond, kInboundProbesBurst};
   };
   struct Nonces {
     std::set<Bytes> known;
@@ -168,7 +179,7 @@ class PathBook {
 
   Options options_;
   std::map<Path, Entry> entries_;
-  std::map<v1::Nation, Nonces> seen_;
+  std::map<Path, Nonces> seen_;
 };
 
 // "US → relay-2 → KR"

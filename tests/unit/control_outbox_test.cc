@@ -83,10 +83,17 @@ TEST(ControlAccessTest, RootTheDaemonsUserAndTheOperatorsGroupMayConnectNoOneEls
 
 TEST(ControlAccessTest, ACliClaimIsReplacedByTheAccountTheKernelVouchesFor) {
   PeerCredentials alice{.uid = 1000, .gid = 1000, .groups = {}, .user = "alice"};
-  EXPECT_EQ(VerifiedOperatorName("cli:alice", alice), "cli:alice");
-  EXPECT_EQ(VerifiedOperatorName("cli:root", alice), "cli:alice");
-  EXPECT_EQ(VerifiedOperatorName("", alice), "cli:alice");
-  EXPECT_EQ(VerifiedOperatorName("exercise:drill-7", alice), "exercise:drill-7");
+  const uid_t node_user = 990;
+  EXPECT_EQ(VerifiedOperatorName("cli:alice", alice, node_user), "cli:alice");
+  EXPECT_EQ(VerifiedOperatorName("cli:root", alice, node_user), "cli:alice");
+  EXPECT_EQ(VerifiedOperatorName("", alice, node_user), "cli:alice");
+  EXPECT_EQ(VerifiedOperatorName("exercise:drill-7", alice, node_user),
+            "exercise:drill-7 (cli:alice)")
+      << "another name only beside the verified one";
+  PeerCredentials self{.uid = node_user, .gid = 990, .groups = {}, .user = "hotline-node"};
+  EXPECT_EQ(VerifiedOperatorName("exercise:drill-7", self, node_user), "exercise:drill-7");
+  PeerCredentials root{.uid = 0, .gid = 0, .groups = {}, .user = "root"};
+  EXPECT_EQ(VerifiedOperatorName("duty-officer", root, node_user), "duty-officer");
   EXPECT_FALSE(OperatorsGroup("no-such-group-here").ok());
   EXPECT_FALSE(OperatorsGroup("").value().operators_gid.has_value());
   auto root_group = OperatorsGroup("root");

@@ -191,8 +191,8 @@ TEST_F(PathBookTest, AProbeIsAnsweredOnceHoweverOftenARelayReplaysIt) {
   EXPECT_TRUE(book_.AdmitProbe(r1_jp, nonce, now - 100, now).ok());
   Status replay = book_.AdmitProbe(r1_jp, nonce, now - 100, now + 10);
   EXPECT_EQ(replay.code(), StatusCode::kAlreadyExists) << replay.ToString();
-  EXPECT_FALSE(book_.AdmitProbe(Path{1, v1::NATION_JP}, nonce, now - 100, now + 20).ok())
-      << "nor through another relay";
+  EXPECT_TRUE(book_.AdmitProbe(Path{1, v1::NATION_JP}, nonce, now - 100, now + 20).ok())
+      << "memory is per path: the relay a probe names is under its signature (CheckRouting)";
   EXPECT_TRUE(book_.AdmitProbe(Path{0, v1::NATION_KR}, nonce, now - 100, now + 30).ok())
       << "nonces are per prober";
   // Cycling many other probes does not push it out of memory: it is
@@ -228,6 +228,26 @@ TEST_F(PathBookTest, StaleFutureAndTooFrequentProbesAreNotAnswered) {
   EXPECT_TRUE(admit(Path{1, v1::NATION_JP}, now, now).ok()) << "another relay has its own";
   EXPECT_TRUE(admit(r1_jp, now + 100, now + 100).ok()) << "one more after 100 ms";
   EXPECT_FALSE(admit(r1_jp, now + 100, now + 100).ok());
+}
+
+TEST_F(PathBookTest, ProbesBeyondTheInboundRateAreDroppedBeforeTheirSignatureIsChecked) {
+  int taken = 0;
+  for (int i = 0; i < 100; ++i) taken += book_.TakeInbound(r2_kr_, kStart);
+  EXPECT_EQ(taken, 50);
+  EXPECT_TRUE(book_.TakeInbound(Path{0, v1::NATION_KR}, kStart)) << "per path";
+  EXPECT_TRUE(book_.TakeInbound(r2_kr_, kStart + 40)) << "25 a second";
+  EXPECT_FALSE(book_.TakeInbound(Path{5, v1::NATION_KR}, kStart)) << "no such relay";
+  // A clock skew past a day counts as a day: no overflow, no wrapped expiry.
+  PathBook wide({.interval = milliseconds(1000),
+                 .deadline = milliseconds(1000),
+                 .clock_skew = milliseconds(INT64_MAX / 2)},
+                1, {v1::NATION_JP}, kStart);
+  const Path p{0, v1::NATION_JP};
+  EXPECT_FALSE(wide.AdmitProbe(p, Bytes(kNonceLen, 1), INT64_MAX, kStart).ok());
+  EXPECT_FALSE(wide.AdmitProbe(p, Bytes(kNonceLen, 1), INT64_MIN, kStart).ok());
+  EXPECT_TRUE(wide.AdmitProbe(p, Bytes(kNonceLen, 1), kStart - 86'400'000, kStart).ok());
+  EXPECT_FALSE(wide.AdmitProbe(p, Bytes(kNonceLen, 1), kStart - 86'400'000, kStart + 1).ok())
+      << "remembered";
 }
 
 TEST_F(PathBookTest, AReplyCountsOnlyForItsOwnProbeAndWithinTheDeadline) {
