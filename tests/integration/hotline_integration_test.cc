@@ -388,7 +388,10 @@ TEST(HotlineIntegrationTest, BadCliInputGetsClearErrors) {
   EXPECT_EQ(c.Cli({"status", "--node", node}).exit_code, 0);
   CommandResult json = c.Cli({"status", "--node", node, "--json", "--limit", "0"});
   EXPECT_EQ(json.exit_code, 0);
-  EXPECT_EQ(json.output.rfind("{\"relays\":[{\"address\":", 0), 0u) << json.output;
+  // Audit checkpoints may already be in the outbox (they go out on a timer), so
+  // only the fields are checked, not their order.
+  EXPECT_EQ(json.output.rfind("{", 0), 0u) << json.output;
+  EXPECT_NE(json.output.find("\"relays\":[{\"address\":"), std::string::npos) << json.output;
   EXPECT_NE(json.output.find("\"nation\":\"NATION_US\""), std::string::npos) << json.output;
   // A wait that times out exits 3 (JP is not running: nothing is delivered).
   std::string id = c.CliOk("us", {"send", "--to", "JP", "--text", "nobody home"});
