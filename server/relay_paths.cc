@@ -16,17 +16,12 @@ void RelayServer::OnPathProbe(const LinkConnection::Ptr& link, v1::PathProbe& pr
   int64_t now = config_.now_ms();
   auto refuse = [&](v1::LinkError::Code code, const std::string& why) {
     if (metrics_) metrics_->Add("hotline_relay_path_probes_total", 1, {"refused"});
-    if (!budget.audits.Take(now)) {
-      ++budget.unaudited;
+    auto record = budget.refusals.Admit(now, "path probe rejected: " + why);
+    if (!record) {
       spdlog::debug("path probe from {} refused (not audited): {}", NationCode(from), why);
       return;
     }
-    std::string more = budget.unaudited == 0
-                           ? ""
-                           : " (and " + std::to_string(budget.unaudited) +
-                                 " path probes refused before this, not audited one by one)";
-    budget.unaudited = 0;
-    Reject(link, code, "path probe rejected: " + why + more);
+    Reject(link, code, *record);
   };
   if (!budget.forwards.Take(now)) {
     return refuse(v1::LinkError::CODE_OVERLOADED,

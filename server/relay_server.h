@@ -27,6 +27,7 @@
 #include "hotline/group_commit.h"
 #include "hotline/link_connection.h"
 #include "hotline/net_util.h"
+#include "hotline/refusal_audit.h"
 #include "hotline/token_bucket.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
@@ -109,8 +110,7 @@ class RelayServer : public ControlHandler {
   // the probes of both: 40 a second, with room for a `links --test-now`.
   struct ProbeBudget {
     TokenBucket forwards{50, 100};
-    TokenBucket audits{2, 10};  // refusals audited one by one
-    uint64_t unaudited = 0;     // refused since the last audited one
+    RefusalAudit refusals{2, 10};
   };
   std::map<v1::Nation, ProbeBudget> probe_budgets_;
   // The Noise handshake authenticated the link's nation: an envelope

@@ -250,24 +250,39 @@ awaitable<void> ControlServer::Serve(stream_protocol::socket socket) {
   // would fail first).
   std::optional<std::string> refused;
   auto peer = PeerOf(s->socket.native_handle());
+  std::string who = peer.ok() ? "uid " + std::to_string(peer->uid) + " (" + peer->user + ")"
+                              : "an unknown process (" + peer.status().message() + ")";
   if (!peer.ok() || !MayControl(*peer, ::geteuid(), access_)) {
-    std::string who = peer.ok() ? "uid " + std::to_string(peer->uid) + " (" + peer->user + ")"
-                                : "an unknown process (" + peer.status().message() + ")";
     uid_t self = ::geteuid();
     refused = "control connection from " + who + " refused: only root" +
               (self != 0 ? ", " + AccountName(self) : "") +
               (access_.operators_gid ? " and members of group " + access_.operators_group
                                      : " (the daemon has no --control-group)") +
               " may use it";
-    if (refusal_audits_.Take(SteadyNowMs())) {
-      std::string more = refusals_unaudited_ == 0
-                             ? ""
-                             : " (and " + std::to_string(refusals_unaudited_) +
-                                   " refused control connections before, not audited one by one)";
-      refusals_unaudited_ = 0;
-      handler_.RejectControlInput(*refused + more);
-    } else {
-      ++refusals_unaudited_;
+  } else if (open_ >= limits::kMaxControlConnections) {
+    refused = "control connection from " + who +
+              " refused: " + std::to_string(limits::kMaxControlConnections) +
+              " connections are open already";
+  }
+  ++open_;
+  if (refused) ++refused_open_;
+  struct Leave {
+    ControlServer* server;
+    bool refused;
+    ~Leave() {
+      --server->open_;
+      if (refused) --server->refused_open_;
+    }
+  } leave{this, refused.has_value()};
+  if (refused) {
+    if (auto record = refusals_.Admit(SteadyNowMs(), *refused)) {
+      handler_.RejectControlInput(*record);
+    }
+    // More than a few refused at once are closed untold: each would hold a
+    // descriptor for up to a second.
+    if (refused_open_ > limits::kMaxRefusedControlConnections) {
+      s->Close();
+      co_return;
     }
     // Told why once it has written, or closed after a second regardless.
     auto deadline = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));

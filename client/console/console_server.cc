@@ -280,23 +280,10 @@ void ConsoleServer::VerifyPassword(const std::string& name, const std::string& p
 }
 
 // Refusals are audited, but a page hammering the port must not fill the
-// log: at most 20 records per 10 s, then one record of how many were not.
+// log: 20 records at once, then 2 a second, each saying how many were not.
 void ConsoleServer::Refused(const std::string& why) {
-  int64_t now = NowMs();
-  if (now - refusal_window_start_ms_ >= 10'000) {
-    if (refusals_suppressed_ > 0) {
-      daemon_.RejectConsoleInput(std::to_string(refusals_suppressed_) +
-                                 " more refused requests in 10 s not recorded one by one");
-    }
-    refusal_window_start_ms_ = now;
-    refusals_in_window_ = 0;
-    refusals_suppressed_ = 0;
-  }
-  if (++refusals_in_window_ > 20) {
-    ++refusals_suppressed_;
-    return;
-  }
-  daemon_.RejectConsoleInput(why.size() > 300 ? why.substr(0, 300) + "..." : why);
+  auto record = refusals_.Admit(NowMs(), why.size() > 300 ? why.substr(0, 300) + "..." : why);
+  if (record) daemon_.RejectConsoleInput(*record);
 }
 
 void ConsoleServer::SessionEvent(v1::AuditEvent event, const std::string& operator_name,

@@ -16,6 +16,7 @@
 
 #include "console/console_router.h"
 #include "hotline/asio.h"
+#include "hotline/refusal_audit.h"
 #include "node/node_daemon.h"
 
 namespace hotline::console {
@@ -69,8 +70,7 @@ class ConsoleServer : public ConsoleBackend {
   std::unique_ptr<ConsoleRouter> router_;
   std::unique_ptr<asio::thread_pool> workers_;    // password checks
   std::unique_ptr<asio::thread_pool> renderers_;  // JSON of answers
-  int64_t refusal_window_start_ms_ = 0;
-  int refusals_in_window_ = 0, refusals_suppressed_ = 0;
+  RefusalAudit refusals_{2, 20};
   std::vector<std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
 };

@@ -43,6 +43,7 @@
 #include "hotline/limits.h"
 #include "hotline/net_util.h"
 #include "hotline/path_tests.h"
+#include "hotline/refusal_audit.h"
 #include "hotline/track_feed.h"
 #include "hotline/trust_dir.h"
 #include "hotline/trust_keeper.h"
@@ -347,12 +348,7 @@ class NodeDaemon : public ControlHandler {
   std::map<std::string, std::pair<int64_t, std::string>> unsent_tracks_;
   std::map<std::pair<v1::Nation, std::string>, v1::TrackView> track_views_;  // received
   int64_t last_track_prune_ms_ = 0;
-  struct RejectWindow {
-    int64_t start_ms = 0;
-    int audited = 0;
-    uint64_t suppressed = 0;
-  };
-  std::map<size_t, RejectWindow> track_rejects_;  // per relay (live frames)
+  std::map<size_t, RefusalAudit> relay_refusals_;  // track updates and path probes, per relay
   std::unique_ptr<paths::PathBook> paths_;
   struct PathWaiter {
     Reply reply;

@@ -270,22 +270,10 @@ void NodeDaemon::RejectTrack(size_t relay, const std::string& what, ByteView mes
 
 void NodeDaemon::RejectRateLimited(size_t relay, const std::string& what, ByteView message_id,
                                    v1::Nation peer) {
-  int64_t now = config_.now_ms();
-  auto& window = track_rejects_[relay];
-  if (now - window.start_ms >= 1000) {
-    if (window.suppressed > 0) {
-      RejectInput(std::to_string(window.suppressed) +
-                      " more track updates or path probes from relay " + pool_->subject(relay) +
-                      " refused in the second before (not audited one by one)",
-                  {}, v1::NATION_UNSPECIFIED);
-    }
-    window = {now, 0, 0};
-  }
-  if (window.audited < kAuditedRejectsPerSecond) {
-    ++window.audited;
-    return RejectInput(what, message_id, peer);
-  }
-  ++window.suppressed;
+  auto [it, _] =
+      relay_refusals_.try_emplace(relay, kAuditedRejectsPerSecond, kAuditedRejectsPerSecond);
+  if (auto record = it->second.Admit(config_.now_ms(), what))
+    RejectInput(*record, message_id, peer);
 }
 
 void NodeDaemon::TickTracks(int64_t now_ms) {
@@ -295,14 +283,10 @@ void NodeDaemon::TickTracks(int64_t now_ms) {
       track_publisher_.EndSilent(now_ms, limits::kTrackMaxAge.count());
   SendTrackSummaries(now_ms);
   for (const auto& id : silent) track_recipients_.erase(id);
-  for (auto& [relay, window] : track_rejects_) {
-    if (window.suppressed > 0 && now_ms - window.start_ms >= 1000) {
-      RejectInput(std::to_string(window.suppressed) +
-                      " more track updates or path probes from relay " + pool_->subject(relay) +
-                      " refused in the second before (not audited one by one)",
-                  {}, v1::NATION_UNSPECIFIED);
-      window = {now_ms, 0, 0};
-    }
+  for (auto& [relay, refusals] : relay_refusals_) {
+    auto record =
+        refusals.Flush(now_ms, "track updates or path probes from relay " + pool_->subject(relay));
+    if (record) RejectInput(*record, {}, v1::NATION_UNSPECIFIED);
   }
   if (now_ms - last_track_prune_ms_ < kTrackPruneEveryMs) return;
   last_track_prune_ms_ = now_ms;

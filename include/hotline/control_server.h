@@ -27,8 +27,8 @@
 
 #include "hotline/asio.h"
 #include "hotline/bytes.h"
+#include "hotline/refusal_audit.h"
 #include "hotline/status.h"
-#include "hotline/token_bucket.h"
 #include "hotline/v1/control.pb.h"
 
 namespace hotline {
@@ -110,8 +110,9 @@ class ControlServer {
   asio::local::stream_protocol::acceptor acceptor_;
   // Refused connections are audited at a bounded rate: any account on the
   // host may connect to a --control-group socket.
-  TokenBucket refusal_audits_{1, 10};
-  uint64_t refusals_unaudited_ = 0;
+  RefusalAudit refusals_{1, 10};
+  size_t open_ = 0;          // connections being served
+  size_t refused_open_ = 0;  // of those, refused ones awaiting their answer
   bool stopping_ = false;
 };
 

@@ -43,12 +43,17 @@ inline constexpr size_t kHandshakeInitiationBytes = 1024;
 inline constexpr uint64_t kRekeyAfterMessages = uint64_t{1} << 60;
 inline constexpr size_t kMaxReceiptBytes = 1024;
 inline constexpr size_t kMaxControlMessage = 2 * 1024 * 1024;
+// The reason a relay gives a node whose certificate it refuses, at most.
+inline constexpr size_t kMaxRefusalText = 256;
 // Replies and watch events queued for one control-socket client and not yet
 // written: a client that stops reading (a stalled `watch`) is closed, with
 // an audit record, once this much is waiting. One reply is always allowed.
-// The reason a relay gives a node whose certificate it refuses, at most.
-inline constexpr size_t kMaxRefusalText = 256;
 inline constexpr size_t kMaxControlOutboxBytes = 4 * 1024 * 1024;
+// Control-socket connections open at once. A --control-group socket is open
+// to every local account: those refused may hold only a few descriptors
+// (each for at most a second), so they cannot crowd out operators.
+inline constexpr size_t kMaxControlConnections = 256;
+inline constexpr size_t kMaxRefusedControlConnections = 16;
 // Withdrawals a node keeps for one relay while its link is down; past this
 // the relay simply delivers stale copies, which recipients deduplicate.
 inline constexpr size_t kMaxPendingWithdrawals = 10000;

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "cluster.h"
 #include "rogue_peers.h"
 
@@ -54,6 +56,47 @@ TEST(ControlAccessTest, OnlyRootTheNodesUserAndItsOperatorsGroupDriveANode) {
   fs::path db = c.NodeData("us") / "node.db";
   EXPECT_TRUE(Audited(db, v1::AUDIT_EVENT_INPUT_REJECTED,
                       "control connection from uid 65534 (nobody) refused"));
+
+  // A flood of refused connections is closed within a second each, and
+  // audited a few times, not 200.
+  fs::path flood = shared.path() / "flood.py";
+  std::ofstream(flood) << R"(import socket, sys, time
+deadline = time.monotonic() + 20
+held = []
+for _ in range(200):
+    s = socket.socket(socket.AF_UNIX)
+    while True:  # a full listen backlog answers EAGAIN: try again
+        try:
+            s.connect(sys.argv[1])
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                sys.exit("backlog never drained")
+            time.sleep(0.005)
+    held.append(s)
+closed = 0
+for s in held:
+    s.settimeout(max(0.1, deadline - time.monotonic()))
+    try:
+        closed += s.recv(1) == b""
+    except ConnectionResetError:
+        closed += 1
+    except OSError:
+        pass
+print("closed", closed)
+)";
+  fs::path flood_out = shared.path() / "flood-out";
+  ChildProcess flooder({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "/usr/bin/python3", flood.string(), socket.string()},
+                       flood_out.string());
+  EXPECT_EQ(flooder.WaitFor(std::chrono::seconds(60)).value_or(-1), 0);
+  EXPECT_NE(ReadFileOrDie(flood_out).find("closed 200"), std::string::npos)
+      << ReadFileOrDie(flood_out);
+  int refusal_records = CountAuditWhere(db, [](const v1::AuditRecord& r) {
+    return r.event() == v1::AUDIT_EVENT_INPUT_REJECTED &&
+           r.detail().find("control connection from uid 65534") != std::string::npos;
+  });
+  EXPECT_LE(refusal_records, 1 + 10 + 25) << "a burst of 10, then one a second";
 
   CommandResult op = as_nobody("100", {"keys", "rotate"});
   EXPECT_EQ(op.exit_code, 0) << op.output;
