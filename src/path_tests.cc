@@ -133,7 +133,11 @@ std::vector<Path> PathBook::Due(int64_t now_ms) const {
 
 void PathBook::DueNow(int64_t now_ms) {
   for (auto& [path, e] : entries_) {
-    if (!e.view.outstanding) e.next_due_ms = now_ms;
+    if (e.view.outstanding) continue;
+    e.next_due_ms = e.view.last_probe_ms == 0
+                        ? now_ms
+                        : std::max(now_ms, e.view.last_probe_ms + kMinTestNowGap.count());
+    e.asked = true;
   }
 }
 
@@ -145,6 +149,7 @@ void PathBook::Sent(const Path& path, Bytes nonce, const Sha256Digest& probe_dig
   e.nonce = std::move(nonce);
   e.probe_digest.assign(probe_digest.begin(), probe_digest.end());
   e.view.outstanding = true;
+  e.asked = false;
   e.view.last_probe_ms = now_ms;
   e.next_due_ms = NextAfter(now_ms);
 }
@@ -153,6 +158,7 @@ Result PathBook::NotSent(const Path& path, std::string reason, int64_t now_ms) {
   Entry& e = entries_[path];
   e.view.path = path;
   e.view.last_probe_ms = now_ms;
+  e.asked = false;
   e.next_due_ms = NextAfter(now_ms);
   return Record(e, false, now_ms, 0, std::move(reason));
 }
@@ -193,7 +199,7 @@ int64_t PathBook::NextAfter(int64_t now_ms) const {
 
 bool PathBook::AnyOutstanding() const {
   return std::any_of(entries_.begin(), entries_.end(),
-                     [](const auto& kv) { return kv.second.view.outstanding; });
+                     [](const auto& kv) { return kv.second.view.outstanding || kv.second.asked; });
 }
 
 Result PathBook::Record(Entry& e, bool ok, int64_t now_ms, int64_t rtt_ms, std::string reason) {

@@ -238,13 +238,14 @@ HttpResponse ConsoleRouter::Static(const HttpRequest& request) {
 }
 
 HttpResponse ConsoleRouter::LinkLogin(const HttpRequest& request, const std::string& peer) {
-  auto who = sessions_.RedeemLink(QueryValue(SV(request.target()), "token"), backend_.NowMs());
-  if (!who) {
+  auto grant = sessions_.RedeemLink(QueryValue(SV(request.target()), "token"), backend_.NowMs());
+  if (!grant) {
     return Refuse(request, http::status::forbidden, "link",
                   "login link unknown, already used or expired", peer);
   }
-  Session s = sessions_.Open(*who, backend_.NowMs());
-  backend_.SessionEvent(v1::AUDIT_EVENT_OPERATOR_LOGIN, *who, "one-time link from " + peer);
+  Session s = sessions_.Open(grant->operator_name, backend_.NowMs());
+  backend_.SessionEvent(v1::AUDIT_EVENT_OPERATOR_LOGIN, grant->operator_name,
+                        "one-time link issued by " + grant->issued_by + ", used from " + peer);
   HttpResponse r{http::status::see_other, request.version()};
   r.set(http::field::location, "/");
   r.set(http::field::set_cookie, SessionCookie(s.token));
@@ -337,13 +338,15 @@ std::variant<std::string, HttpResponse> ConsoleRouter::AuthorizeEvents(const Htt
   return s->operator_name;
 }
 
-StatusOr<v1::ConsoleLinkResponse> ConsoleRouter::IssueLink(const std::string& operator_name) {
+StatusOr<v1::ConsoleLinkResponse> ConsoleRouter::IssueLink(const std::string& operator_name,
+                                                           const std::string& issued_by) {
   std::string name = operator_name.empty() ? "duty-officer" : operator_name;
   HOTLINE_RETURN_IF_ERROR(ValidateOperatorName(name));
   if (options_.origins.empty()) return FailedPreconditionError("the console has no address yet");
   v1::ConsoleLinkResponse out;
   int64_t now = backend_.NowMs();
-  out.set_url(options_.origins.front() + "/login?token=" + sessions_.IssueLink(name, now));
+  out.set_url(options_.origins.front() +
+              "/login?token=" + sessions_.IssueLink(name, issued_by, now));
   out.set_expires_at_ms(now + options_.sessions.link_lifetime_ms);
   return out;
 }

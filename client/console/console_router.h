@@ -74,7 +74,8 @@ class ConsoleRouter {
   std::variant<std::string, HttpResponse> AuthorizeEvents(const HttpRequest& request,
                                                           const std::string& peer);
   // A one-time sign-in URL for `operator_name` at the first origin.
-  StatusOr<v1::ConsoleLinkResponse> IssueLink(const std::string& operator_name);
+  StatusOr<v1::ConsoleLinkResponse> IssueLink(const std::string& operator_name,
+                                              const std::string& issued_by);
 
   std::string cookie_name() const { return cookie_; }
   const ConsoleOptions& options() const { return options_; }

@@ -98,9 +98,12 @@ Status ConsoleServer::Start() {
   router_ = std::make_unique<ConsoleRouter>(std::move(options), *this);
   workers_ = std::make_unique<asio::thread_pool>(1);
   renderers_ = std::make_unique<asio::thread_pool>(1);  // never queued behind a password check
-  daemon_.SetConsoleLinks([this](const std::string& name) { return router_->IssueLink(name); });
+  daemon_.SetConsoleLinks([this](const std::string& name, const std::string& issued_by) {
+    return router_->IssueLink(name, issued_by);
+  });
 
-  HOTLINE_ASSIGN_OR_RETURN(v1::ConsoleLinkResponse link, router_->IssueLink(""));
+  HOTLINE_ASSIGN_OR_RETURN(v1::ConsoleLinkResponse link,
+                           router_->IssueLink("", "the node at start (console-url)"));
   std::string addr_text = address + "\n";
   HOTLINE_RETURN_IF_ERROR(
       WriteFileAtomic(config_.data_dir / "console.addr", AsBytes(addr_text), 0644));

@@ -49,22 +49,24 @@ const Session* SessionBook::Find(const std::string& token, int64_t now_ms) {
   return &it->second;
 }
 
-std::string SessionBook::IssueLink(const std::string& operator_name, int64_t now_ms) {
+std::string SessionBook::IssueLink(const std::string& operator_name, const std::string& issued_by,
+                                   int64_t now_ms) {
   for (auto it = links_.begin(); it != links_.end();) {
     it = it->second.expires_ms < now_ms ? links_.erase(it) : std::next(it);
   }
   std::string token = NewToken();
-  links_[token] = {operator_name, now_ms + policy_.link_lifetime_ms};
+  links_[token] = {{operator_name, issued_by}, now_ms + policy_.link_lifetime_ms};
   return token;
 }
 
-std::optional<std::string> SessionBook::RedeemLink(const std::string& token, int64_t now_ms) {
+std::optional<SessionBook::LinkGrant> SessionBook::RedeemLink(const std::string& token,
+                                                              int64_t now_ms) {
   auto it = links_.find(token);
   if (it == links_.end()) return std::nullopt;
   Link link = it->second;
   links_.erase(it);  // once, even when expired
   if (link.expires_ms < now_ms) return std::nullopt;
-  return link.operator_name;
+  return link.grant;
 }
 
 void SessionBook::Trim(std::deque<int64_t>& times, int64_t now_ms) const {

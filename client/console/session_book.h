@@ -44,10 +44,16 @@ class SessionBook {
   const Session* Find(const std::string& token, int64_t now_ms);
   void Close(const std::string& token) { sessions_.erase(token); }
 
-  // A one-time login link token for `operator_name`.
-  std::string IssueLink(const std::string& operator_name, int64_t now_ms);
-  // The operator a link token signs in, once; nullopt if unknown, used or expired.
-  std::optional<std::string> RedeemLink(const std::string& token, int64_t now_ms);
+  // A one-time login link token for `operator_name`, asked for by
+  // `issued_by` (kept for the login's audit record).
+  std::string IssueLink(const std::string& operator_name, const std::string& issued_by,
+                        int64_t now_ms);
+  struct LinkGrant {
+    std::string operator_name;
+    std::string issued_by;
+  };
+  // Whom a link token signs in, once; nullopt if unknown, used or expired.
+  std::optional<LinkGrant> RedeemLink(const std::string& token, int64_t now_ms);
 
   // Whether a login from `address` for `name` may be tried now; else why not.
   std::optional<std::string> LoginRefusal(const std::string& address, const std::string& name,
@@ -63,7 +69,7 @@ class SessionBook {
   SessionPolicy policy_;
   std::map<std::string, Session> sessions_;  // by token
   struct Link {
-    std::string operator_name;
+    LinkGrant grant;
     int64_t expires_ms = 0;
   };
   std::map<std::string, Link> links_;

@@ -51,7 +51,7 @@ void NodeDaemon::Handle(const v1::ControlRequest& request, Reply reply) {
       if (!console_links_) {
         return reply(Error(FailedPreconditionError("this node serves no console (--console)")));
       }
-      auto link = console_links_(request.console_link().operator_name());
+      auto link = console_links_(request.console_link().operator_name(), who);
       if (!link.ok()) return reply(Error(link.status()));
       v1::ControlResponse r = Ok();
       *r.mutable_console_link() = *link;

@@ -130,8 +130,8 @@ class NodeDaemon : public ControlHandler {
   // answered here; watchers Subscribe.
   void Handle(const v1::ControlRequest& request, Reply reply) override;
   // Issues console login links; set by main when the node serves a console.
-  using LinkIssuer =
-      std::function<StatusOr<v1::ConsoleLinkResponse>(const std::string& operator_name)>;
+  using LinkIssuer = std::function<StatusOr<v1::ConsoleLinkResponse>(
+      const std::string& operator_name, const std::string& issued_by)>;
   void SetConsoleLinks(LinkIssuer issuer) { console_links_ = std::move(issuer); }
   // Audits a console session event (OPERATOR_LOGIN / OPERATOR_LOGOUT).
   void AuditOperator(v1::AuditEvent event, const std::string& operator_name,

@@ -177,7 +177,8 @@ void NodeDaemon::GetLinks(const v1::LinksRequest& request, Reply reply) {
   if (!request.test_now()) return reply(Links());
   int64_t now = config_.now_ms();
   paths_->DueNow(now);
-  path_waiters_.push_back({std::move(reply), now + config_.path_tests.deadline.count() + 1});
+  path_waiters_.push_back({std::move(reply), now + paths::kMinTestNowGap.count() +
+                                                 config_.path_tests.deadline.count() + 1});
   TickPaths(now);
 }
 

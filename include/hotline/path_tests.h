@@ -81,6 +81,8 @@ inline constexpr std::chrono::milliseconds kMaxClockSkew = std::chrono::hours(24
 // are dropped unread.
 inline constexpr double kInboundProbesPerSecond = 25;
 inline constexpr double kInboundProbesBurst = 50;
+// "Test now" probes a path at most this soon after its last probe.
+inline constexpr std::chrono::milliseconds kMinTestNowGap{250};
 
 // One relay (by its index in the node's relay list) to one nation.
 struct Path {
@@ -131,8 +133,10 @@ class PathBook {
   // Paths due a probe at `now_ms`: an interval since the last, none
   // outstanding. The caller sends each (Sent) or reports why not (NotSent).
   std::vector<Path> Due(int64_t now_ms) const;
-  // Makes every path without a probe outstanding due now (an operator's
-  // "test now"); the schedule continues from there.
+  // An operator's "test now": every path without a probe outstanding is
+  // due now, or kMinTestNowGap after its last probe if that is later (a
+  // script asking in a loop must not outrun the peers' answer rate and fail
+  // paths that work). The schedule continues from there.
   void DueNow(int64_t now_ms);
   // `probe_digest`: SHA-256 of the encoded SignedPathProbe, as its reply
   // must echo it.
@@ -145,6 +149,7 @@ class PathBook {
                                 int64_t now_ms);
   // Probes past their deadline, failed, earliest first.
   std::vector<Result> Expire(int64_t now_ms);
+  // Whether a probe is outstanding, or asked for (DueNow) and not yet sent.
   bool AnyOutstanding() const;
 
   // The other way. Whether to answer a verified probe that arrived through
@@ -166,6 +171,7 @@ class PathBook {
     View view;
     int64_t next_due_ms = 0;
     Bytes nonce;  // outstanding probe's
+    bool asked = false;  // by DueNow, until sent
     Bytes probe_digest;
     TokenBucket answers{kAnsweredProbesPerSecond, kAnsweredProbesBurst};
     TokenBucket inbound{kInboundProbesPerSecond, kInboundProbesBurst};

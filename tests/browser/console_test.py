@@ -135,7 +135,8 @@ def main():
                                      '--node', cluster.data('kr')]).strip()
         consoles['jp'] = cluster.start_node('jp', [r1, r2])
         step(f'consoles: {consoles}')
-        # KR signs in with a password; US and JP with their one-time links.
+        # KR signs in with a password; US with the link the node wrote at
+        # start, JP with one an operator asked the CLI for.
         cluster.run([cluster.hotline, 'operators', 'add', 'kr-watch-officer', '--node', cluster.data('kr')],
                     stdin='seoul-night-shift\n')
         browser = Browser(work, args.artifacts)
@@ -150,9 +151,12 @@ def main():
         d.find_element(By.ID, 'login-password').send_keys('seoul-night-shift')
         d.find_element(By.CSS_SELECTOR, '#login-form button').click()
         browser.wait(lambda d: 'kr-watch-officer' in d.find_element(By.ID, 'who').text, 'KR signed in')
-        for n in ('us', 'jp'):
-            browser.open_tab(n, open(os.path.join(cluster.data(n), 'console-url')).read().strip())
-            browser.wait(lambda d: 'duty-officer' in d.find_element(By.ID, 'who').text, f'{n} signed in')
+        browser.open_tab('us', open(os.path.join(cluster.data('us'), 'console-url')).read().strip())
+        browser.wait(lambda d: 'duty-officer' in d.find_element(By.ID, 'who').text, 'US signed in')
+        jp_link = cluster.run([cluster.hotline, 'console', 'link', '--as', 'jp-night-desk',
+                               '--node', cluster.data('jp')]).strip()
+        browser.open_tab('jp', jp_link)
+        browser.wait(lambda d: 'jp-night-desk' in d.find_element(By.ID, 'who').text, 'JP signed in')
         for n in ('us', 'jp', 'kr'):
             browser.tab(n)
             browser.wait(lambda d: 'live' in d.find_element(By.ID, 'feed-state').text, f'{n} live feed')
@@ -361,6 +365,9 @@ def main():
             assert needle in audit, f'no audit record for: {needle}'
         kr_audit = cluster.audit('kr')
         assert 'OPERATOR_LOGIN' in kr_audit and 'kr-watch-officer' in kr_audit, 'KR sign-in audited with the name'
+        jp_audit = cluster.audit('jp')
+        assert 'one-time link issued by cli:' in jp_audit and 'jp-night-desk' in jp_audit, \
+            'JP sign-in audited with who asked for its link'
 
         step("the after-action report of this run opens offline with its charts and the JSON's figures")
         cluster.stop()  # the final checkpoints cover every record

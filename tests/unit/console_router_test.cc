@@ -23,8 +23,10 @@ class FakeNode : public ConsoleBackend {
     done(name == "alice" && password == "correct horse");
   }
   void Refused(const std::string& why) override { refusals.push_back(why); }
-  void SessionEvent(v1::AuditEvent event, const std::string& who, const std::string&) override {
+  void SessionEvent(v1::AuditEvent event, const std::string& who,
+                    const std::string& detail) override {
     sessions.emplace_back(event, who);
+    session_details.push_back(detail);
   }
   int64_t NowMs() override { return now; }
 
@@ -32,6 +34,7 @@ class FakeNode : public ConsoleBackend {
   std::vector<v1::ControlRequest> controls;
   std::vector<std::string> refusals;
   std::vector<std::pair<v1::AuditEvent, std::string>> sessions;
+  std::vector<std::string> session_details;
 };
 
 class ConsoleRouterTest : public ::testing::Test {
@@ -182,7 +185,7 @@ TEST_F(ConsoleRouterTest, WatchAndLoginLinksAreNotControlRequestsFromThePage) {
 }
 
 TEST_F(ConsoleRouterTest, AOneTimeLinkSignsInOnce) {
-  auto link = router_.IssueLink("");
+  auto link = router_.IssueLink("", "cli:alice");
   ASSERT_TRUE(link.ok());
   ASSERT_EQ(link->url().rfind(std::string(kOrigin) + "/login?token=", 0), 0u) << link->url();
   std::string target = link->url().substr(std::string(kOrigin).size());
@@ -191,9 +194,12 @@ TEST_F(ConsoleRouterTest, AOneTimeLinkSignsInOnce) {
   EXPECT_EQ(first[http::field::location], "/");
   EXPECT_EQ(std::string(first[http::field::set_cookie]).rfind("hotline_jp=", 0), 0u);
   EXPECT_EQ(node_.sessions.back().second, "duty-officer");
+  EXPECT_EQ(node_.session_details.back().rfind("one-time link issued by cli:alice, used from ", 0),
+            0u)
+      << node_.session_details.back();
   EXPECT_EQ(Send(Request(http::verb::get, target)).result(), http::status::forbidden);
   EXPECT_TRUE(LastRefusalMentions("already used"));
-  EXPECT_FALSE(router_.IssueLink("bad name<script>").ok());
+  EXPECT_FALSE(router_.IssueLink("bad name<script>", "cli:alice").ok());
 }
 
 TEST_F(ConsoleRouterTest, TheLiveFeedNeedsOurOriginAndASession) {

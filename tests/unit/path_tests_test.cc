@@ -184,6 +184,24 @@ TEST_F(PathBookTest, TestNowMakesEveryIdlePathDueAndAnIntervalOfZeroOnlyThat) {
   EXPECT_TRUE(manual.Due(kStart + 1'000'000'000).empty());
 }
 
+TEST_F(PathBookTest, TestNowRightAfterAProbeWaitsAMomentAndStillTests) {
+  PathBook manual({.interval = milliseconds(0), .deadline = milliseconds(1000)}, 1, {v1::NATION_JP},
+                  kStart);
+  const Path jp{0, v1::NATION_JP};
+  manual.DueNow(kStart + 5);
+  manual.Sent(jp, Bytes(kNonceLen, 1), Digest(1), kStart + 5);
+  ASSERT_TRUE(manual.Replied(jp, Bytes(kNonceLen, 1), Digest(1), kStart + 25));
+  EXPECT_FALSE(manual.AnyOutstanding());
+  manual.DueNow(kStart + 30);
+  EXPECT_TRUE(manual.Due(kStart + 30).empty()) << "probed 25 ms ago: not yet";
+  EXPECT_TRUE(manual.AnyOutstanding()) << "asked for, so a waiting operator keeps waiting";
+  const int64_t later = kStart + 5 + kMinTestNowGap.count();
+  EXPECT_TRUE(manual.Due(later - 1).empty());
+  ASSERT_EQ(manual.Due(later).size(), 1u);
+  manual.NotSent(jp, "relay-1 is not connected", later);
+  EXPECT_FALSE(manual.AnyOutstanding());
+}
+
 TEST_F(PathBookTest, AProbeIsAnsweredOnceHoweverOftenARelayReplaysIt) {
   const Path r1_jp{0, v1::NATION_JP};
   const int64_t now = kStart + 5'000;

@@ -34,12 +34,15 @@ TEST(SessionBookTest, SignOutEndsASessionAndTheOldestGoesBeyondTheLimit) {
 
 TEST(SessionBookTest, ALoginLinkWorksOnceAndNotAfterItExpires) {
   SessionBook book({.link_lifetime_ms = 1000});
-  std::string link = book.IssueLink("duty-officer", 0);
-  EXPECT_EQ(book.RedeemLink(link, 500), std::optional<std::string>("duty-officer"));
-  EXPECT_EQ(book.RedeemLink(link, 600), std::nullopt);
-  std::string late = book.IssueLink("duty-officer", 0);
-  EXPECT_EQ(book.RedeemLink(late, 1001), std::nullopt);
-  EXPECT_EQ(book.RedeemLink("forged", 0), std::nullopt);
+  std::string link = book.IssueLink("duty-officer", "cli:alice", 0);
+  auto grant = book.RedeemLink(link, 500);
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->operator_name, "duty-officer");
+  EXPECT_EQ(grant->issued_by, "cli:alice");
+  EXPECT_FALSE(book.RedeemLink(link, 600));
+  std::string late = book.IssueLink("duty-officer", "cli:alice", 0);
+  EXPECT_FALSE(book.RedeemLink(late, 1001));
+  EXPECT_FALSE(book.RedeemLink("forged", 0));
 }
 
 TEST(SessionBookTest, FailedLoginsAreLimitedPerAddressAndPerName) {
