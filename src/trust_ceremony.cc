@@ -8,7 +8,6 @@ namespace hotline {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr mode_t kPublicMode = 0644;
 
 template <typename Message>
 StatusOr<Message> ReadMessage(const fs::path& path, const char* what) {
@@ -22,7 +21,7 @@ StatusOr<Message> ReadMessage(const fs::path& path, const char* what) {
 
 Status WriteMessage(const fs::path& path, const google::protobuf::Message& m) {
   std::string bytes = m.SerializeAsString();
-  return WriteFileAtomic(path, AsBytes(bytes), kPublicMode);
+  return WriteFileAtomic(path, AsBytes(bytes), kPublicFileMode);
 }
 }  // namespace
 
@@ -92,7 +91,7 @@ Status InstallRootDocument(const fs::path& dir, const fs::path& document, int64_
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
-  return WriteFileAtomic(current_path, next_bytes, kPublicMode);
+  return WriteFileAtomic(current_path, next_bytes, kPublicFileMode);
 }
 
 StatusOr<fs::path> CreateCertificateRequest(const fs::path& dir, const IssueOptions& options) {
@@ -202,7 +201,7 @@ StatusOr<v1::CertificateDetails> AssembleCertificate(const fs::path& dir, const 
   CertCheck check = trust.Verify(AsBytes(encoded), expect);
   if (!check.ok()) return PermissionDeniedError(path.string() + ": " + check.message);
   HOTLINE_RETURN_IF_ERROR(
-      WriteFileAtomic(dir / (details.subject() + ".cert"), AsBytes(encoded), kPublicMode));
+      WriteFileAtomic(dir / (details.subject() + ".cert"), AsBytes(encoded), kPublicFileMode));
   return details;
 }
 

@@ -11,7 +11,6 @@ namespace hotline {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr mode_t kPublicMode = 0644;
 constexpr mode_t kSecretMode = 0600;
 constexpr int64_t kDaySeconds = 86400;
 
@@ -125,7 +124,8 @@ std::map<v1::Nation, Ed25519KeyPair> RootKeysIn(const fs::path& dir) {
 Status WriteRevocationList(const fs::path& dir, const v1::RevocationListDetails& details,
                            const std::vector<const Ed25519KeyPair*>& roots) {
   std::string encoded = SignRevocationList(details, roots).SerializeAsString();
-  return WriteFileAtomic(RevocationListPath(dir, details.issuer()), AsBytes(encoded), kPublicMode);
+  return WriteFileAtomic(RevocationListPath(dir, details.issuer()), AsBytes(encoded),
+                         kPublicFileMode);
 }
 
 
@@ -168,10 +168,10 @@ Status InitTrustDirectory(const fs::path& dir, const TrustInitOptions& options) 
     // The public half too, as `certs init-nation` writes it (for drafting a rotation).
     std::string pub = key->SerializeAsString();
     HOTLINE_RETURN_IF_ERROR(
-        WriteFileAtomic(dir / (RootSubject(n) + ".pub"), AsBytes(pub), kPublicMode));
+        WriteFileAtomic(dir / (RootSubject(n) + ".pub"), AsBytes(pub), kPublicFileMode));
   }
   std::string doc = SignRootDocument(root, {&roots[0], &roots[1], &roots[2]}).SerializeAsString();
-  HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(dir / kRootDocumentFile, AsBytes(doc), kPublicMode));
+  HOTLINE_RETURN_IF_ERROR(WriteFileAtomic(dir / kRootDocumentFile, AsBytes(doc), kPublicFileMode));
 
   auto issue = [&](std::string subject, v1::Role role, v1::Nation nation) -> Status {
     IssueOptions o{std::move(subject), role, nation, options.now_unix, root.expires_unix()};
@@ -259,7 +259,7 @@ StatusOr<uint64_t> IssueCertificate(const fs::path& dir, const IssueOptions& opt
   AddRootSignature(cert, *other);
   std::string encoded = cert.SerializeAsString();
   HOTLINE_RETURN_IF_ERROR(
-      WriteFileAtomic(CertPath(dir, options.subject), AsBytes(encoded), kPublicMode));
+      WriteFileAtomic(CertPath(dir, options.subject), AsBytes(encoded), kPublicFileMode));
   return d.serial();
 }
 

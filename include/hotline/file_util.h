@@ -15,6 +15,10 @@ namespace hotline {
 // Reads the whole file; fails if it is larger than `max_bytes`.
 StatusOr<Bytes> ReadFileBytes(const std::filesystem::path& path, size_t max_bytes);
 
+// Certificates, public keys, root documents and revocation lists: anyone
+// may read them (services under other users do).
+inline constexpr mode_t kPublicFileMode = 0644;
+
 // Writes to a temporary file in the same folder with `mode`, fsyncs it,
 // renames it over `path` and fsyncs the folder. With `exclusive`, fails if
 // `path` already exists.
