@@ -31,7 +31,8 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
 from pycluster import Cluster  # noqa: E402  (tests/support)
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (ElementClickInterceptedException, StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -109,7 +110,21 @@ def retrying(action, what):
 
 
 def click_tab(driver, view):
-    driver.find_element(By.CSS_SELECTOR, f'#tabs button[data-view="{view}"]').click()
+    """Opens a view. A banner appearing just then moves the tab bar under the
+    click (seen in CI: the FLASH banner of a reply), so it clicks again until
+    the tab is the active one (bounded)."""
+    selector = f'#tabs button[data-view="{view}"]'
+
+    def active(d):
+        return 'active' in (d.find_element(By.CSS_SELECTOR, selector).get_attribute('class') or '').split()
+    for _ in range(20):
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            WebDriverWait(driver, 2, poll_frequency=0.05).until(active)
+            return
+        except (TimeoutException, StaleElementReferenceException, ElementClickInterceptedException):
+            continue
+    raise AssertionError(f'the {view} tab never opened')
 
 
 def step(message):
